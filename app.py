@@ -1,0 +1,59 @@
+"""Streamlit entry point: page config, navigation between the steps, and the sidebar.
+
+Run with `streamlit run app.py`; the sidebar picks the project and the annotator name.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from curation.errors import CurationError
+from ui import state
+
+st.set_page_config(
+    page_title="Instruction data curation", page_icon=":material/dataset:", layout="wide"
+)
+state.init_state()
+store = state.get_store()
+
+
+def _create_project() -> None:
+    name = (st.session_state.get("new_project_name") or "").strip()
+    try:
+        store.create_project(name, state.current_user() or "anonymous")
+    except CurationError as exc:
+        st.session_state["sidebar_error"] = str(exc)
+        return
+    st.session_state[state.PROJECT] = name
+    st.session_state["new_project_name"] = ""
+
+
+with st.sidebar:
+    st.text_input("Annotator name", key=state.USER, placeholder="e.g. ada")
+    projects = store.list_projects()
+    if st.session_state.get(state.PROJECT) not in projects:
+        st.session_state[state.PROJECT] = projects[0] if projects else None
+    if projects:
+        st.selectbox("Project", projects, key=state.PROJECT)
+    with st.expander("New project", expanded=not projects):
+        st.text_input("Project name", key="new_project_name")
+        st.button("Create project", key="create_project", on_click=_create_project)
+        if err := st.session_state.pop("sidebar_error", None):
+            st.error(err)
+    project = state.current_project()
+    if project:
+        stats = store.stats(project)
+        st.caption(f"**{project}** · {stats['total']} examples")
+        by_status = stats["by_status"]
+        cols = st.columns(2)
+        cols[0].metric("Active", by_status.get("active", 0))
+        cols[1].metric("Duplicates", by_status.get("duplicate", 0))
+        done = ", ".join(stats["steps_run"]) or "none yet"
+        st.caption(f"Imports: {stats['imports']} · edited: {stats['edited']} · steps run: {done}")
+
+pages = [
+    st.Page("pages/import_page.py", title="Import", icon=":material/upload:", default=True),
+    st.Page("pages/browse_page.py", title="Browse", icon=":material/table_rows:"),
+    st.Page("pages/activity_page.py", title="Activity & undo", icon=":material/history:"),
+]
+st.navigation(pages).run()

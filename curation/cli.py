@@ -1,0 +1,226 @@
+"""The `curation` command: the app's steps on files and projects, for data engineers.
+
+Every command prints a human summary, or a JSON report with `--json`; long work shows progress.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from tqdm import tqdm
+
+from curation.errors import CurationError
+from curation.store import Store
+
+Command = Callable[[argparse.Namespace], dict[str, Any]]
+COMMANDS: dict[str, tuple[Command, Callable[[argparse.ArgumentParser], None], str]] = {}
+
+
+def command(
+    name: str, help_text: str, configure: Callable[[argparse.ArgumentParser], None]
+) -> Callable[[Command], Command]:
+    """Register `run(args) -> report` with the function that declares its arguments."""
+
+    def register(fn: Command) -> Command:
+        COMMANDS[name] = (fn, configure, help_text)
+        return fn
+
+    return register
+
+
+def default_author() -> str:
+    return os.environ.get("CURATION_USER") or getpass.getuser() or "cli"
+
+
+def _store(args: argparse.Namespace) -> Store:
+    return Store(args.db)
+
+
+def _common(parser: argparse.ArgumentParser, *, project: bool = True) -> None:
+    if project:
+        parser.add_argument("--project", required=True, help="project name in the store")
+    parser.add_argument(
+        "--db", default=None, help="database URL (default: CURATION_DB_URL or ./.curation)"
+    )
+    parser.add_argument("--author", default=None, help="name recorded in the audit log")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+class Progress:
+    """A tqdm bar per stage on stderr; callable as progress(done, total) or (stage, done, total)."""
+
+    def __init__(self, enabled: bool, desc: str = "") -> None:
+        self.enabled = enabled
+        self.desc = desc
+        self.bars: dict[str, tqdm] = {}
+
+    def __call__(self, *args: Any) -> None:
+        if not self.enabled:
+            return
+        stage, done, total = (self.desc, *args) if len(args) == 2 else args
+        bar = self.bars.get(stage)
+        if bar is None:
+            bar = self.bars[stage] = tqdm(total=total, desc=stage, file=sys.stderr, leave=False)
+        if total is not None and bar.total != total:
+            bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    def close(self) -> None:
+        for bar in self.bars.values():
+            bar.close()
+        self.bars.clear()
+
+
+# ---- import -----------------------------------------------------------------------------
+
+
+def _configure_import(p: argparse.ArgumentParser) -> None:
+    p.add_argument("files", nargs="+", help="files or dataset folders to import")
+    p.add_argument(
+        "--format", default="auto", help="auto (default) or a shape: alpaca, sharegpt, ..."
+    )
+    p.add_argument(
+        "--map-user", default=None, help="comma-separated columns joined into the user turn"
+    )
+    p.add_argument("--map-assistant", default=None, help="column holding the answer")
+    p.add_argument("--map-system", default=None, help="column holding the system prompt")
+    p.add_argument("--allow-reimport", action="store_true", help="import a file seen before again")
+    _common(p)
+
+
+@command("import", "import files into a project", _configure_import)
+def cmd_import(args: argparse.Namespace) -> dict[str, Any]:
+    from curation.formats import ColumnMapping, read_examples
+
+    mapping = None
+    if args.map_user or args.map_assistant:
+        if not (args.map_user and args.map_assistant):
+            raise CurationError("--map-user and --map-assistant go together.")
+        mapping = ColumnMapping(
+            user=[c.strip() for c in args.map_user.split(",") if c.strip()],
+            assistant=args.map_assistant,
+            system=args.map_system,
+        )
+    store = _store(args)
+    author = args.author or default_author()
+    store.ensure_project(args.project, author)
+    files: list[dict[str, Any]] = []
+    for path in args.files:
+        progress = Progress(not args.quiet, desc=f"read {os.path.basename(path)}")
+        try:
+            result = read_examples(path, format=args.format, mapping=mapping, progress=progress)
+        finally:
+            progress.close()
+        if result.needs_mapping and mapping is None:
+            raise CurationError(
+                f"{path}: could not tell which columns hold the prompt and the answer "
+                f"(columns: {', '.join(result.columns)}). Pass --map-user and --map-assistant."
+            )
+        progress = Progress(not args.quiet, desc=f"store {os.path.basename(path)}")
+        try:
+            summary = store.add_import(
+                args.project, result, author, allow_reimport=args.allow_reimport, progress=progress
+            )
+        finally:
+            progress.close()
+        report = summary.to_dict()
+        report["warnings"] = [w.message for w in result.warnings]
+        files.append(report)
+    return {
+        "project": args.project,
+        "files": files,
+        "imported": sum(f["imported"] for f in files),
+        "skipped": sum(f["skipped"] for f in files),
+    }
+
+
+def _print_import(report: dict[str, Any]) -> None:
+    for f in report["files"]:
+        if f["already_imported"]:
+            print(
+                f"{f['file_name']}: already imported into {report['project']}; nothing added "
+                "(use --allow-reimport to add its new records)"
+            )
+            continue
+        reasons = ", ".join(f"{k}: {v}" for k, v in f["skipped_reasons"].items()) or "none"
+        print(
+            f"{f['file_name']}: {f['imported']} imported as {f['detected_format']}, "
+            f"{f['skipped']} skipped ({reasons})"
+        )
+        for issue in f["issues"][:20]:
+            where = f"line {issue['line']}: " if issue["line"] is not None else ""
+            print(f"  {where}{issue['message']}")
+        if len(f["issues"]) > 20:
+            print(f"  … {len(f['issues']) - 20} more problems (see --json)")
+        for w in f["warnings"]:
+            print(f"  warning: {w}")
+    print(f"total: {report['imported']} imported, {report['skipped']} skipped")
+
+
+# ---- stats ------------------------------------------------------------------------------
+
+
+def _configure_stats(p: argparse.ArgumentParser) -> None:
+    _common(p)
+
+
+@command("stats", "counts per status, source and step for a project", _configure_stats)
+def cmd_stats(args: argparse.Namespace) -> dict[str, Any]:
+    return _store(args).stats(args.project)
+
+
+def _print_stats(report: dict[str, Any]) -> None:
+    print(
+        f"project {report['project']}: {report['total']} examples, {report['imports']} imports, "
+        f"{report['edited']} edited"
+    )
+    for k, v in sorted(report["by_status"].items()):
+        print(f"  {k}: {v}")
+    print("sources:")
+    for k, v in sorted(report["by_source"].items()):
+        print(f"  {k}: {v}")
+    print("steps run: " + (", ".join(report["steps_run"]) or "none"))
+
+
+PRINTERS: dict[str, Callable[[dict[str, Any]], None]] = {
+    "import": _print_import,
+    "stats": _print_stats,
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="curation",
+        description="Curate instruction-tuning data: import, deduplicate, export (and more).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (_fn, configure, help_text) in COMMANDS.items():
+        configure(sub.add_parser(name, help=help_text, description=help_text))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    fn = COMMANDS[args.command][0]
+    try:
+        report = fn(args)
+    except CurationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if getattr(args, "json", False):
+        print(json.dumps(report, indent=2, default=str, ensure_ascii=False))
+    else:
+        PRINTERS.get(args.command, lambda r: print(json.dumps(r, indent=2, default=str)))(report)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

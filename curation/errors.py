@@ -1,0 +1,39 @@
+"""The product's exception family.
+
+Pages catch `CurationError` and show its message; the CLI prints it and exits non-zero.
+Every message names the bad value and what to do next.
+"""
+
+from __future__ import annotations
+
+
+class CurationError(Exception):
+    """Base class for every error the product raises on purpose."""
+
+
+class InputError(CurationError):
+    """A file or record the user gave cannot be read as asked (format, encoding, size)."""
+
+
+class MappingError(InputError):
+    """A column mapping names columns that are missing, or no text column could be found."""
+
+
+class StoreError(CurationError):
+    """The project store refused an operation (unknown project, schema too new, conflict)."""
+
+
+class NotFoundError(StoreError):
+    """A project, import or example that was asked for does not exist."""
+
+
+class ExportError(CurationError):
+    """An export cannot be written: invalid preset, failed validation, empty selection."""
+
+
+class ValidationFailed(ExportError):
+    """Validation of an exported file found errors; `.report` holds the details."""
+
+    def __init__(self, message: str, report: object | None = None) -> None:
+        super().__init__(message)
+        self.report = report

@@ -1,0 +1,24 @@
+"""The project store: projects, imports, examples, revisions, step runs and the audit log.
+
+SQLite (WAL) under `.curation/` by default, PostgreSQL when `CURATION_DB_URL` is set.
+"""
+
+from curation.store.store import (
+    STATUSES,
+    ExampleFilter,
+    ImportSummary,
+    Store,
+    StoredExample,
+    default_db_url,
+    open_store,
+)
+
+__all__ = [
+    "STATUSES",
+    "ExampleFilter",
+    "ImportSummary",
+    "Store",
+    "StoredExample",
+    "default_db_url",
+    "open_store",
+]

@@ -1,0 +1,153 @@
+"""Tables of the project store and the ordered migrations that build them.
+
+The schema is versioned: `schema_version` holds the number of the last migration applied, so a
+newer app upgrades an older database in place and an older app refuses a newer one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    Connection,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    inspect,
+)
+
+metadata = MetaData()
+
+schema_version = Table(
+    "schema_version",
+    metadata,
+    Column("version", Integer, nullable=False),
+)
+
+projects = Table(
+    "projects",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("settings", JSON, nullable=False, default=dict),
+)
+
+imports = Table(
+    "imports",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("project_id", ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("file_name", String(500), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("format", String(50), nullable=False),
+    Column("container", String(50), nullable=False),
+    Column("n_records", Integer, nullable=False),
+    Column("n_imported", Integer, nullable=False),
+    Column("n_skipped", Integer, nullable=False),
+    Column("issues", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Index("ix_imports_project_sha", "project_id", "sha256"),
+)
+
+examples = Table(
+    "examples",
+    metadata,
+    Column("pk", Integer, primary_key=True),
+    Column("project_id", ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("example_id", String(200), nullable=False),
+    Column("import_id", ForeignKey("imports.id", ondelete="SET NULL"), nullable=True),
+    Column("position", Integer, nullable=False),
+    Column("source", String(500), nullable=False),
+    Column("raw", JSON, nullable=False),
+    Column("messages", JSON, nullable=False),
+    Column("tools", Text, nullable=True),
+    Column("meta", JSON, nullable=False),
+    Column("status", String(20), nullable=False, default="active"),
+    Column("status_reason", Text, nullable=True),
+    Column("duplicate_of", String(200), nullable=True),
+    Column("revision", Integer, nullable=False, default=0),
+    Column("content_hash", String(64), nullable=False),
+    Column("search_text", Text, nullable=False),
+    Column("answer_chars", Integer, nullable=False, default=0),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("project_id", "example_id", name="uq_examples_project_example"),
+    Index("ix_examples_project_status", "project_id", "status"),
+    Index("ix_examples_project_position", "project_id", "position"),
+)
+
+revisions = Table(
+    "revisions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("example_pk", ForeignKey("examples.pk", ondelete="CASCADE"), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("messages", JSON, nullable=False),
+    Column("tools", Text, nullable=True),
+    Column("author", String(200), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("example_pk", "revision", name="uq_revisions_example_revision"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("project_id", ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(50), nullable=False),
+    Column("author", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("undone_by", Integer, nullable=True),
+    Index("ix_events_project", "project_id", "id"),
+)
+
+# Added in schema version 2: saved results of step runs (dedup clusters, later audits...).
+step_runs = Table(
+    "step_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("project_id", ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("step", String(50), nullable=False),
+    Column("params", JSON, nullable=False),
+    Column("result", JSON, nullable=False),
+    Column("stats", JSON, nullable=False),
+    Column("author", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_step_runs_project_step", "project_id", "step", "id"),
+)
+
+V1_TABLES = [schema_version, projects, imports, examples, revisions, events]
+
+
+def _v1(conn: Connection) -> None:
+    metadata.create_all(conn, tables=V1_TABLES)
+
+
+def _v2(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[step_runs])
+
+
+# Append only: migration N upgrades a database at version N-1.
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def current_version(conn: Connection) -> int:
+    """The schema version a database is at; 0 for an empty database."""
+    if not inspect(conn).has_table("schema_version"):
+        return 0
+    row = conn.execute(schema_version.select()).first()
+    return int(row.version) if row else 0

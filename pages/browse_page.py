@@ -1,0 +1,176 @@
+"""Browse step: page through a project's examples with search and filters, inspect and edit one.
+
+Text is shown with st.text/st.code only, so markup inside examples stays inert.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from curation.errors import CurationError
+from curation.records import Message
+from curation.store import STATUSES, ExampleFilter
+from ui import state
+from ui.widgets import show_example
+
+PAGE_SIZE = 50
+
+state.init_state()
+project, user = state.require_project_and_user()
+store = state.get_store()
+state.require_examples(project)
+
+st.title("Browse")
+
+
+def _reset_page() -> None:
+    st.session_state[state.BROWSE_PAGE] = 0
+
+
+c1, c2, c3 = st.columns([2, 1, 1])
+search = c1.text_input("Search in text", key="browse_search", on_change=_reset_page)
+statuses = c2.multiselect(
+    "Status", list(STATUSES), default=["active"], key="browse_status", on_change=_reset_page
+)
+sources = c3.multiselect(
+    "Source", store.sources(project), key="browse_sources", on_change=_reset_page
+)
+meta_values = store.metadata_keys(project)
+meta_filter: dict[str, str] = {}
+if meta_values:
+    m1, m2 = st.columns(2)
+    meta_key = m1.selectbox(
+        "Metadata field", ["(any)", *meta_values], key="browse_meta_key", on_change=_reset_page
+    )
+    if meta_key != "(any)":
+        meta_value = m2.selectbox(
+            "Value", meta_values[meta_key], key="browse_meta_value", on_change=_reset_page
+        )
+        meta_filter = {meta_key: meta_value}
+
+flt = ExampleFilter(
+    statuses=statuses or None, sources=sources or None, search=search or None, metadata=meta_filter
+)
+total = store.count_examples(project, flt)
+pages = max(1, -(-total // PAGE_SIZE))
+page = min(st.session_state[state.BROWSE_PAGE], pages - 1)
+
+nav = st.columns([1, 1, 3])
+if nav[0].button("◀ Previous", key="browse_prev", disabled=page == 0):
+    st.session_state[state.BROWSE_PAGE] = page - 1
+    st.rerun()
+if nav[1].button("Next ▶", key="browse_next", disabled=page >= pages - 1):
+    st.session_state[state.BROWSE_PAGE] = page + 1
+    st.rerun()
+nav[2].markdown(f"**{total}** matching examples · page {page + 1} of {pages}")
+
+rows = store.list_examples(project, flt, offset=page * PAGE_SIZE, limit=PAGE_SIZE)
+
+
+def _short(text: str, n: int = 120) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+table = pd.DataFrame(
+    [
+        {
+            "id": r.id,
+            "status": r.status,
+            "source": r.example.source,
+            "turns": len(r.example.messages),
+            "prompt": _short(r.example.prompt),
+            "answer": _short(r.example.response),
+        }
+        for r in rows
+    ]
+)
+event = st.dataframe(
+    table,
+    hide_index=True,
+    on_select="rerun",
+    selection_mode="single-row",
+    key="browse_table",
+)
+selected_rows = event.selection.rows if event is not None else []
+if selected_rows and selected_rows[0] < len(rows):
+    st.session_state[state.BROWSE_SELECTED] = rows[selected_rows[0]].id
+elif rows and st.session_state[state.BROWSE_SELECTED] not in {r.id for r in rows}:
+    st.session_state[state.BROWSE_SELECTED] = rows[0].id
+
+selected_id = st.session_state[state.BROWSE_SELECTED]
+if not selected_id:
+    st.stop()
+try:
+    current = store.get_example(project, selected_id)
+except CurationError as exc:
+    st.error(str(exc))
+    st.stop()
+
+st.subheader(f"Example {current.id}")
+status_line = f"status **{current.status}**"
+if current.status_reason:
+    status_line += f" ({current.status_reason})"
+if current.duplicate_of:
+    status_line += f" · duplicate of `{current.duplicate_of}`"
+st.markdown(status_line + f" · revision {current.revision} · source `{current.example.source}`")
+show_example(current.example, key=current.id)
+
+with st.expander("Edit this example"):
+    with st.form(key=f"edit_form_{current.id}_{current.revision}"):
+        new_texts = [
+            st.text_area(f"{m.role} turn {i + 1}", m.content, key=f"edit_{current.id}_{i}")
+            for i, m in enumerate(current.example.messages)
+        ]
+        reason = st.text_input("Reason for the change", value="manual edit", key="edit_reason")
+        saved = st.form_submit_button("Save revision")
+    if saved:
+        messages = [
+            Message(
+                role=m.role,
+                content=text,
+                tool_calls=m.tool_calls,
+                name=m.name,
+                tool_call_id=m.tool_call_id,
+                weight=m.weight,
+            )
+            for m, text in zip(current.example.messages, new_texts, strict=True)
+        ]
+        try:
+            rev = store.edit_messages(
+                project, current.id, messages, user, reason, expected_revision=current.revision
+            )
+        except CurationError as exc:
+            st.error(str(exc))
+        else:
+            st.toast(f"Saved revision {rev}")
+            st.rerun()
+    history = store.revisions(project, current.id)
+    if history:
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "revision": h["revision"],
+                        "by": h["author"],
+                        "reason": h["reason"],
+                        "at": h["created_at"],
+                    }
+                    for h in history
+                ]
+            ),
+            hide_index=True,
+            key="revision_table",
+        )
+
+b1, b2 = st.columns(2)
+if current.status == "active":
+    if b1.button("Reject this example", key="reject_example"):
+        store.set_status(project, [current.id], "rejected", user, "rejected while browsing")
+        st.toast(f"Rejected {current.id}")
+        st.rerun()
+elif b2.button("Restore to active", key="restore_example"):
+    store.set_status(project, [current.id], "active", user, "restored while browsing")
+    st.toast(f"Restored {current.id}")
+    st.rerun()

@@ -1,0 +1,215 @@
+"""Import step: upload files or give a local path, check the detected format and mapping, import.
+
+Parsing is cached per file content, so adjusting the mapping re-reads nothing twice.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+from curation.formats import SHAPES, ColumnMapping, ImportResult, read_examples
+
+from curation.errors import CurationError
+from ui import state
+from ui.widgets import show_example
+
+state.init_state()
+project, user = state.require_project_and_user()
+store = state.get_store()
+
+st.title("Import")
+st.caption(
+    "JSONL, JSON, CSV/TSV, Parquet or a Hugging Face dataset folder. Alpaca, ShareGPT, OpenAI "
+    "chat, prompt/completion, Dolly and Self-Instruct are detected; any other table is mapped "
+    "column by column."
+)
+
+
+@st.cache_data(show_spinner="Reading file…", max_entries=32)
+def _parse_bytes(data: bytes, name: str, fmt: str, mapping: ColumnMapping | None) -> ImportResult:
+    buffer = io.BytesIO(data)
+    buffer.name = name
+    return read_examples(buffer, format=fmt, mapping=mapping, source=name)
+
+
+@st.cache_data(show_spinner="Reading path…", max_entries=8)
+def _parse_path(path: str, mtime: float, fmt: str, mapping: ColumnMapping | None) -> ImportResult:
+    return read_examples(path, format=fmt, mapping=mapping)
+
+
+def _mapping_widgets(result: ImportResult, slot: str) -> ColumnMapping | None:
+    """Let the user map table columns to turns; returns the mapping or None to use detection."""
+    wanted = result.needs_mapping or st.toggle(
+        "Adjust column mapping", key=f"map_toggle_{slot}", value=False
+    )
+    if not wanted:
+        return None
+    cols = result.columns
+    guess = result.suggested_mapping or ColumnMapping(user=[], assistant="")
+    st.markdown("**Column mapping**: which columns make the user turn and the answer.")
+    c1, c2, c3 = st.columns(3)
+    user_cols = c1.multiselect(
+        "User turn (joined in order)",
+        cols,
+        default=[c for c in guess.user if c in cols],
+        key=f"map_user_{slot}",
+    )
+    none = "(none)"
+    assistant_options = [none, *cols]
+    assistant = c2.selectbox(
+        "Assistant answer",
+        assistant_options,
+        index=assistant_options.index(guess.assistant) if guess.assistant in cols else 0,
+        key=f"map_assistant_{slot}",
+    )
+    system = c3.selectbox(
+        "System prompt",
+        assistant_options,
+        index=assistant_options.index(guess.system) if guess.system in cols else 0,
+        key=f"map_system_{slot}",
+    )
+    if not user_cols or assistant == none:
+        st.warning("Pick at least one user column and the answer column to import this file.")
+        return ColumnMapping(user=user_cols, assistant="")
+    return ColumnMapping(
+        user=list(user_cols),
+        assistant=assistant,
+        system=None if system == none else system,
+    )
+
+
+def _show_result(result: ImportResult, slot: str) -> None:
+    importable = len(result.examples)
+    cols = st.columns(4)
+    cols[0].metric("Detected format", result.detected_format)
+    cols[1].metric("Records", result.total_records)
+    cols[2].metric("Importable", importable)
+    cols[3].metric("Skipped", result.skipped)
+    for warning in result.warnings:
+        st.warning(warning.message)
+    if result.errors:
+        with st.expander(f"{len(result.errors)} problem(s) found; the rest imports", expanded=True):
+            st.dataframe(
+                pd.DataFrame(
+                    [
+                        {"line": e.line, "record": e.record_id, "problem": e.message}
+                        for e in result.errors[:500]
+                    ]
+                ),
+                hide_index=True,
+                key=f"errors_{slot}",
+            )
+    if result.examples:
+        st.markdown("**Preview** (canonical chat view)")
+        preview_cols = st.columns(min(2, len(result.examples)))
+        for col, example in zip(preview_cols, result.examples[:2], strict=False):
+            with col, st.container(border=True):
+                st.caption(f"id {example.id}")
+                show_example(example)
+
+
+uploads = st.file_uploader(
+    "Upload one or more files", accept_multiple_files=True, key="import_files"
+)
+path_text = st.text_input(
+    "…or a local file or folder path (e.g. a `save_to_disk` dataset folder)", key="import_path"
+)
+fmt = st.selectbox("Format", ["auto", *SHAPES], key="import_format")
+allow_reimport = st.checkbox(
+    "Import again even if this exact file was imported before", key="import_allow_reimport"
+)
+
+pending: list[tuple[str, ImportResult]] = []
+sources: list[tuple[str, bytes | None, str | None]] = [
+    (u.name, u.getvalue(), None) for u in (uploads or [])
+]
+if path_text.strip():
+    sources.append((Path(path_text.strip()).name, None, path_text.strip()))
+
+for slot_index, (name, data, path) in enumerate(sources):
+    slot = f"{slot_index}"
+    with st.container(border=True):
+        st.subheader(name)
+        try:
+            if path is not None:
+                if not os.path.exists(path):
+                    st.error(f"No file or folder at {path}.")
+                    continue
+                result = _parse_path(path, os.path.getmtime(path), fmt, None)
+            else:
+                assert data is not None
+                result = _parse_bytes(data, name, fmt, None)
+            mapping = _mapping_widgets(result, slot) if result.columns else None
+            if mapping is not None and mapping.assistant:
+                result = (
+                    _parse_path(path, os.path.getmtime(path), fmt, mapping)
+                    if path is not None
+                    else _parse_bytes(data, name, fmt, mapping)  # type: ignore[arg-type]
+                )
+        except CurationError as exc:
+            st.error(str(exc))
+            continue
+        _show_result(result, slot)
+        if result.examples:
+            pending.append((name, result))
+
+if pending:
+    total = sum(len(r.examples) for _, r in pending)
+    if st.button(f"Import {total} examples into {project}", type="primary", key="import_button"):
+        summaries = []
+        bar = st.progress(0.0, text="Importing…")
+        for i, (name, result) in enumerate(pending):
+            try:
+                summary = store.add_import(project, result, user, allow_reimport=allow_reimport)
+            except CurationError as exc:
+                st.error(f"{name}: {exc}")
+                continue
+            summaries.append(summary.to_dict())
+            bar.progress((i + 1) / len(pending), text=f"Imported {name}")
+        bar.empty()
+        st.session_state[state.IMPORT_SUMMARIES] = summaries
+        st.toast(f"Imported {sum(s['imported'] for s in summaries)} examples")
+        st.rerun()
+
+summaries = st.session_state.get(state.IMPORT_SUMMARIES) or []
+if summaries:
+    st.subheader("Last import")
+    for s in summaries:
+        if s["already_imported"]:
+            st.warning(
+                f"{s['file_name']} was already imported into this project; nothing was added. "
+                "Tick 'Import again' to add its new records anyway."
+            )
+            continue
+        reasons = "; ".join(f"{k}: {v}" for k, v in s["skipped_reasons"].items()) or "none"
+        st.success(
+            f"{s['file_name']}: imported {s['imported']} examples ({s['detected_format']}), "
+            f"skipped {s['skipped']} ({reasons})."
+        )
+    st.page_link("pages/browse_page.py", label="Browse the examples", icon=":material/table_rows:")
+
+imports = store.list_imports(project)
+if imports:
+    with st.expander(f"Imports into {project} ({len(imports)})"):
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "file": i["file_name"],
+                        "format": i["format"],
+                        "imported": i["n_imported"],
+                        "skipped": i["n_skipped"],
+                        "by": i["created_by"],
+                        "at": i["created_at"],
+                        "sha256": i["sha256"][:12],
+                    }
+                    for i in imports
+                ]
+            ),
+            hide_index=True,
+            key="imports_table",
+        )

@@ -1,0 +1,42 @@
+"""Small Playwright helpers for driving the Streamlit app the way a person does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def wait_idle(page: Any, timeout: int = 30_000) -> None:
+    """Wait until the script has finished its rerun."""
+    page.wait_for_function(
+        "() => { const s = document.querySelector('[data-testid=\"stApp\"]');"
+        " return s && s.getAttribute('data-test-script-state') === 'notRunning'; }",
+        timeout=timeout,
+    )
+
+
+def fill(page: Any, label: str, value: str) -> None:
+    box = page.get_by_label(label, exact=True)
+    box.fill(value)
+    box.press("Enter")
+    wait_idle(page)
+
+
+def start_project(page: Any, url: str, project: str, user: str = "ada") -> None:
+    """Open the app, set the annotator name and create a project."""
+    page.goto(url)
+    page.get_by_label("Annotator name", exact=True).wait_for()
+    wait_idle(page)
+    fill(page, "Annotator name", user)
+    fill(page, "Project name", project)
+    page.get_by_role("button", name="Create project").click()
+    wait_idle(page)
+    page.get_by_text(f"{project} · 0 examples").wait_for()
+
+
+def upload_and_import(page: Any, path: str) -> None:
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(path)
+    wait_idle(page)
+    button = page.get_by_role("button", name="Import ")
+    button.wait_for()
+    button.click()
+    wait_idle(page)

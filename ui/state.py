@@ -1,0 +1,78 @@
+"""Session-state keys with their defaults, and the cached store every page uses.
+
+State holds ids and small values only; the data lives in the store.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import streamlit as st
+
+from curation.store import Store, default_db_url
+
+PROJECT = "project"  # name of the current project
+USER = "annotator"  # name of the person making changes
+BROWSE_PAGE = "browse_page"  # 0-based page number in the browse view
+BROWSE_SELECTED = "browse_selected"  # example id shown in detail
+IMPORT_SUMMARIES = "import_summaries"  # summaries of the last import, for the page to show
+DEDUP_RUN = "dedup_run"  # id of the step run the dedup page shows
+DEDUP_CLUSTER = "dedup_cluster"  # index of the cluster under review
+EXPORT_RESULT = "export_result"  # summary of the last export
+
+DEFAULTS: dict[str, Any] = {
+    PROJECT: os.environ.get("CURATION_PROJECT") or None,
+    USER: os.environ.get("CURATION_USER", ""),
+    BROWSE_PAGE: 0,
+    BROWSE_SELECTED: None,
+    IMPORT_SUMMARIES: [],
+    DEDUP_RUN: None,
+    DEDUP_CLUSTER: 0,
+    EXPORT_RESULT: None,
+}
+
+
+def init_state() -> None:
+    """Fill every missing key with its default (safe to call on every rerun)."""
+    for key, value in DEFAULTS.items():
+        if key not in st.session_state:
+            st.session_state[key] = list(value) if isinstance(value, list) else value
+
+
+@st.cache_resource(show_spinner=False)
+def _store(url: str) -> Store:
+    return Store(url)
+
+
+def get_store() -> Store:
+    """The process-wide store for `CURATION_DB_URL` (or the local SQLite file)."""
+    return _store(default_db_url())
+
+
+def current_project() -> str | None:
+    return st.session_state.get(PROJECT)
+
+
+def current_user() -> str:
+    return (st.session_state.get(USER) or "").strip()
+
+
+def require_project_and_user() -> tuple[str, str]:
+    """Stop the page with a pointer to the sidebar unless a project and a name are set."""
+    project, user = current_project(), current_user()
+    if not project:
+        st.info("Choose or create a project in the sidebar first.")
+        st.stop()
+    if not user:
+        st.info("Enter your annotator name in the sidebar: every change is attributed to it.")
+        st.stop()
+    return project, user  # type: ignore[return-value]
+
+
+def require_examples(project: str) -> None:
+    """Stop the page with a link to Import when the project has no examples yet."""
+    if get_store().count_examples(project) == 0:
+        st.info("This project has no examples yet.")
+        st.page_link("pages/import_page.py", label="Import data", icon=":material/upload:")
+        st.stop()
