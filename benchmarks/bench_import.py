@@ -73,7 +73,7 @@ def main() -> None:
         from streamlit.testing.v1 import AppTest
 
         os.chdir(REPO)
-        at = AppTest.from_file("app.py", default_timeout=60)
+        at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
         at.session_state["project"] = "bench"
         at.session_state["annotator"] = "bench"
         at.run()

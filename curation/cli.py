@@ -190,9 +190,145 @@ def _print_stats(report: dict[str, Any]) -> None:
     print("steps run: " + (", ".join(report["steps_run"]) or "none"))
 
 
+# ---- dedup ------------------------------------------------------------------------------
+
+
+def _configure_dedup(p: argparse.ArgumentParser) -> None:
+    p.add_argument("target", help="a data file, or the name of a project in the store")
+    p.add_argument("--method", choices=["exact", "near", "semantic"], default="near")
+    p.add_argument(
+        "--threshold", type=float, default=None, help="similarity threshold (method default)"
+    )
+    p.add_argument(
+        "--fields",
+        choices=["all", "user", "assistant"],
+        default="all",
+        help="text compared: whole conversation, user turns or assistant turns",
+    )
+    p.add_argument("--report", default=None, help="write the clusters as JSON to this file")
+    p.add_argument(
+        "--apply",
+        default=None,
+        metavar="POLICY",
+        help="projects only: resolve every cluster with a keep policy "
+        "(first, longest, most-edited, best-labelled)",
+    )
+    p.add_argument(
+        "--db", default=None, help="database URL (default: CURATION_DB_URL or ./.curation)"
+    )
+    p.add_argument("--author", default=None, help="name recorded in the audit log")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+@command("dedup", "find exact, near or semantic duplicates in a file or project", _configure_dedup)
+def cmd_dedup(args: argparse.Namespace) -> dict[str, Any]:
+    progress = Progress(not args.quiet)
+    try:
+        if os.path.exists(args.target):
+            if args.apply:
+                raise CurationError("--apply works on projects; import the file first.")
+            report = _dedup_file(args, progress)
+        else:
+            report = _dedup_project(args, progress)
+    finally:
+        progress.close()
+    if args.report:
+        with open(args.report, "w", encoding="utf-8") as fh:
+            json.dump(report, fh, indent=2, ensure_ascii=False, default=str)
+    return report
+
+
+def _dedup_file(args: argparse.Namespace, progress: Progress) -> dict[str, Any]:
+    from curation.dedup import cluster_duplicates
+    from curation.formats import read_examples
+
+    result = read_examples(args.target)
+    examples = result.examples
+    texts = [e.text(args.fields) for e in examples]
+    found = cluster_duplicates(texts, args.method, args.threshold, progress=progress)
+    clusters = [
+        {
+            "members": [examples[i].id for i in c.members],
+            "rows": list(c.members),
+            "pairs": [[examples[i].id, examples[j].id, round(sim, 4)] for i, j, sim in c.pairs],
+        }
+        for c in found.clusters
+    ]
+    return {
+        "target": args.target,
+        "method": found.method,
+        "threshold": found.threshold,
+        "backend": found.backend,
+        "fields": args.fields,
+        "n_examples": len(examples),
+        "n_clusters": len(clusters),
+        "n_duplicates": sum(len(c["members"]) - 1 for c in clusters),
+        "clusters": clusters,
+        "stats": found.stats,
+    }
+
+
+def _dedup_project(args: argparse.Namespace, progress: Progress) -> dict[str, Any]:
+    from curation.dedup.project import apply_policy, run_dedup
+
+    store = _store(args)
+    author = args.author or default_author()
+    run = run_dedup(
+        store,
+        args.target,
+        method=args.method,
+        threshold=args.threshold,
+        fields=args.fields,
+        author=author,
+        progress=progress,
+    )
+    event_id = (
+        apply_policy(store, args.target, run, args.apply, author=author) if args.apply else None
+    )
+    return {
+        "target": args.target,
+        "run_id": run.run_id,
+        "method": run.method,
+        "threshold": run.threshold,
+        "backend": run.backend,
+        "fields": run.fields,
+        "n_examples": run.n_examples,
+        "n_clusters": len(run.clusters),
+        "n_duplicates": run.n_duplicates,
+        "applied_policy": args.apply,
+        "event_id": event_id,
+        "clusters": [
+            {"members": c.members, "pairs": [list(p) for p in c.pairs]} for c in run.clusters
+        ],
+        "stats": run.stats,
+    }
+
+
+def _print_dedup(report: dict[str, Any]) -> None:
+    threshold = "" if report["threshold"] is None else f" at {report['threshold']:g}"
+    print(
+        f"{report['target']}: {report['method']}{threshold} on {report['fields']} text "
+        f"({report['backend']}): {report['n_clusters']} clusters, {report['n_duplicates']} "
+        f"duplicates among {report['n_examples']} examples"
+    )
+    for c in report["clusters"][:10]:
+        print(
+            f"  {len(c['members'])} x "
+            + ", ".join(c["members"][:6])
+            + (" …" if len(c["members"]) > 6 else "")
+        )
+    if report.get("applied_policy"):
+        print(
+            f"applied keep policy {report['applied_policy']!r} (event {report['event_id']}; "
+            "undo it from the Activity page)"
+        )
+
+
 PRINTERS: dict[str, Callable[[dict[str, Any]], None]] = {
     "import": _print_import,
     "stats": _print_stats,
+    "dedup": _print_dedup,
 }
 
 

@@ -56,13 +56,16 @@ total = store.count_examples(project, flt)
 pages = max(1, -(-total // PAGE_SIZE))
 page = min(st.session_state[state.BROWSE_PAGE], pages - 1)
 
+
+def _go(to: int) -> None:
+    st.session_state[state.BROWSE_PAGE] = to
+
+
 nav = st.columns([1, 1, 3])
-if nav[0].button("◀ Previous", key="browse_prev", disabled=page == 0):
-    st.session_state[state.BROWSE_PAGE] = page - 1
-    st.rerun()
-if nav[1].button("Next ▶", key="browse_next", disabled=page >= pages - 1):
-    st.session_state[state.BROWSE_PAGE] = page + 1
-    st.rerun()
+nav[0].button("◀ Previous", key="browse_prev", disabled=page == 0, on_click=_go, args=(page - 1,))
+nav[1].button(
+    "Next ▶", key="browse_next", disabled=page >= pages - 1, on_click=_go, args=(page + 1,)
+)
 nav[2].markdown(f"**{total}** matching examples · page {page + 1} of {pages}")
 
 rows = store.list_examples(project, flt, offset=page * PAGE_SIZE, limit=PAGE_SIZE)
@@ -118,14 +121,15 @@ st.markdown(status_line + f" · revision {current.revision} · source `{current.
 show_example(current.example, key=current.id)
 
 with st.expander("Edit this example"):
-    with st.form(key=f"edit_form_{current.id}_{current.revision}"):
-        new_texts = [
-            st.text_area(f"{m.role} turn {i + 1}", m.content, key=f"edit_{current.id}_{i}")
-            for i, m in enumerate(current.example.messages)
-        ]
-        reason = st.text_input("Reason for the change", value="manual edit", key="edit_reason")
-        saved = st.form_submit_button("Save revision")
-    if saved:
+    new_texts = [
+        st.text_area(
+            f"{m.role} turn {i + 1}", m.content, key=f"edit_{current.id}_{current.revision}_{i}"
+        )
+        for i, m in enumerate(current.example.messages)
+    ]
+    reason = st.text_input("Reason for the change", value="manual edit", key="edit_reason")
+    changed = any(t != m.content for t, m in zip(new_texts, current.example.messages, strict=True))
+    if st.button("Save revision", key="edit_save", disabled=not changed):
         messages = [
             Message(
                 role=m.role,

@@ -33,8 +33,21 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+def _leave_legacy_multipage_mode() -> None:
+    # Streamlit treats an app with a `pages/` folder as a v1 multipage app until st.navigation
+    # runs once, and AppTest resets that flag before every run; in that mode a page script can
+    # run without app.py (no sidebar, no navigation). Switch the flag off and rerun through
+    # app.py, which always calls st.navigation.
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def init_state() -> None:
     """Fill every missing key with its default (safe to call on every rerun)."""
+    _leave_legacy_multipage_mode()
     for key, value in DEFAULTS.items():
         if key not in st.session_state:
             st.session_state[key] = list(value) if isinstance(value, list) else value

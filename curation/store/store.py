@@ -99,6 +99,15 @@ class ImportSummary:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    """The status an example should get, why, and (for duplicates) which example was kept."""
+
+    status: str
+    reason: str
+    duplicate_of: str | None = None
+
+
 @dataclass(slots=True)
 class ExampleFilter:
     """Which examples a listing shows. Empty fields do not filter."""
@@ -374,6 +383,15 @@ class Store:
                 return
             offset += batch
 
+    def get_examples(self, project: str, example_ids: Sequence[str]) -> dict[str, StoredExample]:
+        """The named examples by id (ids not in the project are absent), fetched in batches."""
+        ids = list(dict.fromkeys(example_ids))
+        found: dict[str, StoredExample] = {}
+        for start in range(0, len(ids), _BATCH):
+            flt = ExampleFilter(example_ids=ids[start : start + _BATCH])
+            found.update((e.id, e) for e in self.list_examples(project, flt, limit=None))
+        return found
+
     def get_example(self, project: str, example_id: str) -> StoredExample:
         found = self.list_examples(project, ExampleFilter(example_ids=[example_id]), limit=1)
         if not found:
@@ -570,32 +588,68 @@ class Store:
 
         `duplicate_of` names the kept example, one for all or per example id.
         """
-        if status not in STATUSES:
-            raise StoreError(f"Unknown status {status!r}; use one of {', '.join(STATUSES)}.")
+        changes = {
+            ex_id: StatusChange(
+                status,
+                reason,
+                duplicate_of.get(ex_id) if isinstance(duplicate_of, dict) else duplicate_of,
+            )
+            for ex_id in example_ids
+        }
+        return self.apply_status_changes(
+            project,
+            changes,
+            author,
+            f"{reason}: {{n}} example(s) set to {status}",
+            event_kind=event_kind,
+            extra=extra,
+        )
+
+    def apply_status_changes(
+        self,
+        project: str,
+        changes: dict[str, StatusChange],
+        author: str,
+        summary: str,
+        *,
+        event_kind: str = "status",
+        extra: dict[str, Any] | None = None,
+    ) -> int:
+        """Apply per-example status changes as ONE audit event, so one undo reverses them all.
+
+        `summary` may contain ``{n}``, replaced by the number of examples that changed.
+        """
+        for change in changes.values():
+            if change.status not in STATUSES:
+                raise StoreError(
+                    f"Unknown status {change.status!r}; use one of {', '.join(STATUSES)}."
+                )
         author = _check_author(author)
         pid = self.project_id(project)
-        ids = list(dict.fromkeys(example_ids))
         now = _now()
         with self.engine.begin() as conn:
             c = s.examples.c
-            rows = conn.execute(
-                select(c.pk, c.example_id, c.status, c.status_reason, c.duplicate_of).where(
-                    c.project_id == pid, c.example_id.in_(ids)
-                )
-            ).all()
+            rows = []
+            ids = list(changes)
+            for start in range(0, len(ids), _BATCH):
+                rows += conn.execute(
+                    select(c.pk, c.example_id, c.status, c.status_reason, c.duplicate_of).where(
+                        c.project_id == pid, c.example_id.in_(ids[start : start + _BATCH])
+                    )
+                ).all()
             missing = set(ids) - {r.example_id for r in rows}
             if missing:
                 raise NotFoundError(
                     f"No example(s) {', '.join(sorted(missing)[:5])} in project {project!r}."
                 )
-            changes = []
+            done = []
             for r in rows:
-                dup = (
-                    duplicate_of.get(r.example_id)
-                    if isinstance(duplicate_of, dict)
-                    else duplicate_of
-                )
-                after = {"status": status, "status_reason": reason, "duplicate_of": dup}
+                change = changes[r.example_id]
+                after = {
+                    "status": change.status,
+                    "status_reason": change.reason,
+                    "duplicate_of": change.duplicate_of,
+                }
                 before = {
                     "status": r.status,
                     "status_reason": r.status_reason,
@@ -604,14 +658,14 @@ class Store:
                 if before == after:
                     continue
                 conn.execute(update(s.examples).where(c.pk == r.pk).values(**after, updated_at=now))
-                changes.append({"pk": r.pk, "id": r.example_id, "before": before, "after": after})
+                done.append({"pk": r.pk, "id": r.example_id, "before": before, "after": after})
             return self._log(
                 conn,
                 pid,
                 event_kind,
                 author,
-                f"{reason}: {len(changes)} example(s) set to {status}",
-                {"changes": changes, **(extra or {})},
+                summary.replace("{n}", str(len(done))),
+                {"changes": done, **(extra or {})},
             )
 
     def undo(self, project: str, event_id: int, author: str) -> int:
@@ -769,6 +823,16 @@ class Store:
             )
         return int(run_id)
 
+    def step_run(self, project: str, run_id: int) -> dict[str, Any] | None:
+        pid = self.project_id(project)
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(s.step_runs).where(
+                    s.step_runs.c.project_id == pid, s.step_runs.c.id == run_id
+                )
+            ).first()
+        return dict(row._mapping) if row else None
+
     def latest_step_run(self, project: str, step: str) -> dict[str, Any] | None:
         pid = self.project_id(project)
         with self.engine.connect() as conn:
@@ -854,6 +918,7 @@ __all__ = [
     "ExampleFilter",
     "ImportSummary",
     "Store",
+    "StatusChange",
     "StoredExample",
     "default_db_url",
     "open_store",

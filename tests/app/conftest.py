@@ -16,6 +16,25 @@ from curation.store import Store
 REPO = Path(__file__).resolve().parents[2]
 
 
+@pytest.fixture(autouse=True)
+def _navigation_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep AppTest in st.navigation mode.
+
+    AppTest resets Streamlit's "app has a pages/ folder" flag before every run, which would run
+    page scripts without app.py (v1 multipage mode). The real server clears the flag for good
+    the first time app.py calls st.navigation; do the same here before each run.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)
+
+
 @pytest.fixture()
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("CURATION_HOME", str(tmp_path / "home"))
@@ -38,7 +57,7 @@ def open_page(home: Path) -> Callable[..., AppTest]:
     """Start the app as `user` on `project`, then switch to `page` (a path under pages/)."""
 
     def make(page: str | None = None, *, project: str | None = "p", user: str = "ada") -> AppTest:
-        at = AppTest.from_file("app.py", default_timeout=60)
+        at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
         if project:
             at.session_state["project"] = project
         at.session_state["annotator"] = user

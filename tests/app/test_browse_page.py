@@ -16,9 +16,9 @@ def test_pages_of_fifty_and_search(open_page, store: Store, shared_data: Path) -
     path = shared_data / "fastchat" / "dummy_conversation.json"
     store.add_import("p", read_examples(path), "ada")
     at = open_page(PAGE)
-    assert len(at.dataframe(key="browse_table").value) == 50
+    assert len(at.dataframe[0].value) == 50
     at.button(key="browse_next").click().run()
-    second = at.dataframe(key="browse_table").value
+    second = at.dataframe[0].value
     assert list(second["id"])[0] == json.loads(path.read_text())[50]["id"]
 
     records = json.loads(path.read_text())
@@ -48,8 +48,8 @@ def test_edit_from_browse_creates_revision(open_page, store: Store, shared_data:
     at = open_page(PAGE)
     first = store.list_examples("p", limit=1)[0]
     last = len(first.example.messages) - 1
-    at.text_area(key=f"edit_{first.id}_{last}").input("A better answer.").run()
-    at.button[[b.label for b in at.button].index("Save revision")].click().run()
+    at.text_area(key=f"edit_{first.id}_0_{last}").input("A better answer.").run()
+    at.button(key="edit_save").click().run()
     assert not at.exception
     now = store.get_example("p", first.id)
     assert now.revision == 1

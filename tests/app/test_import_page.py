@@ -36,7 +36,7 @@ def test_malformed_lines_are_listed_and_rest_imports(open_page, store: Store, tm
     )
     at = open_page(PAGE)
     at.text_input(key="import_path").input(str(path)).run()
-    errors = at.dataframe(key="errors_0").value
+    errors = at.dataframe[0].value
     assert list(errors["line"]) == [2]
     at.button(key="import_button").click().run()
     assert store.count_examples("p") == 2

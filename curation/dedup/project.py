@@ -1,0 +1,277 @@
+"""Deduplication of a stored project: run a method, keep its clusters, resolve them by policy.
+
+Every decision is a status change in the store (one audit event), so it can be undone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from curation.errors import CurationError
+from curation.store import ExampleFilter, StatusChange, Store, StoredExample
+
+STEP = "dedup"
+RESOLVABLE = ("active", "duplicate")  # rejected/filtered/removed members are left alone
+
+
+@dataclass(slots=True)
+class StoredCluster:
+    """A cluster of a saved run, by example id, with the pairwise similarities found."""
+
+    members: list[str]
+    pairs: list[tuple[str, str, float]]
+
+    @property
+    def max_similarity(self) -> float:
+        return max((p[2] for p in self.pairs), default=1.0)
+
+    @property
+    def min_similarity(self) -> float:
+        return min((p[2] for p in self.pairs), default=1.0)
+
+
+@dataclass(slots=True)
+class DedupRun:
+    """A saved dedup run of a project."""
+
+    run_id: int
+    method: str
+    fields: str
+    threshold: float | None
+    backend: str
+    clusters: list[StoredCluster]
+    stats: dict[str, Any]
+    author: str
+    created_at: Any
+    n_examples: int
+
+    @property
+    def n_duplicates(self) -> int:
+        """Examples that would go if every cluster kept one member."""
+        return sum(len(c.members) - 1 for c in self.clusters)
+
+
+def run_dedup(
+    store: Store,
+    project: str,
+    *,
+    method: str = "near",
+    threshold: float | None = None,
+    fields: str = "all",
+    author: str,
+    progress: Callable[[str, int, int], None] | None = None,
+    options: dict[str, Any] | None = None,
+) -> DedupRun:
+    """Cluster the project's active examples and save the clusters as a step run."""
+    from curation.dedup import cluster_duplicates
+
+    rows = list(store.iter_examples(project, ExampleFilter(statuses=["active"])))
+    if len(rows) < 2:
+        raise CurationError("Deduplication needs at least two active examples in the project.")
+    texts = [r.example.text(fields) for r in rows]
+    result = cluster_duplicates(texts, method, threshold, progress=progress, **(options or {}))
+    ids = [r.id for r in rows]
+    clusters = [
+        {
+            "members": [ids[i] for i in c.members],
+            "pairs": [[ids[i], ids[j], round(float(sim), 4)] for i, j, sim in c.pairs],
+        }
+        for c in result.clusters
+    ]
+    params = {
+        "method": method,
+        "threshold": result.threshold,
+        "fields": fields,
+        "backend": result.backend,
+        "n_examples": len(rows),
+    }
+    stats = {**result.stats, "n_clusters": len(clusters)}
+    run_id = store.save_step_run(project, STEP, params, {"clusters": clusters}, stats, author)
+    run = load_run(store, project, run_id)
+    assert run is not None
+    return run
+
+
+def load_run(store: Store, project: str, run_id: int | None = None) -> DedupRun | None:
+    """A saved run by id, or the latest run of the project (None when dedup never ran)."""
+    saved = (
+        store.step_run(project, run_id)
+        if run_id is not None
+        else store.latest_step_run(project, STEP)
+    )
+    if saved is None:
+        return None
+    params = saved["params"]
+    return DedupRun(
+        run_id=int(saved["id"]),
+        method=params["method"],
+        fields=params.get("fields", "all"),
+        threshold=params.get("threshold"),
+        backend=params.get("backend", ""),
+        clusters=[
+            StoredCluster(c["members"], [(a, b, float(x)) for a, b, x in c["pairs"]])
+            for c in saved["result"]["clusters"]
+        ],
+        stats=saved["stats"],
+        author=saved["author"],
+        created_at=saved["created_at"],
+        n_examples=int(params.get("n_examples", 0)),
+    )
+
+
+def cluster_members(store: Store, project: str, cluster: StoredCluster) -> list[StoredExample]:
+    """The cluster's examples as they are now, in the cluster's order."""
+    found = {
+        e.id: e
+        for e in store.list_examples(
+            project, ExampleFilter(example_ids=cluster.members), limit=None
+        )
+    }
+    return [found[m] for m in cluster.members if m in found]
+
+
+def is_resolved(members: Sequence[StoredExample]) -> bool:
+    """True when at most one member is still active."""
+    return sum(1 for m in members if m.status == "active") <= 1
+
+
+def _decisions(
+    members: Sequence[StoredExample], keeper: str, method: str
+) -> dict[str, StatusChange]:
+    ids = {m.id for m in members}
+    if keeper not in ids:
+        raise CurationError(
+            f"{keeper!r} is not a member of this cluster ({', '.join(sorted(ids))})."
+        )
+    changes: dict[str, StatusChange] = {}
+    for m in members:
+        if m.status not in RESOLVABLE:
+            continue
+        if m.id == keeper:
+            changes[m.id] = StatusChange("active", "kept as the cluster's representative")
+        else:
+            changes[m.id] = StatusChange("duplicate", f"{method} duplicate", keeper)
+    return changes
+
+
+def choose_policy_keeper(members: Sequence[StoredExample], policy: str) -> str:
+    """The member a keep policy picks (ties go to the earliest imported)."""
+    from curation.dedup import MemberInfo, choose_keeper
+
+    candidates = [m for m in members if m.status in RESOLVABLE] or list(members)
+    infos = [
+        MemberInfo(
+            index=i,
+            example_id=m.id,
+            answer_length=len(m.example.response),
+            revision_count=m.revision,
+            label_score=None,
+            imported_order=m.position,
+        )
+        for i, m in enumerate(candidates)
+    ]
+    return candidates[choose_keeper(infos, policy)].id
+
+
+def resolve_cluster(
+    store: Store, project: str, run: DedupRun, index: int, keeper: str, *, author: str
+) -> int:
+    """Keep `keeper`, mark the cluster's other members duplicates of it; returns the event id."""
+    members = cluster_members(store, project, run.clusters[index])
+    return store.apply_status_changes(
+        project,
+        _decisions(members, keeper, run.method),
+        author,
+        f"dedup run {run.run_id}, cluster {index + 1}: kept {keeper}, {{n}} example(s) changed",
+        event_kind="dedup",
+        extra={"run_id": run.run_id, "clusters": [index]},
+    )
+
+
+def apply_policy(
+    store: Store,
+    project: str,
+    run: DedupRun,
+    policy: str,
+    *,
+    author: str,
+    only_unresolved: bool = True,
+) -> int | None:
+    """Resolve every cluster with a keep policy in ONE event (one undo reverses it all).
+
+    Returns the event id, or None when there was nothing to decide.
+    """
+    everything = store.get_examples(project, [m for c in run.clusters for m in c.members])
+    changes: dict[str, StatusChange] = {}
+    touched: list[int] = []
+    for i, cluster in enumerate(run.clusters):
+        members = [everything[m] for m in cluster.members if m in everything]
+        if len(members) < 2 or (only_unresolved and is_resolved(members)):
+            continue
+        keeper = choose_policy_keeper(members, policy)
+        changes.update(_decisions(members, keeper, run.method))
+        touched.append(i)
+    if not changes:
+        return None
+    return store.apply_status_changes(
+        project,
+        changes,
+        author,
+        f"dedup run {run.run_id}: policy '{policy}' on {len(touched)} cluster(s), {{n}} example(s) changed",
+        event_kind="dedup",
+        extra={"run_id": run.run_id, "clusters": touched, "policy": policy},
+    )
+
+
+def check_contamination(
+    store: Store,
+    project: str,
+    reference_texts: list[str],
+    *,
+    method: str = "near",
+    threshold: float | None = None,
+    fields: str = "user",
+    flag: bool = False,
+    author: str,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Find active examples that duplicate a reference item; optionally mark them `filtered`.
+
+    Returns ``{"hits": [{"example_id", "reference_index", "similarity"}], "event_id"}``.
+    """
+    from curation.dedup import find_contamination
+
+    rows = list(store.iter_examples(project, ExampleFilter(statuses=["active"])))
+    texts = [r.example.text(fields) for r in rows]
+    hits = find_contamination(
+        texts, reference_texts, method=method, threshold=threshold, progress=progress
+    )
+    best: dict[str, dict[str, Any]] = {}
+    for h in hits:
+        ex_id = rows[h.index].id
+        if ex_id not in best or h.similarity > best[ex_id]["similarity"]:
+            best[ex_id] = {
+                "example_id": ex_id,
+                "reference_index": h.reference_index,
+                "similarity": round(float(h.similarity), 4),
+            }
+    report: dict[str, Any] = {
+        "hits": sorted(best.values(), key=lambda d: -d["similarity"]),
+        "event_id": None,
+    }
+    if flag and best:
+        report["event_id"] = store.apply_status_changes(
+            project,
+            {
+                ex_id: StatusChange(
+                    "filtered", f"contaminated: matches reference item {h['reference_index'] + 1}"
+                )
+                for ex_id, h in best.items()
+            },
+            author,
+            f"contamination check ({method}): {{n}} example(s) filtered",
+            event_kind="contamination",
+        )
+    return report

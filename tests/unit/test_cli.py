@@ -1,0 +1,82 @@
+"""The `curation` command end to end on real files: import, stats, dedup, with JSON reports."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from curation.cli import main
+
+
+JOKES = [
+    {"instruction": "Tell me a joke about cats.", "output": "Why did the cat sit on the computer? To keep an eye on the mouse."},
+    {"instruction": "Tell me a joke about dogs.", "output": "What do you call a dog magician? A labracadabrador."},
+    {"instruction": "tell me a JOKE about cats", "output": "Why did the cat sit on the computer?  To keep an eye on the mouse!"},
+]
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict | str]:
+    code = main(list(argv))
+    out = capsys.readouterr()
+    try:
+        return code, json.loads(out.out)
+    except json.JSONDecodeError:
+        return code, out.out + out.err
+
+
+def test_import_then_reimport_then_stats(tmp_path: Path, shared_data: Path, capsys) -> None:
+    db = f"sqlite:///{tmp_path / 'c.db'}"
+    path = shared_data / "self-instruct" / "seed_tasks.jsonl"
+    n_instances = sum(len(json.loads(line)["instances"]) for line in path.read_text().splitlines() if line.strip())
+    code, report = run(capsys, "import", str(path), "--project", "p", "--db", db, "--json", "--quiet")
+    assert code == 0
+    assert report["imported"] == n_instances
+    assert report["files"][0]["detected_format"] == "self-instruct"
+
+    code, again = run(capsys, "import", str(path), "--project", "p", "--db", db, "--json", "--quiet")
+    assert again["imported"] == 0 and again["files"][0]["already_imported"]
+
+    code, stats = run(capsys, "stats", "--project", "p", "--db", db, "--json")
+    assert stats["total"] == n_instances
+    assert stats["by_status"] == {"active": n_instances}
+
+
+def test_unmappable_table_asks_for_mapping(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("alpha,beta\n1,2\n")
+    db = f"sqlite:///{tmp_path / 'c.db'}"
+    code, out = run(capsys, "import", str(path), "--project", "p", "--db", db, "--quiet")
+    assert code == 2
+    assert "--map-user" in out
+    code, report = run(
+        capsys, "import", str(path), "--project", "p", "--db", db, "--quiet", "--json",
+        "--map-user", "alpha", "--map-assistant", "beta",
+    )
+    assert code == 0 and report["imported"] == 1
+
+
+def test_dedup_file_writes_report(tmp_path: Path, capsys) -> None:
+    rows = JOKES
+    path = tmp_path / "d.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out_file = tmp_path / "clusters.json"
+    code, report = run(capsys, "dedup", str(path), "--method", "exact", "--report", str(out_file), "--json", "--quiet")
+    assert code == 0
+    assert [c["rows"] for c in report["clusters"]] == [[0, 2]]
+    assert json.loads(out_file.read_text())["n_duplicates"] == 1
+
+
+def test_dedup_project_with_policy(tmp_path: Path, capsys) -> None:
+    db = f"sqlite:///{tmp_path / 'c.db'}"
+    path = tmp_path / "d.jsonl"
+    path.write_text("".join(json.dumps({"id": f"j{i}", **r}) + "\n" for i, r in enumerate(JOKES)))
+    run(capsys, "import", str(path), "--project", "p", "--db", db, "--quiet", "--json")
+    code, report = run(
+        capsys, "dedup", "p", "--db", db, "--method", "exact", "--apply", "first", "--json", "--quiet",
+    )
+    assert code == 0
+    assert report["clusters"][0]["members"] == ["j0", "j2"]
+    code, stats = run(capsys, "stats", "--project", "p", "--db", db, "--json")
+    assert stats["by_status"] == {"active": 2, "duplicate": 1}
