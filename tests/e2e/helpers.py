@@ -27,6 +27,8 @@ def start_project(page: Any, url: str, project: str, user: str = "ada") -> None:
     page.get_by_label("Annotator name", exact=True).wait_for()
     wait_idle(page)
     fill(page, "Annotator name", user)
+    if not page.get_by_label("Project name", exact=True).is_visible():
+        page.get_by_text("New project", exact=True).click()
     fill(page, "Project name", project)
     page.get_by_role("button", name="Create project").click()
     wait_idle(page)

@@ -29,3 +29,35 @@ def test_upload_import_and_browse(page, app_url: str, shared_data: Path) -> None
     # the first example is shown in detail, its answer rendered as plain text
     first_answer = records[0]["output"]
     page.get_by_text(first_answer, exact=True).first.wait_for()
+
+
+def test_find_and_resolve_a_duplicate_cluster(page, app_url: str, tmp_path: Path) -> None:
+    rows = [
+        ("How do I boil an egg?", "Put it in boiling water for nine minutes."),
+        ("how do I  boil an EGG?", "Put it in boiling water for nine minutes!"),
+        ("What is the capital of Peru?", "Lima."),
+        ("How do I boil an egg", "put it in boiling water, for nine minutes"),
+    ]
+    path = tmp_path / "dups.jsonl"
+    path.write_text(
+        "".join(
+            json.dumps({"id": f"q{i}", "instruction": q, "output": a}) + "\n"
+            for i, (q, a) in enumerate(rows)
+        )
+    )
+    start_project(page, app_url, "dedup-demo")
+    upload_and_import(page, str(path))
+    page.get_by_text("dups.jsonl: imported 4 examples").wait_for()
+
+    page.get_by_role("link", name="Deduplicate").click()
+    wait_idle(page)
+    page.get_by_text("exact", exact=True).click()
+    page.get_by_role("button", name="Find duplicates").click()
+    wait_idle(page)
+    page.get_by_text("1** clusters").or_(page.get_by_text("1 clusters")).first.wait_for()
+    page.get_by_role("button", name="Resolve cluster").click()
+    wait_idle(page)
+    # the sidebar counts two duplicates: the cluster's other members
+    sidebar = page.get_by_test_id("stSidebar")
+    duplicates = sidebar.get_by_test_id("stMetric").filter(has_text="Duplicates")
+    duplicates.get_by_text("2", exact=True).wait_for()

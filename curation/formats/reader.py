@@ -1,0 +1,307 @@
+"""The import entry point: container -> shape detection -> canonical `Example`s.
+
+Record-level problems become `ImportIssue`s; only file-level failures raise `InputError`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from curation.errors import InputError
+from curation.formats.containers import LoadedRecords, PathOrBuffer, Unreadable, load_records
+from curation.formats.detect import SAMPLE_SIZE, detect_format
+from curation.formats.mapping import (
+    ColumnMapping,
+    mapped_converter,
+    suggest_mapping,
+    validate_mapping,
+)
+from curation.formats.results import ImportIssue, ImportResult
+from curation.formats.shapes import (
+    SHAPE_REGISTRY,
+    Converter,
+    RecordError,
+    json_safe,
+    normalise_tools,
+)
+from curation.records import Example
+
+# Registered shapes plus "mapped"; a shape added with `register_shape` is accepted too.
+SHAPES: tuple[str, ...] = (*SHAPE_REGISTRY, "mapped")
+ID_KEYS = ("id", "uid", "example_id")
+PROGRESS_EVERY = 1000
+ProgressCallback = Callable[[int, int | None], None]
+
+_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+_FLOAT = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+
+
+def read_examples(
+    path_or_buffer: PathOrBuffer,
+    format: str = "auto",
+    mapping: ColumnMapping | None = None,
+    *,
+    source: str | None = None,
+    max_bytes: int | None = None,
+    progress: ProgressCallback | None = None,
+    limit: int | None = None,
+) -> ImportResult:
+    """Read instruction data in any supported container and shape into `Example`s.
+
+    Parameters
+    ----------
+    path_or_buffer:
+        A file path, a folder (``save_to_disk`` output or data files), bytes, or a binary
+        file-like object such as Streamlit's ``UploadedFile``.
+    format:
+        ``"auto"`` to detect, or one of ``SHAPES``.
+    mapping:
+        Columns to use for the turns; when given it wins over any detected shape.
+    source:
+        Name stored on each example and used to guess the container of buffers.
+    max_bytes:
+        Size limit; default ``$CURATION_MAX_IMPORT_MB`` megabytes (200).
+    progress:
+        Called as ``progress(done, total)`` every 1000 records and at the end.
+    limit:
+        Read only the first ``limit`` records (fast previews of large files).
+
+    Returns
+    -------
+    ImportResult
+        Examples, per-record errors, warnings and what was detected.
+
+    Raises
+    ------
+    InputError
+        The file as a whole cannot be read (empty, binary, too large, unknown format name).
+    MappingError
+        ``mapping`` names columns the file does not have.
+    """
+    if format not in ("auto", "mapped") and format not in SHAPE_REGISTRY:
+        choices = ", ".join([*SHAPE_REGISTRY, "mapped"])
+        raise InputError(f"Unknown format {format!r}; use 'auto' or one of: {choices}.")
+    loaded = load_records(path_or_buffer, source=source, max_bytes=max_bytes, limit=limit)
+    result = ImportResult(
+        warnings=list(loaded.warnings),
+        container=loaded.container,
+        columns=loaded.columns,
+        sha256=loaded.sha256,
+        source=loaded.source,
+        total_records=len(loaded.rows),
+        truncated=loaded.truncated,
+    )
+    sample = [r for _, r, _ in loaded.rows[: SAMPLE_SIZE * 5] if isinstance(r, dict)]
+    detected, confidence = detect_format(sample)
+    if not loaded.rows:
+        result.warnings.append(
+            ImportIssue(None, f"{loaded.source} holds no records.", reason="empty")
+        )
+    converter, id_column = _choose_converter(format, mapping, detected, loaded, sample, result)
+    shape_has_tools = result.detected_format != "mapped"
+    result.format_confidence = confidence if result.detected_format == detected else 1.0
+    if converter is None:
+        readable = sum(1 for _, r, _ in loaded.rows if isinstance(r, dict))
+        if readable:
+            result.skip_counts["needs mapping"] = readable
+        _report_unreadable(loaded, result)
+        return result
+    # Mapped tables may have a "tools" column of their own; only chat shapes carry schemas.
+    _convert_all(loaded, converter, id_column, result, progress, tools=shape_has_tools)
+    return result
+
+
+def preview(
+    path_or_buffer: PathOrBuffer,
+    n: int = 5,
+    *,
+    format: str = "auto",
+    mapping: ColumnMapping | None = None,
+    source: str | None = None,
+    max_bytes: int | None = None,
+) -> ImportResult:
+    """The first ``n`` records only: what the Import page shows before a full import.
+
+    Parameters
+    ----------
+    path_or_buffer, format, mapping, source, max_bytes:
+        As for `read_examples`.
+    n:
+        Number of records to read.
+    """
+    return read_examples(
+        path_or_buffer, format, mapping, source=source, max_bytes=max_bytes, limit=n
+    )
+
+
+def _choose_converter(
+    format: str,
+    mapping: ColumnMapping | None,
+    detected: str,
+    loaded: LoadedRecords,
+    sample: list[dict[str, Any]],
+    result: ImportResult,
+) -> tuple[Converter | None, str | None]:
+    """Pick the converter, set ``detected_format`` / mapping fields on ``result``."""
+    if mapping is not None:
+        validate_mapping(mapping, loaded.columns)
+        result.detected_format = "mapped"
+        return mapped_converter(mapping), mapping.id
+    shape = detected if format == "auto" else format
+    result.detected_format = shape
+    if shape == "mapped":
+        suggested, needs = suggest_mapping(loaded.columns)
+        result.suggested_mapping = suggested
+        result.needs_mapping = needs
+        return (None, None) if needs else (mapped_converter(suggested), suggested.id)
+    spec = SHAPE_REGISTRY[shape]
+    if format != "auto" and sample and not any(spec.matches(r) for r in sample[:SAMPLE_SIZE]):
+        keys = list(sample[0])
+        missing = [k for k in spec.required if k not in keys] or list(spec.required)
+        raise InputError(
+            f"format={format!r} needs records with the key(s) {', '.join(spec.required)}; the "
+            f"records lack {', '.join(missing)} (they have: {', '.join(keys) or 'no keys'}). "
+            f"The file looks like {detected!r}: use format='auto' or pass a column mapping."
+        )
+    return spec.convert, None
+
+
+def _issue(
+    loaded: LoadedRecords, number: int, message: str, record_id: str | None, reason: str
+) -> ImportIssue:
+    return ImportIssue(number, f"{loaded.location} {number}: {message}", record_id, reason)
+
+
+def _report_unreadable(loaded: LoadedRecords, result: ImportResult) -> None:
+    for number, record, _ in loaded.rows:
+        if isinstance(record, Unreadable):
+            result.errors.append(_issue(loaded, number, record.message, None, record.reason))
+            _count(result, record.reason)
+
+
+def _count(result: ImportResult, reason: str) -> None:
+    result.skip_counts[reason] = result.skip_counts.get(reason, 0) + 1
+
+
+def _record_ids(loaded: LoadedRecords, id_column: str | None) -> list[str | None]:
+    """Each record's own id when it has one that no other record in the file shares."""
+    keys = (id_column,) if id_column else ID_KEYS
+    candidates: list[str | None] = []
+    for _, record, _ in loaded.rows:
+        value = None
+        if isinstance(record, dict):
+            key = next((k for k in keys if k in record), None)
+            value = record[key] if key is not None else None
+        if isinstance(value, int) and not isinstance(value, bool):
+            candidates.append(str(value))
+        elif isinstance(value, str) and value.strip():
+            candidates.append(value)
+        else:
+            candidates.append(None)
+    counts = Counter(c for c in candidates if c is not None)
+    return [c if c is not None and counts[c] == 1 else None for c in candidates]
+
+
+def _column_types(loaded: LoadedRecords) -> dict[str, Callable[[str], Any]]:
+    """CSV/TSV cells are text; give metadata columns back their numbers and booleans."""
+    types: dict[str, Callable[[str], Any]] = {}
+    dicts = [r for _, r, _ in loaded.rows if isinstance(r, dict)]
+    for column in loaded.columns:
+        values = {r[column] for r in dicts if r.get(column, "") != ""}
+        if not values:
+            continue
+        if all(v.lower() in ("true", "false") for v in values):
+            types[column] = lambda v: v.lower() == "true"
+        elif all(_INT.fullmatch(v) for v in values):
+            types[column] = int
+        elif all(_FLOAT.fullmatch(v) for v in values):
+            types[column] = float
+    return types
+
+
+def _typed_metadata(
+    metadata: dict[str, Any], types: dict[str, Callable[[str], Any]]
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in metadata.items():
+        convert = types.get(key)
+        if convert is None or not isinstance(value, str):
+            out[key] = value
+        elif value != "":
+            out[key] = convert(value)
+    return out
+
+
+def _convert_all(
+    loaded: LoadedRecords,
+    converter: Converter,
+    id_column: str | None,
+    result: ImportResult,
+    progress: ProgressCallback | None,
+    *,
+    tools: bool,
+) -> None:
+    own_ids = _record_ids(loaded, id_column)
+    shared = sum(
+        1
+        for (_, r, _), own in zip(loaded.rows, own_ids, strict=True)
+        if own is None
+        and isinstance(r, dict)
+        and any(k in r for k in ((id_column,) if id_column else ID_KEYS))
+    )
+    if shared:
+        result.warnings.append(
+            ImportIssue(
+                None,
+                f"{shared} record(s) have an empty or repeated id; they were given generated ids "
+                "(file hash + row).",
+                reason="ids",
+            )
+        )
+    types = _column_types(loaded) if loaded.text_table else {}
+    prefix = loaded.sha256[:12]
+    total = len(loaded.rows)
+    examples = result.examples
+    for index, (number, record, split) in enumerate(loaded.rows):
+        if progress is not None and index and index % PROGRESS_EVERY == 0:
+            progress(index, total)
+        own = own_ids[index]
+        example_id = own if own is not None else f"{prefix}-{index:06d}"
+        if not isinstance(record, dict):
+            reason = record.reason if isinstance(record, Unreadable) else "not an object"
+            message = record.message if isinstance(record, Unreadable) else "not an object"
+            result.errors.append(_issue(loaded, number, message, None, reason))
+            _count(result, reason)
+            continue
+        try:
+            row_tools = normalise_tools(record.get("tools")) if tools else None
+            converted = converter(record)
+        except RecordError as exc:
+            result.errors.append(_issue(loaded, number, exc.message, example_id, exc.reason))
+            _count(result, exc.reason)
+            continue
+        raw = json_safe(record) if loaded.tabular_values else record
+        first_error: str | None = None
+        imported = False
+        for item in converted:
+            item_id = example_id if item.suffix is None else f"{example_id}#{item.suffix}"
+            if item.error is not None:
+                result.errors.append(
+                    _issue(loaded, number, item.error.message, item_id, item.error.reason)
+                )
+                first_error = first_error or item.error.reason
+                continue
+            metadata = _typed_metadata(item.metadata, types) if types else item.metadata
+            if split is not None:
+                metadata["split"] = split
+            examples.append(
+                Example(item_id, item.messages, metadata, loaded.source, row_tools, raw)
+            )
+            imported = True
+        if not imported:
+            _count(result, first_error or "no examples")
+    if progress is not None:
+        progress(total, total)

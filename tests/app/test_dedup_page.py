@@ -1,0 +1,79 @@
+"""AppTest of the Deduplicate page: run, review a cluster, resolve, apply to all, undo, contamination."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from curation.formats import read_examples
+from curation.store import ExampleFilter, Store
+
+PAGE = "pages/dedup_page.py"
+# q0/q2/q4 are one example written three ways (case, spacing, punctuation); q1/q3 another.
+ROWS = [
+    ("How do I boil an egg?", "Put it in boiling water for nine minutes."),
+    ("Name three primary colours.", "Red, yellow and blue."),
+    ("how do I  boil an EGG?", "Put it in boiling water for nine minutes!"),
+    ("Name three primary colours", "red, yellow and blue"),
+    ("How do I boil an egg", "put it in boiling water, for nine minutes"),
+    ("What is the capital of Peru?", "Lima."),
+]
+
+
+def _project(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "rows.jsonl"
+    path.write_text(
+        "".join(
+            json.dumps({"id": f"q{i}", "instruction": q, "output": a}) + "\n"
+            for i, (q, a) in enumerate(ROWS)
+        )
+    )
+    store.create_project("p", "ada")
+    store.add_import("p", read_examples(path), "ada")
+
+
+def _run_exact(at) -> None:
+    at.radio(key="dedup_method").set_value("exact")
+    at.button[[b.label for b in at.button].index("Find duplicates")].click().run()
+    assert not at.exception, at.exception
+
+
+def test_run_resolve_apply_undo(open_page, store: Store, tmp_path: Path) -> None:
+    _project(store, tmp_path)
+    at = open_page(PAGE)
+    assert any("has not run" in i.value for i in at.info)
+    _run_exact(at)
+    clusters = at.dataframe[0].value
+    assert list(clusters["size"]) == [3, 2]
+
+    # first cluster: keep q2 by hand
+    at.selectbox(key=next(s.key for s in at.selectbox if s.key.startswith("dedup_keep_"))).set_value("q2").run()
+    at.button(key="dedup_resolve").click().run()
+    members = store.get_examples("p", ["q0", "q2", "q4"])
+    assert members["q2"].status == "active"
+    assert members["q0"].duplicate_of == members["q4"].duplicate_of == "q2"
+
+    # the other cluster through "apply to all" with policy first
+    at.selectbox(key="dedup_policy").set_value("first").run()
+    at.button(key="dedup_apply_all").click().run()
+    assert store.get_example("p", "q3").duplicate_of == "q1"
+    assert store.get_example("p", "q2").status == "active"  # resolved clusters are kept as decided
+
+    at.button(key="dedup_undo").click().run()
+    assert store.get_example("p", "q3").status == "active"
+    assert store.get_example("p", "q0").status == "duplicate"
+    assert store.events("p", kinds=["undo"])[0]["author"] == "ada"
+
+
+def test_contamination_upload_flags_examples(open_page, store: Store, tmp_path: Path) -> None:
+    _project(store, tmp_path)
+    at = open_page(PAGE)
+    at.file_uploader[0].set_value(
+        ("bench.txt", b"What is the capital of Peru?\nWho wrote Hamlet?\n", "text/plain")
+    ).run()
+    at.radio(key="contam_method").set_value("exact")
+    at.checkbox(key="contam_flag").check()
+    at.button(key="contam_run").click().run()
+    assert not at.exception, at.exception
+    assert store.count_examples("p", ExampleFilter(statuses=["filtered"])) == 1
+    assert store.get_example("p", "q5").status == "filtered"

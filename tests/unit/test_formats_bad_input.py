@@ -1,0 +1,349 @@
+"""curation.formats on broken input: every case gives a clear message and the rest still imports.
+
+Files are written into tmp_path as real bytes (encodings, binary, malformed lines).
+"""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from curation.errors import InputError, MappingError
+from curation.formats import ColumnMapping, read_examples
+from tests.unit.formats_helpers import turns, write_jsonl
+
+GOOD = {"instruction": "Name a colour.", "input": "", "output": "Blue."}
+
+
+def test_malformed_json_lines_report_line_numbers_and_the_rest_imports(tmp_path: Path) -> None:
+    lines = [
+        json.dumps({"instruction": "one", "output": "1"}),
+        '{"instruction": "two", "output": }',
+        "",
+        json.dumps({"instruction": "three", "output": "3"}),
+        "   ",
+        "[1, 2]",
+        '"just a string"',
+        '{"instruction": "four", "output": "4"',
+        json.dumps({"instruction": "five", "output": "5"}),
+    ]
+    path = tmp_path / "data.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    result = read_examples(path)
+
+    assert [e.prompt for e in result.examples] == ["one", "three", "five"]
+    assert [e.line for e in result.errors] == [2, 6, 7, 8]
+    assert result.errors[0].message.startswith("line 2: invalid JSON: Expecting value")
+    assert "expected a JSON object, got a list" in result.errors[1].message
+    assert "got a string" in result.errors[2].message
+    assert result.total_records == 7  # blank lines are not records
+    assert result.skipped == 4
+    assert result.skipped_reasons() == {"invalid json": 2, "not an object": 2}
+
+
+def test_blank_lines_are_ignored_silently(tmp_path: Path) -> None:
+    path = tmp_path / "gaps.jsonl"
+    path.write_text("\n\n" + json.dumps(GOOD) + "\n\n\r\n" + json.dumps(GOOD) + "\n\n", "utf-8")
+    result = read_examples(path)
+    assert len(result.examples) == 2
+    assert result.errors == [] and result.warnings == []
+
+
+@pytest.mark.parametrize("content", [b"", b"  \n\n\t \r\n"])
+def test_empty_file_is_an_input_error(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "empty.jsonl"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=r"empty\.jsonl is empty"):
+        read_examples(path)
+
+
+def test_binary_file_is_rejected_with_the_supported_formats(tmp_path: Path) -> None:
+    path = tmp_path / "photo.jsonl"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00" + bytes(range(256)))
+    with pytest.raises(InputError) as info:
+        read_examples(path)
+    message = str(info.value)
+    assert "looks like a binary file" in message
+    for name in ("JSONL", "CSV", "Parquet"):
+        assert name in message
+
+
+def test_utf8_bom_is_stripped_in_jsonl_and_csv(tmp_path: Path) -> None:
+    jsonl = tmp_path / "bom.jsonl"
+    jsonl.write_bytes(
+        codecs.BOM_UTF8 + (json.dumps({"instruction": "é", "output": "ü"}) + "\n").encode()
+    )
+    csv_path = tmp_path / "bom.csv"
+    csv_path.write_bytes(codecs.BOM_UTF8 + "question,answer\nQué?,Sí\n".encode())
+
+    assert turns(read_examples(jsonl).examples[0]) == [("user", "é"), ("assistant", "ü")]
+    result = read_examples(csv_path)
+    assert result.columns == ["question", "answer"]
+    assert turns(result.examples[0]) == [("user", "Qué?"), ("assistant", "Sí")]
+
+
+@pytest.mark.parametrize(
+    ("bom", "encoding"),
+    [(codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")],
+)
+def test_utf16_with_bom_is_decoded(tmp_path: Path, bom: bytes, encoding: str) -> None:
+    text = "\n".join(
+        json.dumps(r, ensure_ascii=False)
+        for r in [{"instruction": "Wie heißt du?", "output": "Ich heiße Ω."}, GOOD]
+    )
+    path = tmp_path / "wide.jsonl"
+    path.write_bytes(bom + text.encode(encoding))
+
+    result = read_examples(path)
+
+    assert turns(result.examples[0]) == [("user", "Wie heißt du?"), ("assistant", "Ich heiße Ω.")]
+    assert len(result.examples) == 2 and result.warnings == []
+
+
+def test_cp1252_falls_back_with_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "legacy.csv"
+    path.write_bytes("question,answer\nPrice?,5 € per café\nOK?,yes\n".encode("cp1252"))
+
+    result = read_examples(path)
+
+    assert turns(result.examples[0]) == [("user", "Price?"), ("assistant", "5 € per café")]
+    assert len(result.examples) == 2
+    (warning,) = result.warnings
+    assert "not valid UTF-8" in warning.message and "cp1252" in warning.message
+    assert "line 2" in warning.message
+
+
+def test_latin1_byte_undefined_in_cp1252_falls_back_to_latin1(tmp_path: Path) -> None:
+    path = tmp_path / "latin.jsonl"
+    record = {"instruction": "Grüße \x81", "output": "Tschüß"}
+    path.write_bytes(json.dumps(record, ensure_ascii=False).encode("latin-1"))
+
+    result = read_examples(path)
+
+    assert turns(result.examples[0]) == [("user", "Grüße \x81"), ("assistant", "Tschüß")]
+    assert "decoded as latin-1" in result.warnings[0].message
+
+
+@pytest.mark.parametrize(
+    ("record", "message"),
+    [
+        ({"instruction": "Say hi", "input": "", "output": ""}, "assistant turn is empty"),
+        ({"instruction": "", "input": " ", "output": "Hi"}, "user turn is empty"),
+        ({"instruction": "Say hi", "input": "", "output": 5}, "'output' is int, expected text"),
+        ({"messages": []}, "conversation is empty"),
+        ({"messages": [{"role": "user", "content": "Hi"}]}, "no assistant turn"),
+        ({"messages": [{"role": "assistant", "content": "Hi"}]}, "no user turn"),
+        (
+            {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": 42}]},
+            "content of message 2 is int, expected text",
+        ),
+        (
+            {
+                "messages": [
+                    {"role": "user", "content": {"a": 1}},
+                    {"role": "assistant", "content": "x"},
+                ]
+            },
+            "content of message 1 is object (dict), expected text",
+        ),
+        (
+            {
+                "messages": [
+                    {"role": "user", "content": [{"type": "image_url", "image_url": {"url": "u"}}]},
+                    {"role": "assistant", "content": "A cat."},
+                ]
+            },
+            "content of message 1 is a list with image_url parts",
+        ),
+        (
+            {
+                "messages": [
+                    {"role": "wizard", "content": "Hi"},
+                    {"role": "assistant", "content": "x"},
+                ]
+            },
+            "message 1 has role 'wizard'",
+        ),
+        (
+            {"conversations": [{"from": "human", "value": "Hi"}, {"from": "gpt", "value": ""}]},
+            "assistant turn is empty",
+        ),
+    ],
+)
+def test_bad_records_are_skipped_with_a_message_and_good_ones_import(
+    tmp_path: Path, record: dict, message: str
+) -> None:
+    shape_twin = (
+        {"messages": [{"role": "user", "content": "Q"}, {"role": "assistant", "content": "A"}]}
+        if "messages" in record
+        else {"conversations": [{"from": "human", "value": "Q"}, {"from": "gpt", "value": "A"}]}
+        if "conversations" in record
+        else GOOD
+    )
+    path = write_jsonl(tmp_path / "mixed.jsonl", [shape_twin, record, shape_twin])
+
+    result = read_examples(path)
+
+    assert len(result.examples) == 2
+    (error,) = result.errors
+    assert error.line == 2
+    assert error.message.startswith("line 2: ")
+    assert message in error.message
+    assert error.record_id is not None
+    assert result.skipped == 1
+
+
+def test_text_content_parts_are_joined(tmp_path: Path) -> None:
+    record = {
+        "messages": [
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "Part one."},
+                    {"type": "text", "text": "Part two."},
+                ],
+            },
+            {"role": "assistant", "content": "Done."},
+        ]
+    }
+    result = read_examples(write_jsonl(tmp_path / "parts.jsonl", [record]))
+    assert turns(result.examples[0]) == [("user", "Part one.\n\nPart two."), ("assistant", "Done.")]
+
+
+def test_file_over_the_size_limit_names_size_limit_and_setting(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "big.jsonl", [GOOD] * 40)
+    size = path.stat().st_size
+    with pytest.raises(InputError) as info:
+        read_examples(path, max_bytes=1024)
+    message = str(info.value)
+    assert f"({size:,} bytes)" in message
+    assert "import limit of 1 KB (1,024 bytes)" in message
+    assert "CURATION_MAX_IMPORT_MB" in message
+    assert len(read_examples(path, max_bytes=size).examples) == 40
+
+
+def test_size_limit_comes_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_jsonl(tmp_path / "big.jsonl", [GOOD] * 40)
+    monkeypatch.setenv("CURATION_MAX_IMPORT_MB", "0.001")
+    with pytest.raises(InputError, match="CURATION_MAX_IMPORT_MB"):
+        read_examples(path)
+    with pytest.raises(InputError, match="over the import limit"):
+        read_examples(path.read_bytes(), source="big.jsonl")
+    monkeypatch.setenv("CURATION_MAX_IMPORT_MB", "lots")
+    with pytest.raises(InputError, match="'lots' is not a number"):
+        read_examples(path)
+
+
+def test_unknown_extension_is_sniffed(tmp_path: Path) -> None:
+    jsonl = write_jsonl(tmp_path / "export.dat", [GOOD, GOOD])
+    csv_path = tmp_path / "sheet.txt"
+    csv_path.write_text("prompt,response\nHi,Hello\n", encoding="utf-8")
+
+    first = read_examples(jsonl)
+    second = read_examples(csv_path)
+
+    assert (first.container, first.detected_format, len(first.examples)) == ("jsonl", "alpaca", 2)
+    assert second.container == "csv"
+    assert turns(second.examples[0]) == [("user", "Hi"), ("assistant", "Hello")]
+
+
+def test_wrong_explicit_format_names_the_missing_keys(tmp_path: Path) -> None:
+    record = {"conversations": [{"from": "human", "value": "Q"}, {"from": "gpt", "value": "A"}]}
+    path = write_jsonl(tmp_path / "chat.jsonl", [record])
+    with pytest.raises(InputError) as info:
+        read_examples(path, format="alpaca")
+    message = str(info.value)
+    assert "lack instruction, output" in message
+    assert "conversations" in message and "'sharegpt'" in message
+
+
+def test_unknown_format_name_lists_the_choices(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "a.jsonl", [GOOD])
+    with pytest.raises(InputError, match="Unknown format 'alpacca'.*sharegpt"):
+        read_examples(path, format="alpacca")
+
+
+def test_mapping_with_a_missing_column_names_it_and_the_available_ones(tmp_path: Path) -> None:
+    path = tmp_path / "qa.csv"
+    path.write_text("question,answer,topic\nQ,A,t\n", encoding="utf-8")
+    with pytest.raises(MappingError) as info:
+        read_examples(path, mapping=ColumnMapping(user=["question"], assistant="reply"))
+    assert "'reply'" in str(info.value)
+    assert "question, answer, topic" in str(info.value)
+
+
+def test_invalid_tools_string_skips_only_that_record(tmp_path: Path) -> None:
+    chat = [{"from": "human", "value": "Q"}, {"from": "gpt", "value": "A"}]
+    records = [
+        {"conversations": chat, "tools": '[{"name": "f"}]'},
+        {"conversations": chat, "tools": "[{name: f}"},
+        {"conversations": chat, "tools": [{"name": "g", "parameters": {}}]},
+    ]
+    result = read_examples(write_jsonl(tmp_path / "tools.jsonl", records))
+
+    assert [e.tools for e in result.examples] == [
+        '[{"name": "f"}]',
+        json.dumps([{"name": "g", "parameters": {}}]),
+    ]
+    (error,) = result.errors
+    assert error.line == 2 and "'tools' is not valid JSON" in error.message
+
+
+def test_invalid_json_array_reports_line_and_column(tmp_path: Path) -> None:
+    path = tmp_path / "broken.json"
+    path.write_text(
+        '[\n  {"instruction": "a", "output": "b"},\n  {"instruction": "c" "output": "d"}\n]'
+    )
+    with pytest.raises(InputError, match=r"broken\.json is not valid JSON: .* line 3, column 23"):
+        read_examples(path)
+
+
+def test_non_object_items_in_a_json_array_are_per_record_errors(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.json"
+    path.write_text(json.dumps([GOOD, 17, None, GOOD]), encoding="utf-8")
+    result = read_examples(path)
+    assert len(result.examples) == 2
+    assert [(e.line, e.message) for e in result.errors] == [
+        (2, "record 2: expected a JSON object, got a number"),
+        (3, "record 3: expected a JSON object, got null"),
+    ]
+
+
+def test_csv_row_with_wrong_field_count_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "rows.csv"
+    path.write_text("question,answer\nQ1,A1\nQ2,A2,extra\n\nQ3,A3\n", encoding="utf-8")
+    result = read_examples(path)
+    assert [e.prompt for e in result.examples] == ["Q1", "Q3"]
+    (error,) = result.errors
+    assert error.line == 2
+    assert "has 3 fields but the header has 2 (file line 3)" in error.message
+
+
+def test_gzip_compressed_jsonl_is_unpacked(tmp_path: Path) -> None:
+    path = tmp_path / "data.jsonl.gz"
+    path.write_bytes(gzip.compress((json.dumps(GOOD) + "\n").encode()))
+    result = read_examples(path)
+    assert result.container == "jsonl"
+    assert turns(result.examples[0]) == [("user", "Name a colour."), ("assistant", "Blue.")]
+
+
+def test_self_instruct_bad_instance_skips_only_that_instance(tmp_path: Path) -> None:
+    record = {
+        "id": "t1",
+        "instruction": "Add.",
+        "instances": [{"input": "1+1", "output": "2"}, {"input": "2+2", "output": ""}],
+        "is_classification": False,
+    }
+    result = read_examples(write_jsonl(tmp_path / "seed.jsonl", [record]))
+    assert [e.id for e in result.examples] == ["t1#0"]
+    (error,) = result.errors
+    assert error.record_id == "t1#1"
+    assert "instance 1: assistant turn is empty" in error.message
+    assert result.skipped == 0
