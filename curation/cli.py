@@ -325,10 +325,282 @@ def _print_dedup(report: dict[str, Any]) -> None:
         )
 
 
+# ---- export and pipeline --------------------------------------------------------------
+
+
+def _export_options(p: argparse.ArgumentParser) -> None:
+    from curation.export import preset_names
+
+    p.add_argument("--preset", choices=preset_names(), default="trl-messages")
+    p.add_argument("--eval-fraction", type=float, default=0.1, help="share of examples for eval")
+    p.add_argument(
+        "--eval-count", type=int, default=None, help="exact eval size (overrides fraction)"
+    )
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--stratify-by", default=None, help="metadata field to stratify the split by")
+    p.add_argument(
+        "--holdout-source",
+        action="append",
+        default=None,
+        help="put every example of this source in eval (repeatable)",
+    )
+    p.add_argument("--max-tokens", type=int, default=None, help="token limit per example")
+    p.add_argument(
+        "--tokenizer", default=None, help="local tokenizer.json or folder (else estimate)"
+    )
+    p.add_argument("--name", default=None, help="dataset name for the card")
+    p.add_argument("--license", default="other", help="Hub license id for the card")
+    p.add_argument("--zip", action="store_true", help="also write OUT.zip")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument(
+        "--db", default=None, help="database URL (default: CURATION_DB_URL or ./.curation)"
+    )
+    p.add_argument("--author", default=None, help="name recorded in the audit log")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def _configure_export(p: argparse.ArgumentParser) -> None:
+    p.add_argument("target", help="a data file, or the name of a project in the store")
+    _export_options(p)
+
+
+def _split_progress(progress: Progress) -> Callable[[float, str], None]:
+    return lambda fraction, message: progress("split", int(fraction * 100), 100)
+
+
+def _card(args: argparse.Namespace, default_name: str) -> Any:
+    from curation.export import CardInfo
+
+    return CardInfo(
+        pretty_name=args.name or default_name, license=args.license, label_field=args.stratify_by
+    )
+
+
+def _export_report(result: Any, extra: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **extra,
+        "out_dir": str(result.out_dir),
+        "files": result.files,
+        "train": result.train_count,
+        "eval": result.eval_count,
+        "validation": result.validation.summary(),
+        "leakage": result.leakage.summary(),
+        "readiness": [item.to_dict() for item in result.readiness],
+    }
+
+
+def _write_zip(args: argparse.Namespace, result: Any) -> str | None:
+    if not (args.zip and result.zip_bytes):
+        return None
+    path = str(result.out_dir).rstrip("/") + ".zip"
+    with open(path, "wb") as fh:
+        fh.write(result.zip_bytes)
+    return path
+
+
+@command("export", "write leak-free train/validation files for a trainer", _configure_export)
+def cmd_export(args: argparse.Namespace) -> dict[str, Any]:
+    from curation.export import export_dataset, split_examples
+    from curation.export.from_project import export_project
+
+    progress = Progress(not args.quiet)
+    try:
+        if os.path.exists(args.target):
+            from curation.formats import read_examples
+
+            read = read_examples(args.target)
+            if not read.examples:
+                raise CurationError(f"{args.target}: no example could be read to export.")
+            train, eval_ = split_examples(
+                read.examples,
+                args.eval_fraction,
+                args.seed,
+                stratify_by=args.stratify_by,
+                eval_count=args.eval_count,
+                holdout_sources=args.holdout_source,
+                progress=_split_progress(progress),
+            )
+            stats = {
+                "import": {
+                    "records_read": read.total_records,
+                    "examples_imported": len(read.examples),
+                    "records_skipped": read.skipped,
+                }
+            }
+            result = export_dataset(
+                train,
+                eval_,
+                args.out,
+                args.preset,
+                seed=args.seed,
+                parameters={
+                    "source": os.path.basename(args.target),
+                    "preset": args.preset,
+                    "eval_fraction": args.eval_fraction,
+                    "eval_count": args.eval_count,
+                    "seed": args.seed,
+                    "stratify_by": args.stratify_by,
+                },
+                curation_stats=stats,
+                card_info=_card(args, os.path.basename(args.target)),
+                tokenizer=args.tokenizer,
+                max_tokens=args.max_tokens,
+                zip=args.zip,
+                overwrite=args.overwrite,
+            )
+        else:
+            result = export_project(
+                _store(args),
+                args.target,
+                args.out,
+                args.preset,
+                author=args.author or default_author(),
+                eval_fraction=args.eval_fraction,
+                eval_count=args.eval_count,
+                seed=args.seed,
+                stratify_by=args.stratify_by,
+                holdout_sources=args.holdout_source,
+                card_info=_card(args, args.target),
+                tokenizer=args.tokenizer,
+                max_tokens=args.max_tokens,
+                zip=args.zip,
+                overwrite=args.overwrite,
+                progress=_split_progress(progress),
+            )
+    finally:
+        progress.close()
+    report = _export_report(result, {"target": args.target, "preset": args.preset})
+    report["zip"] = _write_zip(args, result)
+    return report
+
+
+def _print_export(report: dict[str, Any]) -> None:
+    if "steps" in report:
+        for step in report["steps"]:
+            print(
+                f"{step['step']}: " + ", ".join(f"{k} {v}" for k, v in step.items() if k != "step")
+            )
+    v = report["validation"]
+    leak = report["leakage"]
+    print(
+        f"wrote {report['train']} train + {report['eval']} eval examples as {report['preset']} "
+        f"to {report['out_dir']}: {', '.join(report['files'])}"
+    )
+    print(
+        f"validation: {'ok' if v['ok'] else 'FAILED'}, warnings {v['warnings'] or 'none'}; "
+        f"tokens {v['tokens']}{' (estimated)' if v['token_counts_are_estimates'] else ''}"
+    )
+    print(
+        f"leakage: max train/eval similarity {leak['max_similarity']:.3f}, "
+        f"{leak['pairs_over_threshold']} pair(s) at or above {leak['threshold']}"
+    )
+    for item in report["readiness"]:
+        print(f"  [{item['status']}] {item['name']}: {item['message']}")
+    if report.get("zip"):
+        print(f"zip: {report['zip']}")
+
+
+def _configure_pipeline(p: argparse.ArgumentParser) -> None:
+    p.add_argument("inputs", nargs="+", help="files or dataset folders")
+    p.add_argument(
+        "--project",
+        default=None,
+        help="keep the work in this project of the store (default: a throwaway store)",
+    )
+    p.add_argument("--keep", default="longest", help="keep policy for duplicate clusters")
+    p.add_argument("--near-threshold", type=float, default=None, help="near-dup Jaccard threshold")
+    _export_options(p)
+
+
+@command(
+    "pipeline",
+    "import, remove exact and near duplicates, and export in one go",
+    _configure_pipeline,
+)
+def cmd_pipeline(args: argparse.Namespace) -> dict[str, Any]:
+    import tempfile
+
+    from curation.dedup.project import apply_policy, run_dedup
+    from curation.export.from_project import export_project
+    from curation.formats import read_examples
+
+    author = args.author or default_author()
+    with tempfile.TemporaryDirectory() as tmp:
+        db = args.db or (None if args.project else f"sqlite:///{os.path.join(tmp, 'pipeline.db')}")
+        store = Store(db)
+        project = args.project or "pipeline"
+        store.ensure_project(project, author)
+        progress = Progress(not args.quiet)
+        steps: list[dict[str, Any]] = []
+        try:
+            imported = skipped = 0
+            for path in args.inputs:
+                summary = store.add_import(project, read_examples(path, progress=progress), author)
+                imported += summary.imported
+                skipped += summary.skipped
+            steps.append(
+                {
+                    "step": "import",
+                    "files": len(args.inputs),
+                    "imported": imported,
+                    "skipped": skipped,
+                }
+            )
+            for method, threshold in (("exact", None), ("near", args.near_threshold)):
+                if store.count_examples(project) < 2:
+                    break
+                run = run_dedup(
+                    store,
+                    project,
+                    method=method,
+                    threshold=threshold,
+                    author=author,
+                    progress=progress,
+                )
+                before = store.stats(project)["by_status"].get("duplicate", 0)
+                apply_policy(store, project, run, args.keep, author=author)
+                after = store.stats(project)["by_status"].get("duplicate", 0)
+                steps.append(
+                    {
+                        "step": f"dedup-{method}",
+                        "clusters": len(run.clusters),
+                        "removed": after - before,
+                    }
+                )
+            result = export_project(
+                store,
+                project,
+                args.out,
+                args.preset,
+                author=author,
+                eval_fraction=args.eval_fraction,
+                eval_count=args.eval_count,
+                seed=args.seed,
+                stratify_by=args.stratify_by,
+                holdout_sources=args.holdout_source,
+                card_info=_card(args, project),
+                tokenizer=args.tokenizer,
+                max_tokens=args.max_tokens,
+                zip=args.zip,
+                overwrite=args.overwrite,
+                progress=_split_progress(progress),
+            )
+        finally:
+            progress.close()
+            store.dispose()
+        report = _export_report(result, {"target": project, "preset": args.preset, "steps": steps})
+        report["zip"] = _write_zip(args, result)
+        return report
+
+
 PRINTERS: dict[str, Callable[[dict[str, Any]], None]] = {
     "import": _print_import,
     "stats": _print_stats,
     "dedup": _print_dedup,
+    "export": _print_export,
+    "pipeline": _print_export,
 }
 
 

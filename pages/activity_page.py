@@ -8,6 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from curation.errors import CurationError
+from curation.store.store import NOT_UNDOABLE
 from ui import state
 
 state.init_state()
@@ -26,7 +27,7 @@ for ev in events:
         when = ev["created_at"].strftime("%Y-%m-%d %H:%M:%S")
         c1.markdown(f"**#{ev['id']} {ev['kind']}** · {ev['author']} · {when}")
         c1.text(ev["summary"])
-        undoable = ev["kind"] not in ("undo", "create_project", "step_run")
+        undoable = ev["kind"] not in NOT_UNDOABLE
         if ev["undone_by"]:
             c2.caption(f"undone by #{ev['undone_by']}")
         elif undoable and c2.button("Undo", key=f"undo_{ev['id']}"):

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
-from curation.formats import SHAPES, ColumnMapping, ImportResult, read_examples
 
 from curation.errors import CurationError
+from curation.formats import SHAPES, ColumnMapping, ImportResult, read_examples
 from ui import state
 from ui.widgets import show_example
 

@@ -29,6 +29,7 @@ from curation.records import Example, Message, example_text, messages_hash
 from curation.store import schema as s
 
 STATUSES = ("active", "duplicate", "rejected", "filtered", "removed")
+NOT_UNDOABLE = ("undo", "create_project", "step_run", "export")  # events that changed no example
 _BATCH = 2000
 
 
@@ -683,7 +684,7 @@ class Store:
                 raise NotFoundError(f"No event {event_id} in project {project!r}.")
             if ev.undone_by is not None:
                 raise StoreError(f"Event {event_id} was already undone by event {ev.undone_by}.")
-            if ev.kind in ("undo", "create_project", "step_run"):
+            if ev.kind in NOT_UNDOABLE:
                 raise StoreError(f"Events of kind {ev.kind!r} cannot be undone.")
             c = s.examples.c
             payload = ev.payload or {}
@@ -793,6 +794,15 @@ class Store:
         with self.engine.connect() as conn:
             rows = conn.execute(query.order_by(s.events.c.id.desc()).limit(limit))
             return [dict(r._mapping) for r in rows]
+
+    def log_event(
+        self, project: str, kind: str, author: str, summary: str, payload: dict[str, Any]
+    ) -> int:
+        """Record something that changed no example (an export, say) in the audit log."""
+        author = _check_author(author)
+        pid = self.project_id(project)
+        with self.engine.begin() as conn:
+            return self._log(conn, pid, kind, author, summary, payload)
 
     def save_step_run(
         self,

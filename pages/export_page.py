@@ -1,0 +1,293 @@
+"""Export step: choose what goes out, split leak-free, check readiness, write trainer files.
+
+Download as a zip or write to a folder; every export is validated before it is kept.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from curation.errors import CurationError, ValidationFailed
+from curation.export import (
+    CURATION_STEPS,
+    CardInfo,
+    get_preset,
+    leakage_check,
+    preset_names,
+    readiness_summary,
+    split_examples,
+)
+from curation.export.from_project import (
+    curation_stats,
+    dedup_groups,
+    export_project,
+    select_examples,
+)
+from ui import state
+
+STATUS_ICON = {"ok": "✅", "warn": "⚠️", "fail": "❌", "not-run": "⏸️"}
+
+state.init_state()
+project, user = state.require_project_and_user()
+store = state.get_store()
+state.require_examples(project)
+
+st.title("Export")
+
+# ---- selection ------------------------------------------------------------------------------
+st.subheader("1 · What goes out")
+all_sources = store.sources(project)
+c1, c2 = st.columns(2)
+sources = c1.multiselect(
+    "Sources (empty = all)",
+    all_sources,
+    key="export_sources",
+    help="Only examples from these files",
+)
+meta_values = store.metadata_keys(project)
+meta_key = c2.selectbox(
+    "Only where metadata field…", ["(no filter)", *meta_values], key="export_meta_key"
+)
+metadata: dict[str, str] = {}
+if meta_key != "(no filter)":
+    metadata = {meta_key: c2.selectbox("…equals", meta_values[meta_key], key="export_meta_value")}
+selection = select_examples(store, project, sources=sources or None, metadata=metadata)
+excluded = ", ".join(f"{v} {k}" for k, v in selection.excluded.items()) or "nothing"
+st.markdown(
+    f"**{len(selection.examples):,}** active examples selected · left out: {excluded} "
+    "(duplicate, rejected, filtered and removed examples never go out)."
+)
+
+steps = curation_stats(store, project)
+st.dataframe(
+    pd.DataFrame(
+        [
+            {
+                "step": name,
+                "status": "done" if name in steps else "not run yet",
+                "numbers": ", ".join(
+                    f"{k}: {v}" for k, v in steps.get(name, {}).items() if k != "notes"
+                ),
+            }
+            for name in CURATION_STEPS
+        ]
+    ),
+    hide_index=True,
+    key="export_steps",
+)
+
+# ---- split ----------------------------------------------------------------------------------
+st.subheader("2 · Train / eval split")
+s1, s2, s3 = st.columns(3)
+by_count = s1.toggle("Eval size as a count", key="export_by_count")
+if by_count:
+    eval_count = int(
+        s1.number_input(
+            "Eval examples", 1, max(1, len(selection.examples) - 1), 50, key="export_eval_count"
+        )
+    )
+    eval_fraction = 0.1
+else:
+    eval_count = None
+    eval_fraction = s1.slider("Eval fraction", 0.01, 0.5, 0.1, 0.01, key="export_eval_fraction")
+seed = int(s2.number_input("Seed", 0, 2**31 - 1, 0, key="export_seed"))
+stratify = s3.selectbox("Stratify by", ["(random)", *meta_values], key="export_stratify")
+holdout = st.multiselect(
+    "Hold out whole sources for eval (optional)", all_sources, key="export_holdout"
+)
+groups = dedup_groups(store, project, selection.examples)
+st.caption(
+    "Group-aware: "
+    + (
+        f"the {len(groups)} clusters of the latest dedup run"
+        if groups is not None
+        else "near-duplicate clusters computed now (dedup has not run)"
+    )
+    + " and every set of conversations sharing a prompt land wholly in one split."
+)
+
+# ---- preset ---------------------------------------------------------------------------------
+st.subheader("3 · Trainer format")
+p1, p2 = st.columns(2)
+preset = p1.selectbox("Preset", preset_names(), key="export_preset")
+p1.caption(get_preset(preset).description)
+max_tokens = int(
+    p2.number_input(
+        "Token limit per example (0 = preset default)", 0, 1_000_000, 0, key="export_max_tokens"
+    )
+)
+tokenizer = p2.text_input(
+    "Local tokenizer (tokenizer.json or folder; empty = estimate)", key="export_tokenizer"
+)
+with st.expander("Dataset card"):
+    pretty_name = st.text_input("Name", value=f"{project} instruction data", key="card_name")
+    license_id = st.text_input("License (Hub id)", value="other", key="card_license")
+    intended_use = st.text_area(
+        "Intended use", value="Supervised fine-tuning of language models.", key="card_use"
+    )
+    description = st.text_area("Description", value="", key="card_description")
+
+stratify_by = None if stratify == "(random)" else stratify
+
+# ---- readiness ------------------------------------------------------------------------------
+st.subheader("4 · Readiness")
+if st.button("Check readiness", key="export_check"):
+    with st.spinner("Splitting and checking for leakage…"):
+        try:
+            train, eval_ = split_examples(
+                selection.examples,
+                eval_fraction,
+                seed,
+                stratify_by=stratify_by,
+                eval_count=eval_count,
+                groups=groups,
+                holdout_sources=holdout or None,
+            )
+            leak = leakage_check(train, eval_)
+            items = readiness_summary(train, eval_, stats=steps, leakage=leak)
+        except CurationError as exc:
+            st.error(str(exc))
+        else:
+            st.session_state["export_readiness"] = [
+                {
+                    "": STATUS_ICON.get(i.status, ""),
+                    "check": i.name,
+                    "value": i.value,
+                    "note": i.message,
+                }
+                for i in items
+            ]
+            st.session_state["export_split_sizes"] = (len(train), len(eval_))
+if st.session_state.get("export_readiness"):
+    n_train, n_eval = st.session_state["export_split_sizes"]
+    st.markdown(f"Split: **{n_train:,}** train / **{n_eval:,}** eval")
+    st.dataframe(
+        pd.DataFrame(st.session_state["export_readiness"]),
+        hide_index=True,
+        key="export_readiness_table",
+    )
+
+# ---- write ----------------------------------------------------------------------------------
+st.subheader("5 · Write")
+folder = st.text_input("Write to folder (empty = download only)", key="export_folder")
+if st.button("Export", type="primary", key="export_run"):
+    out_dir = (
+        Path(folder)
+        if folder.strip()
+        else Path(tempfile.mkdtemp(prefix="curation-export-")) / f"{project}-{preset}"
+    )
+    bar = st.progress(0.0, text="Exporting…")
+
+    def _progress(fraction: float, message: str) -> None:
+        bar.progress(min(1.0, max(0.0, fraction)), text=message)
+
+    try:
+        result = export_project(
+            store,
+            project,
+            out_dir,
+            preset,
+            author=user,
+            eval_fraction=eval_fraction,
+            eval_count=eval_count,
+            seed=seed,
+            stratify_by=stratify_by,
+            holdout_sources=holdout or None,
+            sources=sources or None,
+            metadata=metadata,
+            card_info=CardInfo(
+                pretty_name=pretty_name,
+                license=license_id,
+                intended_use=intended_use,
+                description=description,
+                label_field=stratify_by,
+            ),
+            tokenizer=tokenizer.strip() or None,
+            max_tokens=max_tokens or None,
+            zip=True,
+            overwrite=True,
+            progress=_progress,
+        )
+    except ValidationFailed as exc:
+        bar.empty()
+        st.error(f"Validation failed, nothing was written: {exc}")
+        report = exc.report
+        if report is not None and getattr(report, "errors", None):
+            st.dataframe(
+                pd.DataFrame(
+                    [
+                        {"line": i.line, "id": i.example_id, "code": i.code, "problem": i.message}
+                        for i in report.errors[:500]
+                    ]
+                ),
+                hide_index=True,
+                key="export_errors",
+            )
+        st.stop()
+    except (CurationError, OSError) as exc:
+        bar.empty()
+        st.error(str(exc))
+        st.stop()
+    bar.empty()
+    st.session_state[state.EXPORT_RESULT] = {
+        "out_dir": str(result.out_dir),
+        "files": result.files,
+        "train": result.train_count,
+        "eval": result.eval_count,
+        "zip": result.zip_bytes,
+        "preset": preset,
+        "warnings": [
+            {"line": w.line, "id": w.example_id, "code": w.code, "warning": w.message}
+            for w in result.validation.warnings[:500]
+        ],
+        "tokens": result.validation.tokens.to_dict(),
+        "estimates": result.validation.token_counts_are_estimates,
+        "leakage": result.leakage.summary(),
+        "readiness": [
+            {
+                "": STATUS_ICON.get(i.status, ""),
+                "check": i.name,
+                "value": i.value,
+                "note": i.message,
+            }
+            for i in result.readiness
+        ],
+    }
+    st.toast(f"Exported {result.train_count} + {result.eval_count} examples")
+
+done = st.session_state.get(state.EXPORT_RESULT)
+if done:
+    st.success(
+        f"Wrote {done['train']:,} train and {done['eval']:,} eval examples ({done['preset']}) to "
+        f"{done['out_dir']}: {', '.join(done['files'])}"
+    )
+    leak = done["leakage"]
+    st.markdown(
+        f"Leakage check: highest train/eval similarity **{leak['max_similarity']:.3f}**, "
+        f"{leak['pairs_over_threshold']} pair(s) at or above {leak['threshold']}."
+    )
+    tok = done["tokens"]
+    st.caption(
+        "Tokens per example: "
+        + ", ".join(f"{k} {v}" for k, v in tok.items())
+        + (" (estimated: no local tokenizer given)" if done["estimates"] else "")
+    )
+    st.dataframe(pd.DataFrame(done["readiness"]), hide_index=True, key="export_final_readiness")
+    if done["warnings"]:
+        with st.expander(f"{len(done['warnings'])} validation warning(s)"):
+            st.dataframe(pd.DataFrame(done["warnings"]), hide_index=True, key="export_warnings")
+    if done["zip"]:
+        st.download_button(
+            "Download zip",
+            data=done["zip"],
+            file_name=f"{project}-{done['preset']}.zip",
+            mime="application/zip",
+            key="export_download",
+        )
+    if os.path.isdir(done["out_dir"]):
+        st.caption(f"Files are also in {done['out_dir']}.")

@@ -1,0 +1,59 @@
+"""AppTest of the Export page: selection counts, steps not run, readiness, export, failures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from curation.formats import read_examples
+from curation.store import Store
+
+PAGE = "pages/export_page.py"
+
+
+def _lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_export_writes_validated_split(open_page, store: Store, shared_data: Path, tmp_path: Path) -> None:
+    source = shared_data / "llamafactory" / "alpaca_en_demo.json"
+    n = len(json.loads(source.read_text()))
+    store.create_project("p", "ada")
+    store.add_import("p", read_examples(source), "ada")
+    dropped = [e.id for e in store.list_examples("p", limit=3)]
+    store.set_status("p", dropped, "rejected", "ada", "bad")
+
+    at = open_page(PAGE)
+    assert f"**{n - 3:,}** active examples selected" in at.markdown[0].value
+    steps = at.dataframe[0].value
+    assert dict(zip(steps["step"], steps["status"], strict=True))["dedup"] == "not run yet"
+
+    at.button(key="export_check").click().run()
+    readiness = at.dataframe[1].value
+    assert "examples" in list(readiness["check"])
+
+    out = tmp_path / "out"
+    at.selectbox(key="export_preset").set_value("openai").run()
+    at.text_input(key="export_folder").input(str(out)).run()
+    at.button(key="export_run").click().run()
+    assert not at.exception, at.exception
+    train, valid = _lines(out / "train.jsonl"), _lines(out / "validation.jsonl")
+    assert len(train) + len(valid) == n - 3
+    assert abs(len(valid) - round(0.1 * (n - 3))) <= 5
+    assert all(set(r) >= {"messages"} for r in train + valid)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["counts"]["train"] == len(train)
+    assert any(e["kind"] == "export" and e["author"] == "ada" for e in store.events("p"))
+    assert any("Wrote" in s.value for s in at.success)
+
+
+def test_unrepresentable_examples_block_the_export(open_page, store: Store, shared_data: Path, tmp_path: Path) -> None:
+    store.create_project("p", "ada")
+    store.add_import("p", read_examples(shared_data / "llamafactory" / "glaive_toolcall_en_demo.json"), "ada")
+    at = open_page(PAGE)
+    out = tmp_path / "out"
+    at.selectbox(key="export_preset").set_value("alpaca").run()
+    at.text_input(key="export_folder").input(str(out)).run()
+    at.button(key="export_run").click().run()
+    assert at.error, "tool-call conversations cannot be written as alpaca"
+    assert not out.exists()
