@@ -61,3 +61,33 @@ def test_find_and_resolve_a_duplicate_cluster(page, app_url: str, tmp_path: Path
     sidebar = page.get_by_test_id("stSidebar")
     duplicates = sidebar.get_by_test_id("stMetric").filter(has_text="Duplicates")
     duplicates.get_by_text("2", exact=True).wait_for()
+
+
+def test_export_and_download_zip(page, app_url: str, shared_data: Path, tmp_path: Path) -> None:
+    import zipfile
+
+    path = shared_data / "llamafactory" / "identity.json"
+    n = len(json.loads(path.read_text()))
+    start_project(page, app_url, "export-demo")
+    upload_and_import(page, str(path))
+    page.get_by_text(f"identity.json: imported {n} examples").wait_for()
+
+    page.get_by_role("link", name="Export").click()
+    wait_idle(page)
+    page.get_by_text(f"{n}").first.wait_for()
+    page.get_by_role("button", name="Export", exact=True).click()
+    wait_idle(page, timeout=60_000)
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download zip").click()
+    target = tmp_path / "export.zip"
+    info.value.save_as(target)
+    with zipfile.ZipFile(target) as zf:
+        names = {name.rsplit("/", 1)[-1]: name for name in zf.namelist()}
+        assert {"train.jsonl", "validation.jsonl", "README.md", "manifest.json"} <= set(names)
+        rows = [
+            json.loads(line)
+            for name in ("train.jsonl", "validation.jsonl")
+            for line in zf.read(names[name]).decode("utf-8").splitlines()
+        ]
+    assert len(rows) == n
+    assert all(r["messages"][-1]["role"] == "assistant" for r in rows)
