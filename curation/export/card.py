@@ -1,0 +1,253 @@
+"""The dataset card: README.md with Hub YAML front matter, sizes, curation steps and use.
+
+Steps are plug-ins: each is a name with a dict of numbers and optional notes; absent is "not run".
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from curation.errors import ExportError
+from curation.export.leakage import LeakageReport
+from curation.export.readiness import ReadinessItem
+from curation.records import Example
+
+CURATION_STEPS = ("import", "dedup", "labels", "audit", "pii")
+
+
+@dataclass(slots=True)
+class CardInfo:
+    """What the user tells the card about the dataset (the rest is measured).
+
+    Attributes
+    ----------
+    pretty_name, description:
+        Title and a short paragraph.
+    license:
+        A Hub license id (``apache-2.0``, ``cc-by-4.0``...) or ``other``.
+    language:
+        ISO 639-1 codes.
+    task_categories, tags:
+        Hub metadata for search.
+    intended_use, out_of_scope_use, limitations:
+        Free text for the card's "Uses" section.
+    label_field:
+        A metadata key whose distribution the card shows (e.g. ``category``).
+    dataset_name:
+        Short identifier for registries (``dataset_info.json``); from ``pretty_name`` if None.
+    """
+
+    pretty_name: str = "Curated instruction-tuning dataset"
+    description: str = ""
+    license: str = "other"
+    language: list[str] = field(default_factory=lambda: ["en"])
+    task_categories: list[str] = field(default_factory=lambda: ["text-generation"])
+    tags: list[str] = field(default_factory=lambda: ["instruction-tuning", "sft"])
+    intended_use: str = "Supervised fine-tuning of language models."
+    out_of_scope_use: str = ""
+    limitations: str = ""
+    label_field: str | None = None
+    dataset_name: str | None = None
+
+    def name(self) -> str:
+        """The registry-safe dataset name."""
+        base = self.dataset_name or self.pretty_name
+        out = "".join(ch if ch.isalnum() else "_" for ch in base.lower()).strip("_")
+        return "_".join(p for p in out.split("_") if p) or "curated"
+
+
+def size_category(n: int) -> str:
+    """The Hub ``size_categories`` bucket for ``n`` examples."""
+    for limit, label in (
+        (1_000, "n<1K"),
+        (10_000, "1K<n<10K"),
+        (100_000, "10K<n<100K"),
+        (1_000_000, "100K<n<1M"),
+        (10_000_000, "1M<n<10M"),
+    ):
+        if n < limit:
+            return label
+    return "n>10M"
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_steps(
+    curation_stats: Mapping[str, Any], extra_steps: Mapping[str, Any] | None = None
+) -> list[str]:
+    """Markdown for the curation steps: known steps in pipeline order, then any others.
+
+    Raises
+    ------
+    ExportError
+        When a step's stats are not a dict.
+    """
+    steps = dict(curation_stats)
+    steps.update(extra_steps or {})
+    order = [s for s in CURATION_STEPS] + sorted(s for s in steps if s not in CURATION_STEPS)
+    lines = ["| Step | Numbers | Notes |", "|---|---|---|"]
+    for name in order:
+        stat = steps.get(name)
+        if stat is None:
+            lines.append(f"| {name} | not run | |")
+            continue
+        if not isinstance(stat, Mapping):
+            raise ExportError(
+                f"curation_stats[{name!r}] must be a dict of numbers (plus optional 'notes'), "
+                f"not {type(stat).__name__}"
+            )
+        numbers = ", ".join(f"{k}: {_fmt(v)}" for k, v in stat.items() if k != "notes") or "-"
+        notes = stat.get("notes", "")
+        if isinstance(notes, list | tuple):
+            notes = "; ".join(str(n) for n in notes)
+        lines.append(f"| {name} | {_cell(numbers)} | {_cell(str(notes))} |")
+    return lines
+
+
+def build_card(
+    train: Sequence[Example],
+    eval: Sequence[Example],
+    *,
+    preset: str,
+    data_files: Mapping[str, str],
+    curation_stats: Mapping[str, Any],
+    card_info: CardInfo | None = None,
+    extra_steps: Mapping[str, Any] | None = None,
+    leakage: LeakageReport | None = None,
+    readiness: Sequence[ReadinessItem] | None = None,
+    created_at: str | None = None,
+) -> str:
+    """Render README.md for the export.
+
+    Parameters
+    ----------
+    train, eval:
+        The splits (sizes and label distribution come from them).
+    preset:
+        The preset name, shown with the format description.
+    data_files:
+        Split name (``train``, ``validation``) -> path relative to the card, exactly as written;
+        it becomes the ``configs`` front matter.
+    curation_stats:
+        Step name -> dict of numbers and optional ``notes`` (``import``, ``dedup``, ``labels``,
+        ``audit``, ``pii``; any other step is listed after them). Absent steps read "not run".
+    card_info:
+        User-given metadata; defaults when None.
+    extra_steps:
+        Steps measured by the export itself (``split``, ``validation``), same shape.
+    leakage, readiness:
+        Reports to summarise.
+    created_at:
+        Shown only when given, so the same input renders the same bytes.
+
+    Returns
+    -------
+    str
+        The card text, ending with a newline.
+    """
+    info = card_info or CardInfo()
+    n = len(train) + len(eval)
+    front: dict[str, Any] = {
+        "license": info.license,
+        "language": list(info.language),
+        "pretty_name": info.pretty_name,
+        "task_categories": list(info.task_categories),
+        "tags": list(info.tags),
+        "size_categories": [size_category(n)],
+        "configs": [
+            {
+                "config_name": "default",
+                "default": True,
+                "data_files": [
+                    {"split": split, "path": path} for split, path in data_files.items()
+                ],
+            }
+        ],
+    }
+    out = [
+        "---",
+        yaml.safe_dump(front, sort_keys=False, allow_unicode=True).rstrip("\n"),
+        "---",
+        "",
+    ]
+    out += [f"# {info.pretty_name}", ""]
+    if info.description:
+        out += [info.description, ""]
+    out += [
+        f"Instruction-tuning data exported in the `{preset}` format by the curation app.",
+        "",
+        "## Splits",
+        "",
+        "| Split | Examples | File |",
+        "|---|---|---|",
+    ]
+    sizes = {"train": len(train), "validation": len(eval)}
+    for split, path in data_files.items():
+        out.append(f"| {split} | {sizes.get(split, 0)} | `{path}` |")
+    out.append("")
+    if info.label_field:
+        out += [
+            f"## Distribution of `{info.label_field}`",
+            "",
+            "| Value | Train | Validation |",
+            "|---|---|---|",
+        ]
+        counts = [Counter(_label(ex, info.label_field) for ex in split) for split in (train, eval)]
+        for value in sorted(set(counts[0]) | set(counts[1])):
+            out.append(f"| {_cell(value)} | {counts[0][value]} | {counts[1][value]} |")
+        out.append("")
+    out += ["## Curation", "", *render_steps(curation_stats, extra_steps), ""]
+    if leakage is not None:
+        out += [
+            "## Train/eval leakage",
+            "",
+            f"Method: {leakage.method}. Highest similarity {leakage.max_similarity:.3f}; "
+            f"{len(leakage.pairs)} pairs at or above {leakage.threshold}.",
+            "",
+        ]
+    if readiness:
+        out += ["## Readiness", "", "| Check | Value | Status | Note |", "|---|---|---|---|"]
+        for item in readiness:
+            out.append(
+                f"| {item.name} | {_fmt(item.value) if item.value is not None else '-'} | "
+                f"{item.status} | {_cell(item.message)} |"
+            )
+        out.append("")
+    out += ["## Uses", "", f"**Intended use.** {info.intended_use}", ""]
+    if info.out_of_scope_use:
+        out += [f"**Out of scope.** {info.out_of_scope_use}", ""]
+    if info.limitations:
+        out += [f"**Limitations.** {info.limitations}", ""]
+    out += [
+        "## License",
+        "",
+        f"`{info.license}`. Check the licenses of the sources listed under "
+        "Curation before redistributing.",
+        "",
+    ]
+    if created_at:
+        out += [f"Exported {created_at}.", ""]
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _label(example: Example, field_name: str) -> str:
+    value = example.metadata.get(field_name)
+    if value is None:
+        return "(missing)"
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)

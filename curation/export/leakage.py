@@ -1,0 +1,170 @@
+"""Train/eval leakage: the most similar cross-split pairs by exact Jaccard over word 5-grams.
+
+Candidates come from one sparse matrix product, so every pair sharing a shingle is scored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from curation.errors import ExportError
+from curation.records import Example, normalize_text
+
+DEFAULT_LEAKAGE_THRESHOLD = 0.8
+SHINGLE_SIZE = 5
+
+
+@dataclass(frozen=True, slots=True)
+class LeakagePair:
+    """One train/eval pair and its shingle Jaccard similarity."""
+
+    train_id: str
+    eval_id: str
+    similarity: float
+
+
+@dataclass(slots=True)
+class LeakageReport:
+    """Cross-split similarity found by `leakage_check`.
+
+    Attributes
+    ----------
+    threshold:
+        Pairs at or above this similarity are listed in ``pairs``.
+    max_similarity:
+        The highest train/eval similarity (0.0 when no pair shares a shingle).
+    max_pair:
+        The pair reaching it, or None.
+    pairs:
+        Every pair at or above ``threshold``, most similar first.
+    n_train, n_eval:
+        Split sizes checked.
+    method:
+        How similarity was measured.
+    """
+
+    threshold: float
+    max_similarity: float = 0.0
+    max_pair: LeakagePair | None = None
+    pairs: list[LeakagePair] = field(default_factory=list)
+    n_train: int = 0
+    n_eval: int = 0
+    method: str = f"exact Jaccard of normalised word {SHINGLE_SIZE}-gram sets"
+
+    @property
+    def ok(self) -> bool:
+        """True when no pair reaches the threshold."""
+        return not self.pairs
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-able summary for the manifest and card (at most 20 pairs listed)."""
+        return {
+            "method": self.method,
+            "threshold": self.threshold,
+            "max_similarity": self.max_similarity,
+            "max_pair": None
+            if self.max_pair is None
+            else [self.max_pair.train_id, self.max_pair.eval_id],
+            "pairs_over_threshold": len(self.pairs),
+            "pairs": [[p.train_id, p.eval_id, p.similarity] for p in self.pairs[:20]],
+        }
+
+
+def similarity_text(example: Example) -> str:
+    """The text compared for duplicates and leakage: user and assistant turns (with tool calls).
+
+    System prompts are left out: one shared system prompt would make every example look alike.
+    """
+    return "\n\n".join(t for t in (example.prompt, example.response) if t)
+
+
+def shingle_hashes(text: str, size: int = SHINGLE_SIZE) -> set[int]:
+    """Hashes of the word ``size``-grams of the normalised text (a short text is one shingle).
+
+    Python's tuple hash is salted per process, which only changes which (astronomically rare)
+    64-bit collisions happen, not the similarities.
+    """
+    words = normalize_text(text).split()
+    if len(words) <= size:
+        return {hash(tuple(words))} if words else set()
+    return set(map(hash, zip(*(words[i:] for i in range(size)), strict=False)))
+
+
+def leakage_check(
+    train: Sequence[Example],
+    eval: Sequence[Example],
+    *,
+    threshold: float | None = None,
+) -> LeakageReport:
+    """Find the most similar train/eval pairs.
+
+    Each example's user and assistant text (`similarity_text`) is normalised (NFKC, case-folded, whitespace
+    collapsed) and cut into word 5-gram shingles. A sparse product of the two binary
+    shingle matrices gives the shared-shingle count of every pair that shares any, from which
+    the exact Jaccard similarity follows. No sampling, so the maximum is exact.
+
+    Parameters
+    ----------
+    train, eval:
+        The two splits.
+    threshold:
+        Report every pair at or above this Jaccard similarity (default 0.8, the usual
+        near-duplicate level for 5-gram MinHash).
+
+    Returns
+    -------
+    LeakageReport
+        The highest similarity with its pair, and every pair over the threshold (ids).
+    """
+    limit = DEFAULT_LEAKAGE_THRESHOLD if threshold is None else threshold
+    if not isinstance(limit, int | float) or not 0 < limit <= 1:
+        raise ExportError(f"leakage threshold {threshold!r} must be a number in (0, 1]")
+    report = LeakageReport(threshold=float(limit), n_train=len(train), n_eval=len(eval))
+    if not train or not eval:
+        return report
+    import numpy as np
+    from scipy import sparse
+
+    docs = [[shingle_hashes(similarity_text(ex)) for ex in split] for split in (train, eval)]
+    flat = np.fromiter((h for split in docs for d in split for h in d), dtype=np.int64)
+    _, columns = np.unique(flat, return_inverse=True)
+    width = int(columns.max()) + 1 if len(columns) else 1
+    offset = 0
+
+    def matrix(split: list[set[int]]) -> tuple[Any, Any]:
+        nonlocal offset
+        sizes = np.fromiter((len(d) for d in split), dtype=np.int64, count=len(split))
+        indptr = np.concatenate(([0], np.cumsum(sizes)))
+        indices = columns[offset : offset + int(indptr[-1])]
+        offset += int(indptr[-1])
+        m = sparse.csr_matrix(
+            (np.ones(len(indices), dtype=np.int32), indices, indptr), shape=(len(split), width)
+        )
+        return m, sizes
+
+    a, a_sizes = matrix(docs[0])
+    b, b_sizes = matrix(docs[1])
+    inter = (a @ b.T).tocoo()
+    if inter.nnz == 0:
+        return report
+    union = a_sizes[inter.row] + b_sizes[inter.col] - inter.data
+    sim = inter.data / np.maximum(union, 1)
+    best = int(np.argmax(sim))
+    report.max_similarity = round(float(sim[best]), 4)
+    report.max_pair = LeakagePair(
+        train[int(inter.row[best])].id, eval[int(inter.col[best])].id, report.max_similarity
+    )
+    hits = np.nonzero(sim >= limit - 1e-12)[0]
+    pairs = [
+        LeakagePair(
+            train[int(inter.row[k])].id, eval[int(inter.col[k])].id, round(float(sim[k]), 4)
+        )
+        for k in hits
+    ]
+    pairs.sort(key=lambda p: (-p.similarity, p.train_id, p.eval_id))
+    report.pairs = pairs
+    if pairs:
+        report.max_pair = pairs[0]
+    return report

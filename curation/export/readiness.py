@@ -1,0 +1,213 @@
+"""A traffic-light summary of whether an export is ready to train on.
+
+Each item reads numbers from the split and from saved step stats; a missing step is "not-run".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from curation.export.issues import TokenStats
+from curation.export.leakage import LeakageReport
+from curation.records import Example
+
+Status = Literal["ok", "warn", "fail", "not-run"]
+
+MIN_EXAMPLES_FAIL = 100
+MIN_EXAMPLES_WARN = 300
+MAX_EXAMPLES_WARN = 50_000
+MIN_EVAL_WARN = 50
+
+
+@dataclass(frozen=True, slots=True)
+class ReadinessItem:
+    """One readiness check: its measured value, a status and a sentence for the user."""
+
+    name: str
+    value: Any
+    status: Status
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "value": self.value,
+            "status": self.status,
+            "message": self.message,
+        }
+
+
+def _number(step: Mapping[str, Any] | None, *keys: str) -> float | None:
+    if not isinstance(step, Mapping):
+        return None
+    for key in keys:
+        value = step.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+    return None
+
+
+def readiness_summary(
+    train: Sequence[Example],
+    eval: Sequence[Example],
+    *,
+    stats: Mapping[str, Any],
+    tokens: TokenStats | None = None,
+    leakage: LeakageReport | None = None,
+) -> list[ReadinessItem]:
+    """Rate an export's readiness, item by item.
+
+    Parameters
+    ----------
+    train, eval:
+        The splits.
+    stats:
+        Saved step stats (the same dict as the card's ``curation_stats``). Read keys:
+        ``dedup.duplicate_rate`` (or ``dedup.duplicates_remaining`` over the example count),
+        ``labels.agreement`` (kappa or share in [0, 1]), ``labels.open_issues``,
+        ``pii.residual`` (findings left unscrubbed). A missing step gives "not-run".
+    tokens:
+        Token statistics from validation (p95 against the preset limit, over-limit count).
+    leakage:
+        The leakage report, if checked.
+
+    Returns
+    -------
+    list[ReadinessItem]
+        In display order: examples, eval size, duplicates, agreement, label issues, PII,
+        token budget, leakage. Thresholds: < 100 examples fail, < 300 or > 50,000 warn; eval
+        < 50 warn; duplicate rate > 5 % warn, > 20 % fail; agreement < 0.6 warn, < 0.4 fail;
+        any open label issue warn; any PII residual fail; p95 over the limit fail, any
+        example over it warn; any leakage pair warn.
+    """
+    n = len(train) + len(eval)
+    items: list[ReadinessItem] = []
+    nt = len(train)
+    if nt < MIN_EXAMPLES_FAIL:
+        items.append(
+            ReadinessItem(
+                "examples",
+                nt,
+                "fail",
+                f"{nt} training examples; fine-tuning needs a few hundred at least",
+            )
+        )
+    elif nt < MIN_EXAMPLES_WARN:
+        items.append(
+            ReadinessItem(
+                "examples",
+                nt,
+                "warn",
+                f"{nt} training examples; a few hundred to a few thousand work best",
+            )
+        )
+    elif nt > MAX_EXAMPLES_WARN:
+        items.append(
+            ReadinessItem(
+                "examples",
+                nt,
+                "warn",
+                f"{nt} training examples; more than usual for SFT, check cost",
+            )
+        )
+    else:
+        items.append(ReadinessItem("examples", nt, "ok", f"{nt} training examples"))
+    ne = len(eval)
+    items.append(
+        ReadinessItem(
+            "eval size",
+            ne,
+            "warn" if ne < MIN_EVAL_WARN else "ok",
+            "no eval split: nothing measures overfitting"
+            if ne == 0
+            else f"{ne} eval examples" + (" (noisy below 50)" if ne < MIN_EVAL_WARN else ""),
+        )
+    )
+    dedup = stats.get("dedup")
+    rate = _number(dedup, "duplicate_rate")
+    if rate is None:
+        remaining = _number(dedup, "duplicates_remaining")
+        rate = remaining / n if remaining is not None and n else None
+    if rate is None:
+        note = "dedup stats hold no duplicate rate" if dedup else "deduplication was not run"
+        items.append(ReadinessItem("duplicate rate", None, "not-run", note))
+    else:
+        status: Status = "fail" if rate > 0.2 else "warn" if rate > 0.05 else "ok"
+        items.append(
+            ReadinessItem(
+                "duplicate rate", round(rate, 4), status, f"{rate:.1%} of examples are duplicates"
+            )
+        )
+    labels = stats.get("labels")
+    agreement = _number(labels, "agreement")
+    if agreement is None:
+        items.append(
+            ReadinessItem("agreement", None, "not-run", "no inter-annotator agreement measured")
+        )
+    else:
+        status = "fail" if agreement < 0.4 else "warn" if agreement < 0.6 else "ok"
+        items.append(
+            ReadinessItem(
+                "agreement", round(agreement, 4), status, f"annotator agreement {agreement:.2f}"
+            )
+        )
+    open_issues = _number(labels, "open_issues")
+    if open_issues is None:
+        items.append(
+            ReadinessItem("label issues", None, "not-run", "label-issue detection was not run")
+        )
+    else:
+        items.append(
+            ReadinessItem(
+                "label issues",
+                int(open_issues),
+                "warn" if open_issues else "ok",
+                f"{int(open_issues)} suspected label issues still open",
+            )
+        )
+    residual = _number(stats.get("pii"), "residual")
+    if residual is None:
+        items.append(ReadinessItem("PII residual", None, "not-run", "PII scrubbing was not run"))
+    else:
+        items.append(
+            ReadinessItem(
+                "PII residual",
+                int(residual),
+                "fail" if residual else "ok",
+                f"{int(residual)} PII findings left in the data",
+            )
+        )
+    if tokens is None or tokens.count == 0:
+        items.append(ReadinessItem("token budget", None, "not-run", "tokens were not counted"))
+    elif tokens.limit is None:
+        items.append(
+            ReadinessItem("token budget", tokens.p95, "ok", f"p95 {tokens.p95:.0f} tokens")
+        )
+    else:
+        status = "fail" if tokens.p95 > tokens.limit else "warn" if tokens.over_limit else "ok"
+        items.append(
+            ReadinessItem(
+                "token budget",
+                tokens.p95,
+                status,
+                f"p95 {tokens.p95:.0f} tokens vs limit {tokens.limit}; "
+                f"{tokens.over_limit} examples over the limit would be truncated",
+            )
+        )
+    if leakage is None:
+        items.append(
+            ReadinessItem("leakage", None, "not-run", "train/eval leakage was not checked")
+        )
+    else:
+        items.append(
+            ReadinessItem(
+                "leakage",
+                leakage.max_similarity,
+                "warn" if leakage.pairs else "ok",
+                f"{len(leakage.pairs)} train/eval pairs at similarity >= {leakage.threshold}; "
+                f"highest {leakage.max_similarity:.2f}",
+            )
+        )
+    return items

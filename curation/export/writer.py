@@ -1,0 +1,198 @@
+"""Write one split of canonical examples in a preset's record shape.
+
+Unrepresentable examples become issues with their ids; nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from curation.errors import ExportError
+from curation.export.conversation import Layout, Unrepresentable
+from curation.export.issues import Issue
+from curation.export.presets import Preset, get_preset
+from curation.export.tokens import record_tokens, resolve_token_counter
+from curation.records import Example
+
+OnUnrepresentable = Literal["error", "skip"]
+_ON_UNREPRESENTABLE = ("error", "skip")
+
+
+@dataclass(slots=True)
+class WriteResult:
+    """What `write_split` wrote.
+
+    Attributes
+    ----------
+    path:
+        The file written.
+    count:
+        Records written.
+    ids:
+        Example ids in line order (line n holds ``ids[n - 1]``).
+    errors:
+        Examples the preset cannot represent (``on_unrepresentable="error"``): they are not in
+        the file and block an export.
+    warnings:
+        Lossy conversions, and skipped examples when ``on_unrepresentable="skip"``.
+    sha256, n_bytes:
+        Digest and size of the written file.
+    token_counts:
+        Per-record token counts, aligned with ``ids``.
+    token_counts_are_estimates:
+        True unless a real tokenizer counted.
+    layout:
+        The optional columns the records carry.
+    """
+
+    path: Path
+    count: int
+    ids: list[str]
+    errors: list[Issue] = field(default_factory=list)
+    warnings: list[Issue] = field(default_factory=list)
+    sha256: str = ""
+    n_bytes: int = 0
+    token_counts: list[int] = field(default_factory=list)
+    token_counts_are_estimates: bool = True
+    layout: Layout = field(default_factory=Layout)
+
+    @property
+    def paths(self) -> list[Path]:
+        """The files written (one per split for every current preset)."""
+        return [self.path]
+
+
+def invalid_value(record: Any) -> str | None:
+    """Why a record cannot be written as strict JSON in UTF-8 (NaN, lone surrogate), or None."""
+    stack = [record]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return f"text {value[:40]!r} holds a lone surrogate (not valid UTF-8)"
+        elif isinstance(value, float) and not math.isfinite(value):
+            return f"number {value} is not valid JSON"
+        elif value is None:
+            return "a value is null; trainers need a string there"
+        elif isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return None
+
+
+def build_records(
+    examples: Sequence[Example],
+    preset: Preset,
+    layout: Layout,
+    *,
+    file: str | None = None,
+    on_unrepresentable: OnUnrepresentable = "error",
+) -> tuple[list[dict[str, Any]], list[str], list[Issue], list[Issue]]:
+    """Convert examples to records; returns records, their ids, errors and warnings."""
+    records: list[dict[str, Any]] = []
+    ids: list[str] = []
+    errors: list[Issue] = []
+    warnings: list[Issue] = []
+    for ex in examples:
+        try:
+            built = preset.build(ex, layout)
+            problem = invalid_value(built.record)
+            if problem:
+                raise Unrepresentable("invalid_value", problem)
+        except (Unrepresentable, ValueError) as exc:
+            code = exc.code if isinstance(exc, Unrepresentable) else "invalid_value"
+            message = f"{preset.name} cannot represent example {ex.id!r}: {exc}"
+            if on_unrepresentable == "skip":
+                warnings.append(Issue(None, ex.id, "skipped_unrepresentable", message, file))
+            else:
+                errors.append(Issue(None, ex.id, code, message, file))
+            continue
+        line = len(records) + 1
+        for note in built.warnings:
+            warnings.append(Issue(line, ex.id, "lossy_conversion", note, file))
+        records.append(built.record)
+        ids.append(ex.id)
+    return records, ids, errors, warnings
+
+
+def write_split(
+    examples: Iterable[Example],
+    path: str | Path,
+    preset: str | Preset,
+    *,
+    tokenizer: Any = None,
+    layout_examples: Iterable[Example] | None = None,
+    on_unrepresentable: OnUnrepresentable = "error",
+) -> WriteResult:
+    """Write examples to ``path`` in the preset's shape.
+
+    Parameters
+    ----------
+    examples:
+        The split's examples, written in this order.
+    path:
+        The file to write (parent folders are created). Use the preset's `file_name` for
+        names trainers recognise (``train.jsonl``, ``validation.jsonl``).
+    preset:
+        A registered preset name (see `preset_names`) or a `Preset`.
+    tokenizer:
+        What counts tokens for `WriteResult.token_counts` (see `resolve_token_counter`).
+    layout_examples:
+        Every example of the export (train + eval), so optional columns are decided once and
+        both files share one schema; defaults to ``examples``.
+    on_unrepresentable:
+        ``"error"`` (default): examples the preset cannot carry are listed as errors;
+        ``"skip"``: they are left out and listed as warnings.
+
+    Returns
+    -------
+    WriteResult
+        Path, count, ids in line order, issues, digest.
+
+    Raises
+    ------
+    ExportError
+        For an unknown preset or ``on_unrepresentable`` value, or an unwritable path.
+    """
+    if on_unrepresentable not in _ON_UNREPRESENTABLE:
+        raise ExportError(
+            f"on_unrepresentable {on_unrepresentable!r} is not one of {_ON_UNREPRESENTABLE}"
+        )
+    chosen = get_preset(preset)
+    items = list(examples)
+    layout = chosen.layout(items if layout_examples is None else layout_examples)
+    target = Path(path)
+    records, ids, errors, warnings = build_records(
+        items, chosen, layout, file=target.name, on_unrepresentable=on_unrepresentable
+    )
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        chosen.write_records(records, target, layout)
+    except (ValueError, UnicodeEncodeError) as exc:
+        raise ExportError(
+            f"cannot write {target}: {exc} (non-finite number or invalid text?)"
+        ) from exc
+    except OSError as exc:
+        raise ExportError(f"cannot write {target}: {exc}") from exc
+    counter = resolve_token_counter(tokenizer)
+    data = target.read_bytes()
+    return WriteResult(
+        path=target,
+        count=len(records),
+        ids=ids,
+        errors=errors,
+        warnings=warnings,
+        sha256=hashlib.sha256(data).hexdigest(),
+        n_bytes=len(data),
+        token_counts=[record_tokens(r, counter, messages_key=chosen.messages_key) for r in records],
+        token_counts_are_estimates=not counter.exact,
+        layout=layout,
+    )
