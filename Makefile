@@ -13,7 +13,7 @@ export CURATION_HOME ?= $(CURDIR)/.curation
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e ".[dev]"
+	$(BIN)/python -m pip install -q -e ".[dev,semantic]"
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -247,7 +247,7 @@ def _dedup_file(args: argparse.Namespace, progress: Progress) -> dict[str, Any]:
     examples = result.examples
     texts = [e.text(args.fields) for e in examples]
     found = cluster_duplicates(texts, args.method, args.threshold, progress=progress)
-    clusters = [
+    clusters: list[dict[str, Any]] = [
         {
             "members": [examples[i].id for i in c.members],
             "rows": list(c.members),

@@ -7,10 +7,11 @@ the assistant message so every trainer format can be rebuilt from one shape.
 from __future__ import annotations
 
 import hashlib
-import json
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+import orjson
 
 ROLES = ("system", "user", "assistant", "tool")
 TextFields = Literal["all", "user", "assistant"]
@@ -158,13 +159,11 @@ def example_text(messages: list[Message], fields: str = "all") -> str:
 
 def messages_hash(messages: list[Message], tools: str | None = None) -> str:
     """sha256 of the canonical JSON of a conversation: equal conversations hash equal."""
-    payload = json.dumps(
+    payload = orjson.dumps(
         {"messages": [m.to_dict() for m in messages], "tools": tools},
-        ensure_ascii=False,
-        sort_keys=True,
-        separators=(",", ":"),
+        option=orjson.OPT_SORT_KEYS,
     )
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    return hashlib.sha256(payload).hexdigest()
 
 
 def normalize_text(text: str) -> str:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     Connection,
     Engine,
@@ -136,7 +137,12 @@ class Store:
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if self.is_sqlite and parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        self.engine: Engine = create_engine(self.url, future=True, pool_pre_ping=True)
+        self.engine: Engine = create_engine(
+            self.url,
+            pool_pre_ping=True,
+            json_serializer=_json_dumps,
+            json_deserializer=orjson.loads,
+        )
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         if migrate:
@@ -185,7 +191,7 @@ class Store:
                 insert(s.projects).values(
                     name=name, created_at=_now(), created_by=author, settings={}
                 )
-            ).inserted_primary_key[0]
+            ).inserted_primary_key[0]  # type: ignore[index]
             self._log(conn, pid, "create_project", author, f"created project {name}", {})
         return int(pid)
 
@@ -260,10 +266,13 @@ class Store:
             existing = set(
                 conn.scalars(select(s.examples.c.example_id).where(s.examples.c.project_id == pid))
             )
-            position = conn.scalar(
-                select(func.coalesce(func.max(s.examples.c.position), -1)).where(
-                    s.examples.c.project_id == pid
+            position = int(
+                conn.scalar(
+                    select(func.coalesce(func.max(s.examples.c.position), -1)).where(
+                        s.examples.c.project_id == pid
+                    )
                 )
+                or 0
             )
             rows: list[dict[str, Any]] = []
             seen: set[str] = set()
@@ -289,7 +298,7 @@ class Store:
                     created_at=now,
                     created_by=author,
                 )
-            ).inserted_primary_key[0]
+            ).inserted_primary_key[0]  # type: ignore[index]
             for row in rows:
                 row["import_id"] = import_id
             for start in range(0, len(rows), _BATCH):
@@ -425,12 +434,12 @@ class Store:
         pid = self.project_id(project)
         c = s.examples.c
         with self.engine.connect() as conn:
-            by_status = dict(
+            by_status: dict[str, int] = dict(
                 conn.execute(
                     select(c.status, func.count()).where(c.project_id == pid).group_by(c.status)
                 ).all()
             )
-            by_source = dict(
+            by_source: dict[str, int] = dict(
                 conn.execute(
                     select(c.source, func.count()).where(c.project_id == pid).group_by(c.source)
                 ).all()
@@ -544,6 +553,7 @@ class Store:
                         s.revisions.c.example_pk == row.pk
                     )
                 )
+                or 0
             )
             + 1
         )
@@ -630,7 +640,7 @@ class Store:
         now = _now()
         with self.engine.begin() as conn:
             c = s.examples.c
-            rows = []
+            rows: list[Any] = []
             ids = list(changes)
             for start in range(0, len(ids), _BATCH):
                 rows += conn.execute(
@@ -780,7 +790,7 @@ class Store:
                     summary=summary,
                     payload=payload,
                 )
-            ).inserted_primary_key[0]
+            ).inserted_primary_key[0]  # type: ignore[index]
         )
 
     def events(
@@ -827,7 +837,7 @@ class Store:
                     author=author,
                     created_at=_now(),
                 )
-            ).inserted_primary_key[0]
+            ).inserted_primary_key[0]  # type: ignore[index]
             self._log(
                 conn, pid, "step_run", author, f"ran {step}", {"run_id": run_id, "params": params}
             )
@@ -853,6 +863,11 @@ class Store:
                 .limit(1)
             ).first()
         return dict(row._mapping) if row else None
+
+
+def _json_dumps(value: Any) -> str:
+    # orjson is several times faster than json on the import hot path (raw + messages + meta).
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode("utf-8")
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

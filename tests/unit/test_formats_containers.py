@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -350,7 +349,7 @@ def test_progress_is_reported_every_thousand_records(tmp_path: Path) -> None:
     assert calls == [(1000, 2500), (2000, 2500), (2500, 2500)]
 
 
-def test_ten_thousand_alpaca_records_parse_in_well_under_a_second(tmp_path: Path) -> None:
+def test_ten_thousand_alpaca_records_all_import(tmp_path: Path) -> None:
     records = [
         {
             "instruction": f"Explain item {i}.",
@@ -360,11 +359,9 @@ def test_ten_thousand_alpaca_records_parse_in_well_under_a_second(tmp_path: Path
         for i in range(10_000)
     ]
     path = write_jsonl(tmp_path / "big.jsonl", records)
-    start = time.perf_counter()
-    result = read_examples(path)
-    elapsed = time.perf_counter() - start
+    result = read_examples(path)  # speed is measured in benchmarks/bench_import.py
     assert len(result.examples) == 10_000
-    assert elapsed < 1.0, f"took {elapsed:.2f} s"
+    assert result.examples[9_999].messages[0].content == "Explain item 9999.\n\n" + "context " * 4
 
 
 def test_mapped_table_keeps_a_plain_tools_column_as_metadata(tmp_path: Path) -> None:
