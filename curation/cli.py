@@ -400,10 +400,39 @@ def _write_zip(args: argparse.Namespace, result: Any) -> str | None:
     return path
 
 
+def _export_stored(
+    args: argparse.Namespace,
+    store: Store,
+    project: str,
+    progress: Progress,
+    *,
+    author: str | None = None,
+) -> Any:
+    from curation.export.from_project import export_project
+
+    return export_project(
+        store,
+        project,
+        args.out,
+        args.preset,
+        author=author or args.author or default_author(),
+        eval_fraction=args.eval_fraction,
+        eval_count=args.eval_count,
+        seed=args.seed,
+        stratify_by=args.stratify_by,
+        holdout_sources=args.holdout_source,
+        card_info=_card(args, project),
+        tokenizer=args.tokenizer,
+        max_tokens=args.max_tokens,
+        zip=args.zip,
+        overwrite=args.overwrite,
+        progress=_split_progress(progress),
+    )
+
+
 @command("export", "write leak-free train/validation files for a trainer", _configure_export)
 def cmd_export(args: argparse.Namespace) -> dict[str, Any]:
     from curation.export import export_dataset, split_examples
-    from curation.export.from_project import export_project
 
     progress = Progress(not args.quiet)
     try:
@@ -451,24 +480,7 @@ def cmd_export(args: argparse.Namespace) -> dict[str, Any]:
                 overwrite=args.overwrite,
             )
         else:
-            result = export_project(
-                _store(args),
-                args.target,
-                args.out,
-                args.preset,
-                author=args.author or default_author(),
-                eval_fraction=args.eval_fraction,
-                eval_count=args.eval_count,
-                seed=args.seed,
-                stratify_by=args.stratify_by,
-                holdout_sources=args.holdout_source,
-                card_info=_card(args, args.target),
-                tokenizer=args.tokenizer,
-                max_tokens=args.max_tokens,
-                zip=args.zip,
-                overwrite=args.overwrite,
-                progress=_split_progress(progress),
-            )
+            result = _export_stored(args, _store(args), args.target, progress)
     finally:
         progress.close()
     report = _export_report(result, {"target": args.target, "preset": args.preset})
@@ -523,7 +535,6 @@ def cmd_pipeline(args: argparse.Namespace) -> dict[str, Any]:
     import tempfile
 
     from curation.dedup.project import apply_policy, run_dedup
-    from curation.export.from_project import export_project
     from curation.formats import read_examples
 
     author = args.author or default_author()
@@ -569,24 +580,7 @@ def cmd_pipeline(args: argparse.Namespace) -> dict[str, Any]:
                         "removed": after - before,
                     }
                 )
-            result = export_project(
-                store,
-                project,
-                args.out,
-                args.preset,
-                author=author,
-                eval_fraction=args.eval_fraction,
-                eval_count=args.eval_count,
-                seed=args.seed,
-                stratify_by=args.stratify_by,
-                holdout_sources=args.holdout_source,
-                card_info=_card(args, project),
-                tokenizer=args.tokenizer,
-                max_tokens=args.max_tokens,
-                zip=args.zip,
-                overwrite=args.overwrite,
-                progress=_split_progress(progress),
-            )
+            result = _export_stored(args, store, project, progress, author=author)
         finally:
             progress.close()
             store.dispose()

@@ -9,7 +9,6 @@ import pytest
 
 from curation.cli import main
 
-
 JOKES = [
     {"instruction": "Tell me a joke about cats.", "output": "Why did the cat sit on the computer? To keep an eye on the mouse."},
     {"instruction": "Tell me a joke about dogs.", "output": "What do you call a dog magician? A labracadabrador."},
@@ -80,3 +79,57 @@ def test_dedup_project_with_policy(tmp_path: Path, capsys) -> None:
     assert report["clusters"][0]["members"] == ["j0", "j2"]
     code, stats = run(capsys, "stats", "--project", "p", "--db", db, "--json")
     assert stats["by_status"] == {"active": 2, "duplicate": 1}
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_export_file_is_validated_and_reproducible(tmp_path: Path, shared_data: Path, capsys) -> None:
+    import hashlib
+
+    source = shared_data / "llamafactory" / "alpaca_en_demo.json"
+    n = len(json.loads(source.read_text()))
+    outs = []
+    for name in ("a", "b"):
+        out = tmp_path / name
+        code, report = run(
+            capsys, "export", str(source), "--preset", "openai", "--seed", "7",
+            "--eval-fraction", "0.2", "--out", str(out), "--json", "--quiet",
+        )
+        assert code == 0, report
+        outs.append(out)
+    assert report["validation"]["ok"]
+    train, valid = _read_jsonl(outs[0] / "train.jsonl"), _read_jsonl(outs[0] / "validation.jsonl")
+    assert len(train) + len(valid) == n == report["train"] + report["eval"]
+    for name in ("train.jsonl", "validation.jsonl", "README.md", "manifest.json"):
+        assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes()
+    manifest = json.loads((outs[0] / "manifest.json").read_text())
+    digest = hashlib.sha256((outs[0] / "train.jsonl").read_bytes()).hexdigest()
+    assert digest in json.dumps(manifest)
+
+
+def test_pipeline_removes_planted_duplicates(tmp_path: Path, shared_data: Path, capsys) -> None:
+    demo = json.loads((shared_data / "llamafactory" / "alpaca_en_demo.json").read_text())
+    base = [
+        (r["instruction"], r["output"])
+        for r in demo
+        if not r["input"] and len(r["output"].split()) > 40 and " the " in r["output"]
+    ][:40]
+    assert len(base) == 40
+    rows = [{"instruction": q, "output": a} for q, a in base]
+    rows += [{"instruction": q.upper(), "output": a} for q, a in base[:5]]  # exact after normalising
+    # near: one word of a long answer changed
+    rows += [{"instruction": q, "output": a.replace(" the ", " a ", 1)} for q, a in base[5:10]]
+    path = tmp_path / "in.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "out"
+    code, report = run(capsys, "pipeline", str(path), "--out", str(out), "--json", "--quiet")
+    assert code == 0, report
+    steps = {s["step"]: s for s in report["steps"]}
+    assert steps["import"]["imported"] == 50
+    assert steps["dedup-exact"]["removed"] == 5
+    assert steps["dedup-near"]["removed"] == 5
+    written = _read_jsonl(out / "train.jsonl") + _read_jsonl(out / "validation.jsonl")
+    prompts = [r["messages"][0]["content"] for r in written]
+    assert len(written) == 40 and len({p.casefold() for p in prompts}) == 40
