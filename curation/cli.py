@@ -156,8 +156,7 @@ def _print_import(report: dict[str, Any]) -> None:
             f"{f['skipped']} skipped ({reasons})"
         )
         for issue in f["issues"][:20]:
-            where = f"line {issue['line']}: " if issue["line"] is not None else ""
-            print(f"  {where}{issue['message']}")
+            print(f"  {issue['message']}")  # messages start with their line or record number
         if len(f["issues"]) > 20:
             print(f"  … {len(f['issues']) - 20} more problems (see --json)")
         for w in f["warnings"]:

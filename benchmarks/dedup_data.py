@@ -1,0 +1,293 @@
+"""Labelled near-duplicate sets for the dedup benchmarks, built from the real data in shared/data.
+
+Originals (real texts, then composites of real sentences to scale) plus seeded perturbed copies.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+# Share of words touched per lexical copy; all stay "near duplicates" (<= 12%).
+STRENGTHS: dict[str, float] = {"light": 0.03, "medium": 0.07, "heavy": 0.12}
+LEXICAL_OPS = ("substitute", "delete", "insert")
+FORMAT_OPS = ("case", "punctuation", "whitespace")
+MIN_WORDS = 8
+
+
+def _read_json(rel: str) -> list[dict]:
+    return json.loads((DATA_DIR / rel).read_text(encoding="utf-8"))
+
+
+def _read_jsonl(rel: str) -> list[dict]:
+    lines = (DATA_DIR / rel).read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def _join(*parts: object) -> str:
+    return "\n\n".join(str(p) for p in parts if p)
+
+
+def load_source_texts() -> list[tuple[str, str]]:
+    """``(source, text)`` for every record of the real datasets, in file order."""
+    out: list[tuple[str, str]] = []
+    for rel in ("llamafactory/alpaca_en_demo.json", "llamafactory/identity.json"):
+        out += [(rel, _join(r["instruction"], r["input"], r["output"])) for r in _read_json(rel)]
+    rel = "dolly/random_selection_20_top_100.json"
+    out += [(rel, _join(r["instruction"], r["context"], r["response"])) for r in _read_json(rel)]
+    rel = "self-instruct/seed_tasks.jsonl"
+    for r in _read_jsonl(rel):
+        inst = r["instances"][0] if r["instances"] else {}
+        out.append((rel, _join(r["instruction"], inst.get("input"), inst.get("output"))))
+    rel = "fastchat/dummy_conversation.json"
+    out += [(rel, _join(*(t["value"] for t in r["conversations"]))) for r in _read_json(rel)]
+    rel = "llamafactory/glaive_toolcall_en_demo.json"
+    out += [(rel, _join(*(t["value"] for t in r["conversations"]))) for r in _read_json(rel)]
+    rel = "t0-prompt-completion/ag_news_classify.jsonl"
+    out += [(rel, r["prompt"]) for r in _read_jsonl(rel)]
+    rel = "openai-cookbook/dbpedia_samples.jsonl"
+    out += [(rel, r["text"]) for r in _read_jsonl(rel)]
+    rel = "presidio/generated_small.json"
+    out += [(rel, r["full_text"]) for r in _read_json(rel)]
+    for a, _b, _label in load_mrpc_rows():
+        out.append(("mrpc/msr_paraphrase_train.txt#1", a))
+    return out
+
+
+def load_mrpc_rows() -> list[tuple[str, str, int]]:
+    """``(sentence1, sentence2, quality)`` rows of the MRPC training file (1 = paraphrase)."""
+    lines = (DATA_DIR / "mrpc" / "msr_paraphrase_train.txt").read_text(encoding="utf-8-sig")
+    rows = []
+    for line in lines.splitlines()[1:]:
+        parts = line.split("\t")
+        if len(parts) == 5:
+            rows.append((parts[3], parts[4], int(parts[0])))
+    return rows
+
+
+def _unigram_sets_too_close(texts: list[str], limit: float) -> list[bool]:
+    """True for each text whose word-set Jaccard with any earlier text is >= limit.
+
+    Independent of the code under test (scikit-learn tokenisation, exact sparse products).
+    """
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    x = CountVectorizer(binary=True, dtype=np.float32).fit_transform(texts).tocsr()
+    sizes = np.asarray(x.sum(axis=1)).ravel()
+    drop = np.zeros(len(texts), dtype=bool)
+    block = 1000
+    for start in range(0, len(texts), block):
+        inter = (x[start : start + block] @ x.T).tocoo()
+        rows = inter.row.astype(np.int64) + start
+        cols = inter.col.astype(np.int64)
+        union = sizes[rows] + sizes[cols] - inter.data
+        close = (cols < rows) & (inter.data >= limit * union)
+        drop[rows[close]] = True  # a later text close to any earlier one goes
+    return drop.tolist()
+
+
+def distinct_originals(limit: float = 0.5) -> list[str]:
+    """Real texts with >= MIN_WORDS words, no two sharing >= `limit` of their word sets."""
+    seen: set[str] = set()
+    texts = []
+    for _src, text in load_source_texts():
+        key = " ".join(text.lower().split())
+        if len(text.split()) >= MIN_WORDS and key not in seen:
+            seen.add(key)
+            texts.append(text)
+    drop = _unigram_sets_too_close(texts, limit)
+    return [t for t, d in zip(texts, drop, strict=True) if not d]
+
+
+def sentence_pool(texts: list[str]) -> list[str]:
+    """Sentences of 6+ words from the real texts, used to compose more originals."""
+    pool: list[str] = []
+    seen: set[str] = set()
+    for text in texts:
+        for sent in re.split(r"(?<=[.!?])\s+|\n+", text):
+            sent = sent.strip()
+            if len(sent.split()) >= 6 and sent.lower() not in seen:
+                seen.add(sent.lower())
+                pool.append(sent)
+    return pool
+
+
+def perturb(
+    text: str, strength: float | None, rng: random.Random, vocab: list[str]
+) -> tuple[str, bool]:
+    """A copy with ``max(1, round(strength * words))`` edits; strength None = format-only edits.
+
+    Lexical copies draw each edit from substitute / delete / insert / case / punctuation /
+    whitespace; format-only copies only from case / punctuation / whitespace. Returns the copy
+    and whether any lexical edit (substitute / delete / insert) was applied.
+    """
+    words = text.split()
+    n = len(words)
+    touches = max(1, round((strength if strength is not None else 0.07) * n))
+    ops = FORMAT_OPS if strength is None else LEXICAL_OPS + FORMAT_OPS
+    targets = rng.sample(range(n), min(touches, n))
+    out: list[str | None] = list(words)
+    inserts: dict[int, str] = {}
+    lexical = False
+    for pos in targets:
+        op = rng.choice(ops)
+        word = out[pos]
+        if word is None:
+            continue
+        if op in LEXICAL_OPS and (op != "delete" or any(ch.isalnum() for ch in word)):
+            lexical = True  # dropping a punctuation-only token changes no normalised word
+        if op == "substitute":
+            bare = "".join(ch for ch in word if ch.isalnum()).lower()
+            out[pos] = rng.choice([w for w in rng.sample(vocab, 3) if w != bare])
+        elif op == "delete":
+            out[pos] = None
+        elif op == "insert":
+            inserts[pos] = rng.choice(vocab)
+        elif op == "case":
+            out[pos] = word.upper() if word.islower() else word.lower()
+        elif op == "punctuation":
+            out[pos] = word.rstrip(".,;:!?") if word[-1] in ".,;:!?" else word + rng.choice(",.;!")
+        else:
+            out[pos] = word + rng.choice(["  ", "\n", "\t"])
+    pieces: list[str] = []
+    for pos, word in enumerate(out):
+        if pos in inserts:
+            pieces.append(inserts[pos])
+        if word is not None:
+            pieces.append(word)
+    return " ".join(pieces), lexical
+
+
+@dataclass
+class LabelledSet:
+    """Texts with their duplicate group and how each was made.
+
+    ``group[i]`` is the original's number; ``kind[i]`` is "original", "format" (case /
+    punctuation / whitespace edits only) or a strength name from `STRENGTHS`.
+    """
+
+    texts: list[str]
+    group: list[int]
+    kind: list[str]
+    stats: dict[str, int] = field(default_factory=dict)
+
+    def near_truth(self) -> set[tuple[int, int]]:
+        """Every pair of texts from the same original."""
+        return _pairs_within(self.group, range(len(self.texts)))
+
+    def exact_truth(self) -> set[tuple[int, int]]:
+        """Pairs that are equal after normalisation by construction: original + format copies."""
+        idx = [i for i, k in enumerate(self.kind) if k in ("original", "format")]
+        return _pairs_within(self.group, idx)
+
+
+def _pairs_within(group: list[int], indices: object) -> set[tuple[int, int]]:
+    by_group: dict[int, list[int]] = {}
+    for i in indices:  # type: ignore[attr-defined]
+        by_group.setdefault(group[i], []).append(i)
+    return {(a, b) for m in by_group.values() for k, a in enumerate(m) for b in m[k + 1 :]}
+
+
+def build_near_set(size: int, seed: int = 0) -> LabelledSet:
+    """About `size` texts: real originals first, composites of real sentences beyond them.
+
+    Each original gets 0-3 copies (probabilities .45/.30/.17/.08); a copy is format-only with
+    probability .2, else light / medium / heavy. Texts are shuffled.
+    """
+    rng = random.Random(seed)
+    real = distinct_originals()
+    rng.shuffle(real)
+    pool = sentence_pool(real)
+    vocab = sorted({w.strip(".,;:!?()\"'").lower() for t in real for w in t.split()})
+    vocab = [w for w in vocab if w.isalnum()]
+    texts: list[str] = []
+    group: list[int] = []
+    kind: list[str] = []
+    n_orig = 0
+    n_composite = 0
+    while len(texts) < size:
+        if n_orig < len(real):
+            original = real[n_orig]
+        else:
+            original = " ".join(rng.sample(pool, rng.randint(2, 4)))
+            n_composite += 1
+        texts.append(original)
+        group.append(n_orig)
+        kind.append("original")
+        copies = rng.choices([0, 1, 2, 3], weights=[45, 30, 17, 8])[0]
+        for _ in range(min(copies, size - len(texts))):
+            if rng.random() < 0.2:
+                copy, _ = perturb(original, None, rng, vocab)
+                kind.append("format")
+            else:
+                name = rng.choice(list(STRENGTHS))
+                copy, lexical = perturb(original, STRENGTHS[name], rng, vocab)
+                # A copy whose edits were all case / punctuation / whitespace is an exact dup.
+                kind.append(name if lexical else "format")
+            texts.append(copy)
+            group.append(n_orig)
+        n_orig += 1
+    order = list(range(len(texts)))
+    rng.shuffle(order)
+    stats = {"originals": n_orig, "composite_originals": n_composite, "texts": len(texts)}
+    return LabelledSet(
+        [texts[i] for i in order], [group[i] for i in order], [kind[i] for i in order], stats
+    )
+
+
+def build_mrpc_set(
+    max_pairs: int | None = None, seed: int = 0
+) -> tuple[list[str], list[tuple[int, int, int]]]:
+    """MRPC sentences and labelled pairs ``(i, j, quality)`` into them (1 = paraphrase)."""
+    rows = load_mrpc_rows()
+    if max_pairs is not None and max_pairs < len(rows):
+        rows = random.Random(seed).sample(rows, max_pairs)
+    texts: list[str] = []
+    index: dict[str, int] = {}
+    pairs = []
+    for a, b, q in rows:
+        ia = index.setdefault(a, len(texts))
+        if ia == len(texts):
+            texts.append(a)
+        ib = index.setdefault(b, len(texts))
+        if ib == len(texts):
+            texts.append(b)
+        pairs.append((min(ia, ib), max(ia, ib), q))
+    return texts, pairs
+
+
+def pairwise_scores(
+    clusters: list[list[int]], truth: set[tuple[int, int]], n: int
+) -> dict[str, float]:
+    """Pairwise precision / recall / F1 of clusters against true pairs (pairs inside clusters)."""
+    label = np.full(n, -1, dtype=np.int64)
+    predicted = 0
+    for c, members in enumerate(clusters):
+        label[members] = c
+        predicted += len(members) * (len(members) - 1) // 2
+    tp = sum(1 for a, b in truth if label[a] >= 0 and label[a] == label[b])
+    precision = tp / predicted if predicted else 1.0
+    recall = tp / len(truth) if truth else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "tp": tp,
+        "predicted_pairs": predicted,
+        "true_pairs": len(truth),
+    }
+
+
+if __name__ == "__main__":
+    data = build_near_set(10_000)
+    print(data.stats, len(data.near_truth()), len(data.exact_truth()))
+    for i in range(3):
+        print(repr(data.texts[i][:200]), data.kind[i])

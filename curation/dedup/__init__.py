@@ -1,0 +1,40 @@
+"""Deduplication core: exact, near (MinHash LSH) and semantic duplicates, keep policies.
+
+Pure functions over lists of texts; no database and no UI. Start at `find_duplicate_clusters`.
+"""
+
+from curation.dedup.api import METHODS, cluster_duplicates, find_duplicate_clusters, texts_for
+from curation.dedup.contamination import CONTAMINATION_METHODS, find_contamination
+from curation.dedup.keep import KEEP_POLICIES, MemberInfo, choose_keeper
+from curation.dedup.near import DEFAULT_NEAR_THRESHOLD, NearDedupConfig
+from curation.dedup.normalise import normalise_for_dedup
+from curation.dedup.results import Cluster, ContaminationHit, DedupResult, ProgressFn
+from curation.dedup.semantic import (
+    DEFAULT_SEMANTIC_THRESHOLD,
+    DEFAULT_TFIDF_THRESHOLD,
+    SEMANTIC_BACKENDS,
+    SemanticDedupConfig,
+)
+
+__all__ = [
+    "CONTAMINATION_METHODS",
+    "DEFAULT_NEAR_THRESHOLD",
+    "DEFAULT_SEMANTIC_THRESHOLD",
+    "DEFAULT_TFIDF_THRESHOLD",
+    "KEEP_POLICIES",
+    "METHODS",
+    "SEMANTIC_BACKENDS",
+    "Cluster",
+    "ContaminationHit",
+    "DedupResult",
+    "MemberInfo",
+    "NearDedupConfig",
+    "ProgressFn",
+    "SemanticDedupConfig",
+    "choose_keeper",
+    "cluster_duplicates",
+    "find_contamination",
+    "find_duplicate_clusters",
+    "normalise_for_dedup",
+    "texts_for",
+]

@@ -1,0 +1,62 @@
+"""Connected components over verified duplicate pairs, and the canonical cluster order.
+
+Shared by every method, so "duplicates of duplicates" are grouped the same way everywhere.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from curation.dedup.results import Cluster
+
+__all__ = ["clusters_from_pairs", "sort_groups"]
+
+
+def sort_groups(groups: list[list[int]]) -> list[list[int]]:
+    """Members ascending; groups largest first, then by their first member."""
+    ordered = [sorted(g) for g in groups if len(g) >= 2]
+    ordered.sort(key=lambda g: (-len(g), g[0]))
+    return ordered
+
+
+def clusters_from_pairs(n: int, pairs: np.ndarray, similarities: np.ndarray) -> list[Cluster]:
+    """Group indices linked by pairs into clusters (transitively), with their pair scores.
+
+    Parameters
+    ----------
+    n:
+        Number of items; pairs index into ``range(n)``.
+    pairs:
+        Integer array of shape ``(P, 2)``.
+    similarities:
+        Float array of shape ``(P,)``, the score of each pair.
+
+    Returns
+    -------
+    list[Cluster]
+        Components of size >= 2, largest first then by first member; each cluster's pairs are
+        ``(i, j, s)`` with ``i < j``, sorted.
+    """
+    pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    if n == 0 or len(pairs) == 0:
+        return []
+    lo = np.minimum(pairs[:, 0], pairs[:, 1])
+    hi = np.maximum(pairs[:, 0], pairs[:, 1])
+    graph = coo_matrix((np.ones(len(lo), dtype=np.int8), (lo, hi)), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    sizes = np.bincount(labels)
+    in_cluster = sizes[labels] >= 2
+    members_of: dict[int, list[int]] = {}
+    for idx in np.flatnonzero(in_cluster).tolist():
+        members_of.setdefault(int(labels[idx]), []).append(idx)
+    pairs_of: dict[int, list[tuple[int, int, float]]] = {}
+    order = np.lexsort((hi, lo))
+    sims = np.asarray(similarities, dtype=np.float64)
+    for k in order.tolist():
+        i, j = int(lo[k]), int(hi[k])
+        pairs_of.setdefault(int(labels[i]), []).append((i, j, float(sims[k])))
+    clusters = [Cluster(members=m, pairs=pairs_of.get(lab, [])) for lab, m in members_of.items()]
+    clusters.sort(key=lambda c: (-len(c.members), c.members[0]))
+    return clusters
