@@ -140,7 +140,7 @@ def _word_hashes(normalised: list[str]) -> tuple[np.ndarray, np.ndarray]:
     terms[sep] = 0
     words = np.add.reduceat(terms, starts) if len(starts) else np.empty(0, dtype=np.uint64)
     words = _mix(words ^ (ends - starts).astype(np.uint64))
-    doc_of_token = np.searchsorted(np.flatnonzero(newline), starts)
+    doc_of_token = np.cumsum(newline, dtype=np.int64)[starts]
     lengths = np.bincount(doc_of_token, minlength=n_docs).astype(np.int64)
     return words, lengths
 
