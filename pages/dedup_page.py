@@ -82,6 +82,7 @@ if submitted:
     st.session_state[state.DEDUP_RUN] = run.run_id
     st.session_state[state.DEDUP_CLUSTER] = 0
     st.toast(f"Found {len(run.clusters)} clusters")
+    st.rerun()  # refresh the sidebar's counts and steps
 
 
 def _review(run: DedupRun) -> None:
@@ -191,7 +192,8 @@ def _review(run: DedupRun) -> None:
         scores = {frozenset((x, y)): sim for x, y, sim in cluster.pairs}
         if a != b and frozenset((a, b)) in scores:
             st.caption(f"similarity {scores[frozenset((a, b))]:.3f}")
-        show_diff(by_id[a].example.text(run.fields), by_id[b].example.text(run.fields))
+        with st.container(height=480):
+            show_diff(by_id[a].example.text(run.fields), by_id[b].example.text(run.fields))
         with st.expander("Full conversations"):
             left, right = st.columns(2)
             with left:

@@ -30,7 +30,7 @@ from curation.export.from_project import (
 )
 from ui import state
 
-STATUS_ICON = {"ok": "✅", "warn": "⚠️", "fail": "❌", "not-run": "⏸️"}
+STATUS_LABEL = {"ok": "ok", "warn": "warning", "fail": "FAIL", "not-run": "not run"}
 
 state.init_state()
 project, user = state.require_project_and_user()
@@ -102,13 +102,9 @@ holdout = st.multiselect(
 )
 groups = dedup_groups(store, project, selection.examples)
 st.caption(
-    "Group-aware: "
-    + (
-        f"the {len(groups)} clusters of the latest dedup run"
-        if groups is not None
-        else "near-duplicate clusters computed now (dedup has not run)"
-    )
-    + " and every set of conversations sharing a prompt land wholly in one split."
+    "Group-aware: near-duplicate clusters computed now"
+    + (f", the {len(groups)} clusters of the latest dedup run" if groups is not None else "")
+    + " and every set of conversations sharing a prompt each land wholly in one split."
 )
 
 # ---- preset ---------------------------------------------------------------------------------
@@ -155,7 +151,7 @@ if st.button("Check readiness", key="export_check"):
         else:
             st.session_state["export_readiness"] = [
                 {
-                    "": STATUS_ICON.get(i.status, ""),
+                    "status": STATUS_LABEL.get(i.status, i.status),
                     "check": i.name,
                     "value": i.value,
                     "note": i.message,
@@ -250,7 +246,7 @@ if st.button("Export", type="primary", key="export_run"):
         "leakage": result.leakage.summary(),
         "readiness": [
             {
-                "": STATUS_ICON.get(i.status, ""),
+                "status": STATUS_LABEL.get(i.status, i.status),
                 "check": i.name,
                 "value": i.value,
                 "note": i.message,

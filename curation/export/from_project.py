@@ -158,7 +158,9 @@ def export_project(
         "holdout_sources": sorted(holdout_sources or []),
         "sources": sorted(sources or []),
         "metadata_filter": dict(sorted((metadata or {}).items())),
-        "split_groups": "dedup run" if groups is not None else "computed near-duplicate clusters",
+        "split_groups": "near-duplicate clusters"
+        + (" + latest dedup run" if groups is not None else "")
+        + " + shared prompts",
         "excluded": selection.excluded,
     }
     result = export_dataset(

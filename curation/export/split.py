@@ -167,7 +167,7 @@ def plan_split(
             if bad:
                 raise ExportError(f"groups hold indices {bad[:5]} outside 0..{n - 1}")
             uf.union_all(g)
-    elif group_by_duplicates and n > 1:
+    if group_by_duplicates and n > 1:
         report(0.05, "finding near-duplicate clusters")
         from curation.dedup import find_duplicate_clusters
 
@@ -272,10 +272,12 @@ def split_examples(
 ) -> tuple[list[Example], list[Example]]:
     """Split examples into train and eval, keeping groups whole.
 
-    Groups are merged with union-find from (a) ``groups`` when given, else near-duplicate
-    clusters from ``curation.dedup.find_duplicate_clusters(texts, method="near")`` over each
-    example's user + assistant text (`similarity_text`; system prompts left out) when
-    ``group_by_duplicates``, and (b) always every set of examples whose normalised user text
+    Groups are merged with union-find from (a) ``groups`` when given (e.g. a dedup run's
+    clusters), (b) near-duplicate clusters from
+    ``curation.dedup.find_duplicate_clusters(texts, method="near")`` over each example's user +
+    assistant text (`similarity_text`; system prompts left out) when ``group_by_duplicates``
+    (also when ``groups`` is given: an exact-only dedup run leaves near duplicates that would
+    leak), and (c) always every set of examples whose normalised user text
     (`normalize_text(example.prompt)`) is equal. Each group lands wholly in one split.
 
     Method: groups are ordered by a seeded hash of their smallest id. Per-stratum eval targets
@@ -302,7 +304,7 @@ def split_examples(
     stratify_by:
         An ``Example.metadata`` key; examples lacking it (or None) form the ``(missing)`` stratum.
     group_by_duplicates:
-        Compute near-duplicate clusters when ``groups`` is not given.
+        Compute near-duplicate clusters and keep each in one split (in addition to ``groups``).
     eval_count:
         Exact number of eval examples (held-out sources excluded), when groups allow.
     groups:
