@@ -73,6 +73,7 @@ if submitted:
             fields=fields,
             author=user,
             progress=_progress,
+            options=state.semantic_options() if method == "semantic" else None,
         )
     except CurationError as exc:
         bar.empty()

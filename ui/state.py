@@ -89,3 +89,16 @@ def require_examples(project: str) -> None:
         st.info("This project has no examples yet.")
         st.page_link("pages/import_page.py", label="Import data", icon=":material/upload:")
         st.stop()
+
+
+@st.cache_resource(show_spinner="Loading the sentence-embedding model…")
+def semantic_options() -> dict[str, Any]:
+    """Options for semantic dedup: the embedding model loaded once per process and an
+    embedding cache keyed by text, so re-runs only encode new texts ({} = TF-IDF fallback)."""
+    from curation.dedup.semantic import SemanticDedupConfig, resolve_encoder
+
+    encoder, name = resolve_encoder(SemanticDedupConfig())
+    if encoder is None:
+        return {}
+    encoder.backend_name = name  # type: ignore[attr-defined]
+    return {"encoder": encoder, "cache": {}}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from curation.dedup.project import load_run
 from curation.formats import read_examples
 from curation.store import ExampleFilter, Store
 
@@ -77,3 +78,18 @@ def test_contamination_upload_flags_examples(open_page, store: Store, tmp_path: 
     assert not at.exception, at.exception
     assert store.count_examples("p", ExampleFilter(statuses=["filtered"])) == 1
     assert store.get_example("p", "q5").status == "filtered"
+
+
+def test_semantic_run_uses_the_local_model(open_page, store: Store, tmp_path: Path) -> None:
+    _project(store, tmp_path)
+    at = open_page(PAGE)
+    at.radio(key="dedup_method").set_value("semantic")
+    at.button[[b.label for b in at.button].index("Find duplicates")].click().run()
+    assert not at.exception, at.exception
+    summary = next(m.value for m in at.markdown if m.value.startswith("**Run"))
+    assert "sentence-transformers:all-MiniLM-L6-v2" in summary
+    run = load_run(store, "p")
+    assert run is not None
+    groups = [set(c.members) for c in run.clusters]
+    assert {"q0", "q2", "q4"} <= set().union(*groups)
+    assert not any("q5" in g for g in groups)
