@@ -28,7 +28,8 @@ def test_upload_import_and_browse(page, app_url: str, shared_data: Path) -> None
     page.get_by_text(f"{len(records)} matching examples").wait_for()
     # the first example is shown in detail, its answer rendered as plain text
     first_answer = records[0]["output"]
-    page.get_by_text(first_answer, exact=True).first.wait_for()
+    chat = page.get_by_test_id("stChatMessage")
+    chat.get_by_text(first_answer, exact=True).first.wait_for()
 
 
 def test_find_and_resolve_a_duplicate_cluster(page, app_url: str, tmp_path: Path) -> None:
