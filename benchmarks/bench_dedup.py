@@ -15,11 +15,21 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from dedup_data import STRENGTHS, build_mrpc_set, build_near_set, pairwise_scores  # noqa: E402
+from dedup_data import (  # noqa: E402
+    STRENGTHS,
+    HardNegativeSet,
+    build_hard_negative_set,
+    build_mrpc_set,
+    build_near_set,
+    pairwise_scores,
+)
 
 from curation.dedup import NearDedupConfig, SemanticDedupConfig, cluster_duplicates  # noqa: E402
 from curation.dedup.components import clusters_from_pairs  # noqa: E402
+from curation.dedup.minhash import overlap, shingle_sets  # noqa: E402
+from curation.dedup.near import near_duplicate_pairs  # noqa: E402
 from curation.dedup.normalise import normalise_all  # noqa: E402
+from curation.dedup.results import StageRecorder  # noqa: E402
 
 
 def shingle_strings(text: str, shingle: str, n: int) -> set[str]:
@@ -106,6 +116,12 @@ def quality(size: int, cfg: NearDedupConfig, mrpc_pairs: int | None, semantic_ba
         f"| near (ours) | {backend} | near pairs | {fmt(pairwise_scores(groups, near_truth, n))} | {secs:.2f} |"
     )
     ours_kinds = recall_by_kind(groups, data)
+    plain = NearDedupConfig(**{**cfg.to_dict(), "short_text_margin": 0})  # type: ignore[arg-type]
+    plain_groups, plain_secs, _ = timed(data.texts, "near", plain)
+    print(
+        f"| near (ours, margin 0 = plain Jaccard) | {backend} | near pairs | "
+        f"{fmt(pairwise_scores(plain_groups, near_truth, n))} | {plain_secs:.2f} |"
+    )
     ds_groups, ds_secs = datasketch_clusters(data.texts, cfg)
     print(
         f"| near (datasketch) | MinHashLSH | near pairs | {fmt(pairwise_scores(ds_groups, near_truth, n))} | {ds_secs:.2f} |"
@@ -149,6 +165,90 @@ def quality(size: int, cfg: NearDedupConfig, mrpc_pairs: int | None, semantic_ba
         )
 
 
+def false_positive_rates(groups: list[list[int]], hard: HardNegativeSet) -> dict[str, float]:
+    """Share of each family's labelled negative pairs that ended in one cluster."""
+    label = np.full(len(hard.texts), -1, dtype=np.int64)
+    for c, members in enumerate(groups):
+        label[members] = c
+    rates = {}
+    for family, pairs in hard.pairs.items():
+        arr = np.array(pairs, dtype=np.int64)
+        same = (label[arr[:, 0]] >= 0) & (label[arr[:, 0]] == label[arr[:, 1]])
+        rates[family] = float(same.mean())
+    every = np.concatenate([np.array(p, dtype=np.int64) for p in hard.pairs.values()])
+    rates["all"] = float(
+        ((label[every[:, 0]] >= 0) & (label[every[:, 0]] == label[every[:, 1]])).mean()
+    )
+    return rates
+
+
+SHINGLE_CHOICES: list[tuple[str, str, int | tuple[int, ...]]] = [
+    ("word 1", "word", 1),
+    ("word 2", "word", 2),
+    ("word 1+2", "word", (1, 2)),
+    ("char 4", "char", 4),
+    ("char 5", "char", 5),
+]
+
+
+def _rule_scores(
+    texts: list[str], shingle: str, ngram: int | tuple[int, ...], floor: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Verified pairs at Jaccard >= floor with their intersection and union sizes."""
+    cfg = NearDedupConfig(shingle=shingle, ngram=ngram, threshold=floor, short_text_margin=0)
+    pairs, _ = near_duplicate_pairs(texts, cfg, StageRecorder(None))
+    inter, union = overlap(shingle_sets(normalise_all(texts), shingle, ngram), pairs)
+    return pairs, inter, union
+
+
+def hard_negatives(size: int, thresholds: list[float], margins: list[int]) -> None:
+    """Perturbed-copy F1 next to hard-negative false positives, per shingle / threshold / margin."""
+    data = build_near_set(size)
+    truth, n = data.near_truth(), len(data.texts)
+    hard = build_hard_negative_set()
+    counts = ", ".join(f"{k} {len(v)}" for k, v in hard.pairs.items())
+    print(
+        f"\n### Hard negatives vs perturbed copies ({n} perturbed-set texts; "
+        f"{len(hard.texts)} hard-negative texts, pairs: {counts})\n"
+    )
+    print(
+        "A pair counts when its sets are identical or |A ∩ B| / (|A ∪ B| + margin) >= threshold. "
+        "FP = share of labelled hard-negative pairs put in one cluster (lower is better).\n"
+    )
+    families = list(hard.pairs)
+    print(
+        "| shingles | threshold | margin | perturbed P | perturbed R | perturbed F1 | FP all | "
+        + " | ".join(f"FP {f}" for f in families)
+        + " |"
+    )
+    print("|---" * (7 + len(families)) + "|")
+    floor = min(thresholds)
+    for name, shingle, ngram in SHINGLE_CHOICES:
+        p_pairs, p_inter, p_union = _rule_scores(data.texts, shingle, ngram, floor)
+        h_pairs, h_inter, h_union = _rule_scores(hard.texts, shingle, ngram, floor)
+        for threshold in thresholds:
+            for margin in margins:
+                row = []
+                for pairs, inter, union, size_n in (
+                    (p_pairs, p_inter, p_union, n),
+                    (h_pairs, h_inter, h_union, len(hard.texts)),
+                ):
+                    keep = (inter == union) | (inter >= threshold * (union + margin) - 1e-9)
+                    kept = pairs[keep]
+                    row.append(
+                        [c.members for c in clusters_from_pairs(size_n, kept, np.ones(len(kept)))]
+                    )
+                sc = pairwise_scores(row[0], truth, n)
+                fp = false_positive_rates(row[1], hard)
+                print(
+                    f"| {name} | {threshold} | {margin} | {sc['precision']:.4f} | "
+                    f"{sc['recall']:.4f} | {sc['f1']:.4f} | {fp['all']:.4f} | "
+                    + " | ".join(f"{fp[f]:.4f}" for f in families)
+                    + " |",
+                    flush=True,
+                )
+
+
 def best_of(repeats: int, run):  # type: ignore[no-untyped-def]
     """Run `run()` `repeats` times; keep the fastest (the machine is shared)."""
     results = [run() for _ in range(repeats)]
@@ -158,7 +258,8 @@ def best_of(repeats: int, run):  # type: ignore[no-untyped-def]
 def speed(sizes: list[int], cfg: NearDedupConfig, repeats: int) -> None:
     print(
         f"\n### Speed (end to end, one process; near: {cfg.shingle} {cfg.ngram}-grams, "
-        f"num_perm={cfg.num_perm}, threshold={cfg.threshold})\n"
+        f"num_perm={cfg.num_perm}, threshold={cfg.threshold}, "
+        f"short_text_margin={cfg.short_text_margin})\n"
     )
     print("Best of --repeats runs for sizes <= 20,000, one run above; wall-clock seconds.\n")
     print(
@@ -195,6 +296,7 @@ def main() -> None:
     parser.add_argument("--num-perm", type=int, default=128)
     parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument("--skip-hard", action="store_true", help="skip the hard-negative grid")
     parser.add_argument(
         "--semantic-backend", default="tfidf", choices=["auto", "sentence-transformers", "tfidf"]
     )
@@ -209,10 +311,13 @@ def main() -> None:
     )
     if args.quick:
         args.sizes, args.quality_size, args.mrpc_pairs = [2_000], 2_000, 500
-    # Warm-up: the punctuation table and imports are built once per process.
-    cluster_duplicates(["warm up text"], "near")
+    # Warm-up: character tables, LSH parameters and imports are built once per process
+    # (normalise_all is shared by both near implementations).
+    cluster_duplicates(["warm up text", "warm up tëxt"], "near", config=cfg)
     if not args.skip_quality:
         quality(args.quality_size, cfg, args.mrpc_pairs, args.semantic_backend)
+    if not args.skip_hard:
+        hard_negatives(args.quality_size, [0.6, 0.7, 0.8], [0, 2, 3, 4])
     if not args.skip_speed:
         speed(args.sizes, cfg, args.repeats)
 

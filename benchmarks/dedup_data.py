@@ -263,6 +263,236 @@ def build_mrpc_set(
     return texts, pairs
 
 
+_STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "from",
+        "by",
+        "with",
+        "about",
+        "and",
+        "or",
+        "but",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "it",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "how",
+        "why",
+        "when",
+        "where",
+        "do",
+        "does",
+        "did",
+        "can",
+        "could",
+        "would",
+        "should",
+        "will",
+        "shall",
+        "may",
+        "might",
+        "must",
+        "i",
+        "you",
+        "he",
+        "she",
+        "we",
+        "they",
+        "me",
+        "him",
+        "her",
+        "us",
+        "them",
+        "my",
+        "your",
+        "our",
+        "their",
+        "as",
+        "into",
+        "than",
+        "then",
+        "there",
+        "here",
+        "not",
+        "no",
+        "yes",
+        "if",
+        "so",
+        "all",
+        "any",
+        "some",
+        "each",
+        "every",
+        "more",
+        "most",
+        "other",
+        "such",
+        "only",
+        "own",
+        "same",
+        "too",
+        "very",
+        "just",
+        "also",
+    ]
+)
+
+
+_DETERMINERS = frozenset(["a", "an", "the", "of", "about"])
+
+
+def _slot_kind(words: list[str], pos: int) -> str | None:
+    """What the word at `pos` is as a slot: "number", "name" or "noun", else None.
+
+    Names are capitalised words inside the sentence; nouns are content words right after
+    a / an / the / of / about (a cheap stand-in for a tagger that works on this data).
+    """
+    bare = words[pos].strip(".,;:!?()\"'")
+    if not bare.isalnum():
+        return None
+    if bare.isdigit():
+        return "number"
+    if pos > 0 and bare[0].isupper() and bare[1:].islower() and len(bare) > 2:
+        return "name"
+    prev = words[pos - 1].lower() if pos > 0 else ""
+    if prev in _DETERMINERS and bare.islower() and len(bare) >= 3 and bare not in _STOPWORDS:
+        return "noun"
+    return None
+
+
+@dataclass
+class HardNegativeSet:
+    """Distinct items that look alike: texts and the labelled negative pairs per family."""
+
+    texts: list[str]
+    pairs: dict[str, list[tuple[int, int]]]
+
+
+def build_hard_negative_set(seed: int = 0, slot_prompts: int = 400) -> HardNegativeSet:
+    """Pairs of real, distinct items that share most of their words (none is a duplicate).
+
+    Families: ``mrpc-negative`` (MRPC Quality=0: same event, different content);
+    ``ag-news-template`` (t0 ag_news prompts: one template, different articles) and
+    ``ag-news-title`` (the same with only the headline, so the variable part is short);
+    ``slot-filled`` (real 4-20-word instructions with one number / name / content word swapped
+    for another real word of the same kind: a different request); ``close-originals`` (Alpaca /
+    Dolly records with word-set Jaccard >= 0.5 to another record but a different answer).
+    """
+    rng = random.Random(seed)
+    texts: list[str] = []
+    index: dict[str, int] = {}
+    pairs: dict[str, list[tuple[int, int]]] = {}
+
+    def add(text: str) -> int:
+        key = " ".join(text.lower().split())
+        if key not in index:
+            index[key] = len(texts)
+            texts.append(text)
+        return index[key]
+
+    def link(family: str, a: str, b: str) -> None:
+        i, j = add(a), add(b)
+        if i != j:
+            pairs.setdefault(family, []).append((min(i, j), max(i, j)))
+
+    for a, b, q in load_mrpc_rows():
+        if q == 0:
+            link("mrpc-negative", a, b)
+
+    prompts = [r["prompt"] for r in _read_jsonl("t0-prompt-completion/ag_news_classify.jsonl")]
+    question = "What label best describes this news article?"
+    titles = [p.split(" (", 1)[0].split(" - ", 1)[0].strip() for p in prompts]
+    for family, items in (
+        ("ag-news-template", prompts),
+        ("ag-news-title", [f"{t}\n{question}" for t in titles if len(t.split()) >= 3]),
+    ):
+        ids = [add(t) for t in items]
+        for k in range(len(ids) - 1):  # each with the next two: a chain through the family
+            for m in ids[k + 1 : k + 3]:
+                pairs.setdefault(family, []).append((min(ids[k], m), max(ids[k], m)))
+
+    instructions = [r["instruction"] for r in _read_json("llamafactory/alpaca_en_demo.json")]
+    instructions += [r["instruction"] for r in _read_json("dolly/random_selection_20_top_100.json")]
+    instructions += [r["instruction"] for r in _read_jsonl("self-instruct/seed_tasks.jsonl")]
+    by_kind: dict[str, list[str]] = {}
+    for text in instructions:
+        words = text.split()
+        for pos, word in enumerate(words):
+            kind = _slot_kind(words, pos)
+            if kind:
+                by_kind.setdefault(kind, []).append(word.strip(".,;:!?()\"'"))
+    vocab = {k: sorted(set(v)) for k, v in by_kind.items()}
+    short = [t for t in dict.fromkeys(instructions) if 4 <= len(t.split()) <= 20]
+    rng.shuffle(short)
+    made = 0
+    for text in short:
+        words = text.split()
+        slots = [i for i in range(len(words)) if _slot_kind(words, i)]
+        if not slots or made >= slot_prompts:
+            continue
+        pos = rng.choice(slots)
+        kind = _slot_kind(words, pos)
+        bare = words[pos].strip(".,;:!?()\"'")
+        variants = [text]
+        for other in rng.sample(vocab[kind or "noun"], 2):
+            if other.lower() != bare.lower():
+                variants.append(
+                    " ".join(words[:pos] + [words[pos].replace(bare, other)] + words[pos + 1 :])
+                )
+        for k, a in enumerate(variants):
+            for b in variants[k + 1 :]:
+                link("slot-filled", a, b)
+        made += 1
+
+    records = [
+        (r["instruction"], r["input"], r["output"])
+        for r in _read_json("llamafactory/alpaca_en_demo.json")
+    ] + [
+        (r["instruction"], r["context"], r["response"])
+        for r in _read_json("dolly/random_selection_20_top_100.json")
+    ]
+    full = [_join(*r) for r in records]
+    close = _unigram_close_pairs(full, 0.5)
+    for i, j in close:
+        if " ".join(records[i][2].lower().split()) != " ".join(records[j][2].lower().split()):
+            link("close-originals", full[i], full[j])
+    return HardNegativeSet(texts, pairs)
+
+
+def _unigram_close_pairs(texts: list[str], limit: float) -> list[tuple[int, int]]:
+    """Pairs ``(i, j)``, ``i < j``, whose scikit-learn word sets have Jaccard >= limit."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    x = CountVectorizer(binary=True, dtype=np.float32).fit_transform(texts).tocsr()
+    sizes = np.asarray(x.sum(axis=1)).ravel()
+    inter = (x @ x.T).tocoo()
+    rows, cols = inter.row.astype(np.int64), inter.col.astype(np.int64)
+    union = sizes[rows] + sizes[cols] - inter.data
+    close = (rows < cols) & (inter.data >= limit * union)
+    return list(zip(rows[close].tolist(), cols[close].tolist(), strict=True))
+
+
 def pairwise_scores(
     clusters: list[list[int]], truth: set[tuple[int, int]], n: int
 ) -> dict[str, float]:

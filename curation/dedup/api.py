@@ -98,7 +98,8 @@ def cluster_duplicates(
         The texts to compare (see `texts_for`).
     method:
         ``"exact"`` (equal after NFKC, case-folding, punctuation and whitespace removal),
-        ``"near"`` (MinHash LSH over shingles, verified by exact Jaccard >= threshold) or
+        ``"near"`` (MinHash LSH over word shingles, verified by exact Jaccard >= threshold,
+        with a margin that makes short texts need a closer match) or
         ``"semantic"`` (cosine of sentence embeddings, or of the TF-IDF fallback).
     threshold:
         Similarity at or above which two texts are duplicates; None takes the method's
@@ -233,7 +234,7 @@ def find_duplicate_clusters(
         Optional ``progress(stage, done, total)``.
     **options:
         Near: any `NearDedupConfig` field (``num_perm``, ``shingle``, ``ngram``, ``bands``,
-        ``rows``, ``seed``, ``verify``...). Semantic: ``backend`` ("auto", "sentence-transformers",
+        ``rows``, ``seed``, ``verify``, ``short_text_margin``...). Semantic: ``backend`` ("auto", "sentence-transformers",
         "tfidf"), ``model_path``, ``encoder``, ``cache``, ``batch_size``, ``block_size``.
     """
     if method not in METHODS:

@@ -16,8 +16,8 @@ from curation.dedup.minhash import (
     candidate_pairs,
     estimated_jaccard,
     identical_set_groups,
-    jaccard,
     optimal_bands_rows,
+    overlap,
     shingle_sets,
     signatures,
 )
@@ -27,6 +27,7 @@ from curation.dedup.results import StageRecorder
 __all__ = ["DEFAULT_NEAR_THRESHOLD", "NearDedupConfig", "near_duplicate_pairs"]
 
 DEFAULT_NEAR_THRESHOLD = 0.7
+DEFAULT_SHORT_TEXT_MARGIN = 2
 BACKEND = "minhash-numpy"
 
 
@@ -41,7 +42,8 @@ class NearDedupConfig:
     shingle:
         ``"word"`` or ``"char"`` n-grams of the normalised text.
     ngram:
-        n of the n-grams (texts shorter than n give one shingle of all they have).
+        n of the n-grams, or a tuple of several n pooled into one set (texts shorter than n
+        give one shingle of all they have).
     threshold:
         Jaccard similarity of shingle sets at or above which two texts are near duplicates.
     bands, rows:
@@ -59,11 +61,15 @@ class NearDedupConfig:
         of one sparse dot product each, while a false negative is lost for good, so the
         default (0.1 / 0.9) picks 20 bands x 6 rows at 0.7: a pair exactly at the threshold
         becomes a candidate with probability 0.92 (0.44 with datasketch's 0.5 / 0.5).
+    short_text_margin:
+        Texts whose shingle sets differ at all must reach
+        ``|A & B| / (|A | B| + short_text_margin) >= threshold``: the margin barely moves long
+        texts but makes one swapped word in a short prompt a different prompt. 0 = plain Jaccard.
     """
 
     num_perm: int = 128
     shingle: str = "word"
-    ngram: int = 1
+    ngram: int | tuple[int, ...] = 1
     threshold: float = DEFAULT_NEAR_THRESHOLD
     bands: int | None = None
     rows: int | None = None
@@ -72,12 +78,20 @@ class NearDedupConfig:
     bucket_window: int = 64
     false_positive_weight: float = 0.1
     false_negative_weight: float = 0.9
+    short_text_margin: int = DEFAULT_SHORT_TEXT_MARGIN
 
     def __post_init__(self) -> None:
         if self.shingle not in SHINGLE_KINDS:
             raise ValueError(f"shingle must be one of {SHINGLE_KINDS}, not {self.shingle!r}")
-        if not isinstance(self.ngram, int) or self.ngram < 1:
-            raise ValueError(f"ngram must be an integer >= 1, not {self.ngram!r}")
+        sizes = (self.ngram,) if isinstance(self.ngram, int) else self.ngram
+        if (
+            not isinstance(sizes, tuple)
+            or not sizes
+            or any(isinstance(k, bool) or not isinstance(k, int) or k < 1 for k in sizes)
+        ):
+            raise ValueError(
+                f"ngram must be an integer >= 1 or a tuple of them, not {self.ngram!r}"
+            )
         if not isinstance(self.num_perm, int) or self.num_perm < 1:
             raise ValueError(f"num_perm must be an integer >= 1, not {self.num_perm!r}")
         if not 0.0 < float(self.threshold) <= 1.0:
@@ -94,6 +108,14 @@ class NearDedupConfig:
             raise ValueError(
                 f"bands={self.bands!r} x rows={self.rows!r} must be >= 1 each and use at "
                 f"most num_perm={self.num_perm} hash functions"
+            )
+        if (
+            isinstance(self.short_text_margin, bool)
+            or not isinstance(self.short_text_margin, int)
+            or self.short_text_margin < 0
+        ):
+            raise ValueError(
+                f"short_text_margin must be an integer >= 0, not {self.short_text_margin!r}"
             )
         if self.bucket_window < 1:
             raise ValueError(f"bucket_window must be >= 1, not {self.bucket_window!r}")
@@ -172,26 +194,37 @@ def near_duplicate_pairs(
     active = np.flatnonzero((rep == np.arange(n)) & (sizes > 0))
     recorder.counts["identical_set_links"] = len(ident)
 
+    # Only representatives get signatures; LSH works in their local numbering.
     recorder.start("signatures", len(active))
     sig = np.empty((bands * rows, 0), dtype=np.uint64)
     if len(active) >= 2 or (len(active) and split_at is not None):
-        sig = signatures(sets, bands * rows, config.seed, report=recorder.report)
+        sig = signatures(sets.subset(active), bands * rows, config.seed, report=recorder.report)
     recorder.finish(len(active))
 
     recorder.start("buckets", bands)
+    local = np.empty((0, 2), dtype=np.int64)
     if sig.shape[1]:
         keys = band_keys(sig, bands, rows)
-        pairs = candidate_pairs(
-            keys, active, window=config.bucket_window, keep=None if split_at is None else cross
+        local = candidate_pairs(
+            keys,
+            window=config.bucket_window,
+            keep=None if split_at is None else lambda i, j: cross(active[i], active[j]),
         )
-    else:
-        pairs = np.empty((0, 2), dtype=np.int64)
+    pairs = active[local]
     recorder.counts["candidate_pairs"] = len(pairs)
     recorder.finish(bands)
 
     recorder.start("verify", len(pairs))
-    sims = jaccard(sets, pairs) if config.verify else estimated_jaccard(sig, pairs)
-    keep = sims >= float(config.threshold) - 1e-12
+    threshold, margin = float(config.threshold), config.short_text_margin
+    if config.verify:
+        inter, union = overlap(sets, pairs)
+        union_f = union.astype(np.float64)
+        sims = np.divide(inter, union_f, out=np.zeros(len(pairs)), where=union > 0)
+    else:
+        sims = estimated_jaccard(sig, local)
+        size_sum = sizes[pairs[:, 0]] + sizes[pairs[:, 1]] if len(pairs) else np.zeros(0)
+        union_f = size_sum / (1.0 + sims)
+    keep = (sims >= 1.0) | (sims * union_f >= threshold * (union_f + margin) - 1e-9)
     pairs, sims = pairs[keep], sims[keep]
     recorder.counts["verified_pairs"] = len(pairs)
     recorder.finish(recorder.counts["candidate_pairs"])

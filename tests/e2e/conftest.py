@@ -99,6 +99,6 @@ def browser() -> Iterator[object]:
 def page(browser: object, app_url: str) -> Iterator[object]:
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)  # type: ignore[attr-defined]
     pg = context.new_page()
-    pg.set_default_timeout(20_000)
+    pg.set_default_timeout(45_000)  # generous: CI machines can be busy
     yield pg
     context.close()

@@ -355,3 +355,65 @@ def test_keep_ties_go_to_earliest_index() -> None:
     ]
     for policy in ("first", "longest", "most-edited", "best-labelled"):
         assert choose_keeper(tied, policy) == 1
+
+
+# ---------------------------------------------------------------- hard negatives and defaults
+
+
+def test_templated_prompts_differing_in_one_word_do_not_cluster_by_default() -> None:
+    # Each pair shares 5 of 7 distinct words (Jaccard 5/7 >= 0.7), but the default margin of 2
+    # makes that 5 / (7 + 2) = 0.56 < 0.7: a different country or subject is a different prompt.
+    texts = [
+        "What is the capital of France?",
+        "What is the capital of Peru?",
+        "What is the capital of Japan?",
+        "Write a poem about the sea.",
+        "Write a poem about the moon.",
+    ]
+    assert find_duplicate_clusters(texts, "near") == []
+    # With the margin off, plain Jaccard 5/7 links each family.
+    assert find_duplicate_clusters(texts, "near", short_text_margin=0) == [[0, 1, 2], [3, 4]]
+
+
+def test_perturbed_copy_of_a_real_instruction_clusters_by_default() -> None:
+    # A 30-word instruction (Alpaca style, 28 distinct words) with 2 words substituted:
+    # 26 shared of 30 distinct, 26 / (30 + 2) = 0.81 >= 0.7.
+    original = (
+        "Write a short story of about two hundred words in which a young engineer repairs an "
+        "old lighthouse on a remote island and learns why the light had gone dark."
+    )
+    copy = original.replace("young", "clever").replace("remote", "distant")
+    assert len(original.split()) == 30
+    assert find_duplicate_clusters([original, "Name three primary colours.", copy], "near") == [
+        [0, 2]
+    ]
+
+
+def test_short_text_margin_rule_and_validation() -> None:
+    # 10 shared words of 12 distinct: Jaccard 0.833; margin 2 -> 10/14 = 0.714; margin 3 -> 0.667.
+    a, b = words(0, 11), words(0, 10) + " " + words(11, 12)
+    assert find_duplicate_clusters([a, b], "near", short_text_margin=2) == [[0, 1]]
+    assert find_duplicate_clusters([a, b], "near", short_text_margin=3) == []
+    # Identical word sets always match, however short.
+    assert find_duplicate_clusters(["Hi there", "there, hi!"], "near") == [[0, 1]]
+    with pytest.raises(ValueError, match="short_text_margin"):
+        NearDedupConfig(short_text_margin=-1)
+
+
+def test_pooled_unigrams_and_bigrams() -> None:
+    sets = shingle_sets([words(0, 4), words(0, 3)], "word", (1, 2))
+    assert sets.sizes.tolist() == [4 + 3, 3 + 2]
+    # Shared: 3 unigrams + 2 bigrams = 5 of 7 distinct.
+    assert jaccard(sets, np.array([[0, 1]])).tolist() == [pytest.approx(5 / 7)]
+    with pytest.raises(ValueError, match="ngram"):
+        NearDedupConfig(ngram=(1, 0))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.text(alphabet="aZ19 .,-_/*\t\n\x1c!$'éΣ٣２。\u3000\x00", max_size=12), max_size=6)
+)
+def test_batched_normalisation_equals_the_per_text_reference(texts: list[str]) -> None:
+    from curation.dedup.normalise import _normalise_one, normalise_all
+
+    assert normalise_all(texts) == [_normalise_one(t) for t in texts]
