@@ -52,7 +52,7 @@ def test_find_and_resolve_a_duplicate_cluster(page, app_url: str, tmp_path: Path
 
     page.get_by_role("link", name="Deduplicate").click()
     wait_idle(page)
-    page.get_by_text("exact", exact=True).click()
+    page.get_by_role("radiogroup", name="Method").get_by_text("exact", exact=True).click()
     page.get_by_role("button", name="Find duplicates").click()
     wait_idle(page)
     page.get_by_text("Cluster 1 · 3 examples").wait_for()
