@@ -115,9 +115,11 @@ def _review(run: DedupRun) -> None:
         else:
             st.toast("Undone")
             st.rerun()
-    policy = policy_col.selectbox(
-        "Keep policy", [p for p in KEEP_POLICIES if p != "manual"], key="dedup_policy"
-    )
+    labelled = "labels" in store.stats(project)["steps_run"]
+    policies = [
+        p for p in KEEP_POLICIES if p != "manual" and (labelled or p != "best-labelled")
+    ]  # "best-labelled" appears once the project has labels
+    policy = policy_col.selectbox("Keep policy", policies, key="dedup_policy")
     if apply_col.button("Apply to all clusters", key="dedup_apply_all") and run.clusters:
         event_id = apply_policy(store, project, run, policy, author=user)
         st.toast(

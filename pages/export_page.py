@@ -16,6 +16,7 @@ from curation.errors import CurationError, ValidationFailed
 from curation.export import (
     CURATION_STEPS,
     CardInfo,
+    export_dataset,
     get_preset,
     leakage_check,
     preset_names,
@@ -133,7 +134,10 @@ stratify_by = None if stratify == "(random)" else stratify
 # ---- readiness ------------------------------------------------------------------------------
 st.subheader("4 · Readiness")
 if st.button("Check readiness", key="export_check"):
-    with st.spinner("Splitting and checking for leakage…"):
+    # A dry run: split, write and validate in a scratch folder, so the summary includes token
+    # counts and any validation error before anything is exported.
+    with st.spinner("Splitting, writing and validating a dry run…"):
+        problems: list[dict[str, object]] = []
         try:
             train, eval_ = split_examples(
                 selection.examples,
@@ -144,8 +148,28 @@ if st.button("Check readiness", key="export_check"):
                 groups=groups,
                 holdout_sources=holdout or None,
             )
-            leak = leakage_check(train, eval_)
-            items = readiness_summary(train, eval_, stats=steps, leakage=leak)
+            with tempfile.TemporaryDirectory() as scratch:
+                try:
+                    items = export_dataset(
+                        train,
+                        eval_,
+                        Path(scratch) / "dry-run",
+                        preset,
+                        seed=seed,
+                        parameters={},
+                        curation_stats=steps,
+                        tokenizer=tokenizer.strip() or None,
+                        max_tokens=max_tokens or None,
+                    ).readiness
+                except ValidationFailed as exc:
+                    report = exc.report
+                    problems = [
+                        {"line": i.line, "id": i.example_id, "code": i.code, "problem": i.message}
+                        for i in getattr(report, "errors", [])[:500]
+                    ]
+                    items = readiness_summary(
+                        train, eval_, stats=steps, leakage=leakage_check(train, eval_)
+                    )
         except CurationError as exc:
             st.error(str(exc))
         else:
@@ -159,9 +183,17 @@ if st.button("Check readiness", key="export_check"):
                 for i in items
             ]
             st.session_state["export_split_sizes"] = (len(train), len(eval_))
+            st.session_state["export_dry_run_errors"] = problems
 if st.session_state.get("export_readiness"):
     n_train, n_eval = st.session_state["export_split_sizes"]
     st.markdown(f"Split: **{n_train:,}** train / **{n_eval:,}** eval")
+    if st.session_state.get("export_dry_run_errors"):
+        st.error(f"The {preset} files would fail validation; the export is blocked until fixed.")
+        st.dataframe(
+            pd.DataFrame(st.session_state["export_dry_run_errors"]),
+            hide_index=True,
+            key="export_dry_run_table",
+        )
     st.dataframe(
         pd.DataFrame(st.session_state["export_readiness"]),
         hide_index=True,
@@ -267,6 +299,12 @@ if done:
         f"Leakage check: highest train/eval similarity **{leak['max_similarity']:.3f}**, "
         f"{leak['pairs_over_threshold']} pair(s) at or above {leak['threshold']}."
     )
+    if leak["pairs"]:
+        st.dataframe(
+            pd.DataFrame(leak["pairs"], columns=["train id", "eval id", "similarity"]),
+            hide_index=True,
+            key="export_leak_pairs",
+        )
     tok = done["tokens"]
     st.caption(
         "Tokens per example: "

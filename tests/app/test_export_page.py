@@ -30,7 +30,10 @@ def test_export_writes_validated_split(open_page, store: Store, shared_data: Pat
 
     at.button(key="export_check").click().run()
     readiness = at.dataframe[1].value
-    assert "examples" in list(readiness["check"])
+    rows = dict(zip(readiness["check"], readiness["status"], strict=True))
+    assert rows["examples"] == "ok"
+    assert rows["token budget"] in ("ok", "warning")  # measured by the dry run
+    assert rows["PII residual"] == "not run"
 
     out = tmp_path / "out"
     at.selectbox(key="export_preset").set_value("openai").run()
@@ -53,6 +56,8 @@ def test_unrepresentable_examples_block_the_export(open_page, store: Store, shar
     at = open_page(PAGE)
     out = tmp_path / "out"
     at.selectbox(key="export_preset").set_value("alpaca").run()
+    at.button(key="export_check").click().run()
+    assert any("would fail validation" in e.value for e in at.error)
     at.text_input(key="export_folder").input(str(out)).run()
     at.button(key="export_run").click().run()
     assert at.error, "tool-call conversations cannot be written as alpaca"
