@@ -240,6 +240,7 @@ def cmd_dedup(args: argparse.Namespace) -> dict[str, Any]:
 
 def _dedup_file(args: argparse.Namespace, progress: Progress) -> dict[str, Any]:
     from curation.dedup import cluster_duplicates
+    from curation.dedup.project import kept_pairs
     from curation.formats import read_examples
 
     result = read_examples(args.target)
@@ -250,7 +251,9 @@ def _dedup_file(args: argparse.Namespace, progress: Progress) -> dict[str, Any]:
         {
             "members": [examples[i].id for i in c.members],
             "rows": list(c.members),
-            "pairs": [[examples[i].id, examples[j].id, round(sim, 4)] for i, j, sim in c.pairs],
+            "pairs": [
+                [examples[i].id, examples[j].id, round(sim, 4)] for i, j, sim in kept_pairs(c.pairs)
+            ],
         }
         for c in found.clusters
     ]

@@ -13,6 +13,7 @@ from curation.errors import CurationError
 from curation.store import ExampleFilter, StatusChange, Store, StoredExample
 
 STEP = "dedup"
+MAX_PAIRS_PER_CLUSTER = 300  # a 50-member cluster has 1,225 pairs; keep what the UI needs
 RESOLVABLE = ("active", "duplicate")  # rejected/filtered/removed members are left alone
 
 
@@ -53,6 +54,34 @@ class DedupRun:
         return sum(len(c.members) - 1 for c in self.clusters)
 
 
+def kept_pairs(
+    pairs: Sequence[tuple[int, int, float]], limit: int = MAX_PAIRS_PER_CLUSTER
+) -> list[tuple[int, int, float]]:
+    """At most `limit` of a cluster's pairs: a maximum spanning tree first (so the kept pairs
+    still connect every member and show its weakest link), then the most similar others."""
+    if len(pairs) <= limit:
+        return list(pairs)
+    parent: dict[int, int] = {}
+
+    def find(x: int) -> int:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    tree: list[tuple[int, int, float]] = []
+    rest: list[tuple[int, int, float]] = []
+    for pair in sorted(pairs, key=lambda p: (-p[2], p[0], p[1])):
+        a, b = find(pair[0]), find(pair[1])
+        if a != b:
+            parent[a] = b
+            tree.append(pair)
+        else:
+            rest.append(pair)
+    return tree + rest[: max(0, limit - len(tree))]
+
+
 def run_dedup(
     store: Store,
     project: str,
@@ -76,7 +105,7 @@ def run_dedup(
     clusters = [
         {
             "members": [ids[i] for i in c.members],
-            "pairs": [[ids[i], ids[j], round(float(sim), 4)] for i, j, sim in c.pairs],
+            "pairs": [[ids[i], ids[j], round(float(sim), 4)] for i, j, sim in kept_pairs(c.pairs)],
         }
         for c in result.clusters
     ]
@@ -87,7 +116,11 @@ def run_dedup(
         "backend": result.backend,
         "n_examples": len(rows),
     }
-    stats = {**result.stats, "n_clusters": len(clusters)}
+    stats = {
+        **result.stats,
+        "n_clusters": len(clusters),
+        "n_pairs": sum(len(c.pairs) for c in result.clusters),
+    }
     run_id = store.save_step_run(project, STEP, params, {"clusters": clusters}, stats, author)
     run = load_run(store, project, run_id)
     assert run is not None

@@ -16,6 +16,7 @@ import orjson
 from sqlalchemy import (
     Connection,
     Engine,
+    bindparam,
     create_engine,
     event,
     func,
@@ -384,14 +385,26 @@ class Store:
     def iter_examples(
         self, project: str, flt: ExampleFilter | None = None, *, batch: int = _BATCH
     ) -> Iterator[StoredExample]:
-        """Every matching example, in import order, fetched in batches."""
-        offset = 0
+        """Every matching example, in import order, fetched in batches.
+
+        Keyset paging (position > last seen) keeps each batch one index range scan, where
+        OFFSET would rescan everything before it.
+        """
+        pid = self.project_id(project)
+        last = -1
         while True:
-            page = self.list_examples(project, flt, offset=offset, limit=batch)
+            query = (
+                select(s.examples)
+                .where(*self._where(pid, flt), s.examples.c.position > last)
+                .order_by(s.examples.c.position)
+                .limit(batch)
+            )
+            with self.engine.connect() as conn:
+                page = [_stored(r) for r in conn.execute(query)]
             yield from page
             if len(page) < batch:
                 return
-            offset += batch
+            last = page[-1].position
 
     def get_examples(self, project: str, example_ids: Sequence[str]) -> dict[str, StoredExample]:
         """The named examples by id (ids not in the project are absent), fetched in batches."""
@@ -668,8 +681,27 @@ class Store:
                 }
                 if before == after:
                     continue
-                conn.execute(update(s.examples).where(c.pk == r.pk).values(**after, updated_at=now))
                 done.append({"pk": r.pk, "id": r.example_id, "before": before, "after": after})
+            if done:  # one executemany, not a statement per example
+                conn.execute(
+                    update(s.examples)
+                    .where(c.pk == bindparam("b_pk"))
+                    .values(
+                        status=bindparam("b_status"),
+                        status_reason=bindparam("b_reason"),
+                        duplicate_of=bindparam("b_dup"),
+                        updated_at=now,
+                    ),
+                    [
+                        {
+                            "b_pk": d["pk"],
+                            "b_status": d["after"]["status"],
+                            "b_reason": d["after"]["status_reason"],
+                            "b_dup": d["after"]["duplicate_of"],
+                        }
+                        for d in done
+                    ],
+                )
             return self._log(
                 conn,
                 pid,

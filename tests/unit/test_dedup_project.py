@@ -125,3 +125,19 @@ def test_contamination_flags_and_undo(project) -> None:
     assert store.get_example("p", "r2").status == "filtered"
     store.undo("p", report["event_id"], "ada")
     assert store.get_example("p", "r2").status == "active"
+
+
+def test_kept_pairs_caps_big_clusters_but_keeps_them_connected() -> None:
+    from itertools import combinations
+
+    from curation.dedup.project import kept_pairs
+
+    members = list(range(60))
+    # similarity falls with the index distance, so the chain i -> i+1 is the strongest tree
+    pairs = [(i, j, 1.0 - (j - i) / 100) for i, j in combinations(members, 2)]
+    kept = kept_pairs(pairs, limit=100)
+    assert len(kept) == 100
+    assert set(kept) <= set(pairs)
+    chain = {(i, i + 1, 0.99) for i in range(59)}
+    assert chain <= set(kept)  # the maximum spanning tree connects all 60 members
+    assert kept_pairs(pairs[:10], limit=100) == pairs[:10]
