@@ -97,11 +97,20 @@ event = st.dataframe(
     key="browse_table",
 )
 selected_rows = event.selection.rows if event is not None else []
-if selected_rows and selected_rows[0] < len(rows):
+goto = (st.session_state.get("browse_goto") or "").strip()
+if goto:
+    st.session_state[state.BROWSE_SELECTED] = goto
+elif selected_rows and selected_rows[0] < len(rows):
     st.session_state[state.BROWSE_SELECTED] = rows[selected_rows[0]].id
 elif rows and st.session_state[state.BROWSE_SELECTED] not in {r.id for r in rows}:
     st.session_state[state.BROWSE_SELECTED] = rows[0].id
 
+
+def _open(example_id: str) -> None:
+    st.session_state["browse_goto"] = example_id
+
+
+st.text_input("Open an example by id", key="browse_goto", placeholder="e.g. identity_3")
 selected_id = st.session_state[state.BROWSE_SELECTED]
 if not selected_id:
     st.stop()
@@ -118,6 +127,13 @@ if current.status_reason:
 if current.duplicate_of:
     status_line += f" · duplicate of `{current.duplicate_of}`"
 st.markdown(status_line + f" · revision {current.revision} · source `{current.example.source}`")
+if current.duplicate_of:
+    st.button(
+        f"Open the kept example {current.duplicate_of}",
+        key="browse_open_kept",
+        on_click=_open,
+        args=(current.duplicate_of,),
+    )
 show_example(current.example, key=current.id)
 
 with st.expander("Edit this example"):

@@ -55,3 +55,18 @@ def test_edit_from_browse_creates_revision(open_page, store: Store, shared_data:
     assert now.revision == 1
     assert now.example.messages[-1].content == "A better answer."
     assert store.events("p", kinds=["edit"])[0]["author"] == "ada"
+
+
+def test_duplicate_links_to_the_kept_example(open_page, store: Store, shared_data: Path) -> None:
+    store.create_project("p", "ada")
+    store.add_import("p", read_examples(shared_data / "llamafactory" / "identity.json"), "ada")
+    ids = [e.id for e in store.list_examples("p", limit=None)]
+    kept, dup = ids[80], ids[0]  # the kept one is on another page of the list
+    store.set_status("p", [dup], "duplicate", "ada", "near duplicate", duplicate_of=kept)
+    at = open_page(PAGE)
+    at.multiselect(key="browse_status").set_value(["duplicate"]).run()
+    assert at.subheader[0].value == f"Example {dup}"
+    at.button(key="browse_open_kept").click().run()
+    assert at.subheader[0].value == f"Example {kept}"
+    at.text_input(key="browse_goto").input("no-such-id").run()
+    assert any("No example 'no-such-id'" in e.value for e in at.error)
