@@ -354,6 +354,11 @@ def _export_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--license", default="other", help="Hub license id for the card")
     p.add_argument("--zip", action="store_true", help="also write OUT.zip")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
+    p.add_argument(
+        "--skip-unrepresentable",
+        action="store_true",
+        help="leave out examples the preset cannot carry (listed as warnings) instead of failing",
+    )
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument(
         "--db", default=None, help="database URL (default: CURATION_DB_URL or ./.curation)"
@@ -428,6 +433,7 @@ def _export_stored(
         max_tokens=args.max_tokens,
         zip=args.zip,
         overwrite=args.overwrite,
+        skip_unrepresentable=args.skip_unrepresentable,
         progress=_split_progress(progress),
     )
 
@@ -480,6 +486,7 @@ def cmd_export(args: argparse.Namespace) -> dict[str, Any]:
                 max_tokens=args.max_tokens,
                 zip=args.zip,
                 overwrite=args.overwrite,
+                on_unrepresentable="skip" if args.skip_unrepresentable else "error",
             )
         else:
             result = _export_stored(args, _store(args), args.target, progress)

@@ -121,6 +121,10 @@ max_tokens = int(
 tokenizer = p2.text_input(
     "Local tokenizer (tokenizer.json or folder; empty = estimate)", key="export_tokenizer"
 )
+skip_unrepresentable = st.checkbox(
+    "Leave out examples this format cannot carry (e.g. tool calls for alpaca); they are listed",
+    key="export_skip_unrepresentable",
+)
 with st.expander("Dataset card"):
     pretty_name = st.text_input("Name", value=f"{project} instruction data", key="card_name")
     license_id = st.text_input("License (Hub id)", value="other", key="card_license")
@@ -160,6 +164,7 @@ if st.button("Check readiness", key="export_check"):
                         curation_stats=steps,
                         tokenizer=tokenizer.strip() or None,
                         max_tokens=max_tokens or None,
+                        on_unrepresentable="skip" if skip_unrepresentable else "error",
                     ).readiness
                 except ValidationFailed as exc:
                     report = exc.report
@@ -239,6 +244,7 @@ if st.button("Export", type="primary", key="export_run"):
             max_tokens=max_tokens or None,
             zip=True,
             overwrite=True,
+            skip_unrepresentable=skip_unrepresentable,
             progress=_progress,
         )
     except ValidationFailed as exc:

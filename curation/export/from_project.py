@@ -122,12 +122,15 @@ def export_project(
     max_tokens: int | None = None,
     zip: bool = False,
     overwrite: bool = False,
+    skip_unrepresentable: bool = False,
     progress: Callable[..., None] | None = None,
 ) -> Any:
     """Select, split (group-aware), write, validate and describe a project's export.
 
     Dedup clusters of the latest run are the split groups; without a run, the split computes
-    near-duplicate clusters itself. Returns the `ExportResult`; logs an `export` event.
+    near-duplicate clusters itself. Examples the preset cannot carry block the export, unless
+    `skip_unrepresentable` leaves them out (each listed as a warning with its id). Returns the
+    `ExportResult`; logs an `export` event.
     """
     from curation.export import export_dataset, split_examples
 
@@ -176,6 +179,7 @@ def export_project(
         tokenizer=tokenizer,
         max_tokens=max_tokens,
         overwrite=overwrite,
+        on_unrepresentable="skip" if skip_unrepresentable else "error",
     )
     store.log_event(
         project,

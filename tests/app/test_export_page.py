@@ -62,3 +62,11 @@ def test_unrepresentable_examples_block_the_export(open_page, store: Store, shar
     at.button(key="export_run").click().run()
     assert at.error, "tool-call conversations cannot be written as alpaca"
     assert not out.exists()
+
+    at.checkbox(key="export_skip_unrepresentable").check().run()
+    at.button(key="export_run").click().run()
+    assert not at.exception, at.exception
+    records = json.loads((shared_data / "llamafactory" / "glaive_toolcall_en_demo.json").read_text())
+    plain = [r for r in records if [t["from"] for t in r["conversations"]] == ["human", "gpt"]]
+    written = _lines(out / "train.jsonl") + _lines(out / "validation.jsonl")
+    assert sorted(r["instruction"] for r in written) == sorted(r["conversations"][0]["value"] for r in plain)

@@ -133,3 +133,26 @@ def test_pipeline_removes_planted_duplicates(tmp_path: Path, shared_data: Path, 
     written = _read_jsonl(out / "train.jsonl") + _read_jsonl(out / "validation.jsonl")
     prompts = [r["messages"][0]["content"] for r in written]
     assert len(written) == 40 and len({p.casefold() for p in prompts}) == 40
+
+
+def test_export_can_leave_out_what_the_preset_cannot_carry(tmp_path: Path, shared_data: Path, capsys) -> None:
+    db = f"sqlite:///{tmp_path / 'c.db'}"
+    glaive = shared_data / "llamafactory" / "glaive_toolcall_en_demo.json"
+    identity = shared_data / "llamafactory" / "identity.json"
+    run(capsys, "import", str(glaive), str(identity), "--project", "p", "--db", db, "--quiet", "--json")
+    code, out = run(capsys, "export", "p", "--db", db, "--preset", "alpaca", "--out", str(tmp_path / "a"), "--quiet")
+    assert code == 2 and "cannot represent" in out
+    assert not (tmp_path / "a").exists()
+    code, report = run(
+        capsys, "export", "p", "--db", db, "--preset", "alpaca", "--out", str(tmp_path / "b"),
+        "--skip-unrepresentable", "--json", "--quiet",
+    )
+    assert code == 0, report
+    written = _read_jsonl(tmp_path / "b" / "train.jsonl") + _read_jsonl(tmp_path / "b" / "validation.jsonl")
+    single_turn_glaive = sum(
+        1 for r in json.loads(glaive.read_text())
+        if len(r["conversations"]) == 2 and {t["from"] for t in r["conversations"]} == {"human", "gpt"}
+        and not r.get("system")
+    )
+    assert len(written) == 91 + single_turn_glaive
+    assert report["validation"]["warnings"]["skipped_unrepresentable"] == 300 - single_turn_glaive
