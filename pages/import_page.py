@@ -14,6 +14,7 @@ import streamlit as st
 
 from curation.errors import CurationError
 from curation.formats import SHAPES, ColumnMapping, ImportResult, read_examples
+from curation.formats.containers import load_records
 from ui import state
 from ui.widgets import show_example
 
@@ -41,7 +42,24 @@ def _parse_path(path: str, mtime: float, fmt: str, mapping: ColumnMapping | None
     return read_examples(path, format=fmt, mapping=mapping)
 
 
-def _mapping_widgets(result: ImportResult, slot: str) -> ColumnMapping | None:
+@st.cache_data(show_spinner=False, max_entries=32)
+def _raw_rows(data: bytes | None, path: str | None, name: str) -> pd.DataFrame:
+    """The first records as they are in the file, to help choose the mapping."""
+    source: str | io.BytesIO
+    if path is not None:
+        source = path
+    else:
+        source = io.BytesIO(data or b"")
+        source.name = name
+    loaded = load_records(source, source=name, limit=5)
+    rows = [record for _, record, _ in loaded.rows if isinstance(record, dict)]
+    # shown as text: values may be nested or untrusted
+    return pd.DataFrame([{k: str(v)[:300] for k, v in r.items()} for r in rows])
+
+
+def _mapping_widgets(
+    result: ImportResult, slot: str, data: bytes | None, path: str | None, name: str
+) -> ColumnMapping | None:
     """Let the user map table columns to turns; returns the mapping or None to use detection."""
     wanted = result.needs_mapping or st.toggle(
         "Adjust column mapping", key=f"map_toggle_{slot}", value=False
@@ -51,6 +69,7 @@ def _mapping_widgets(result: ImportResult, slot: str) -> ColumnMapping | None:
     cols = result.columns
     guess = result.suggested_mapping or ColumnMapping(user=[], assistant="")
     st.markdown("**Column mapping**: which columns make the user turn and the answer.")
+    st.dataframe(_raw_rows(data, path, name), hide_index=True, key=f"raw_rows_{slot}")
     c1, c2, c3 = st.columns(3)
     user_cols = c1.multiselect(
         "User turn (joined in order)",
@@ -143,7 +162,7 @@ for slot_index, (name, data, path) in enumerate(sources):
             else:
                 assert data is not None
                 result = _parse_bytes(data, name, fmt, None)
-            mapping = _mapping_widgets(result, slot) if result.columns else None
+            mapping = _mapping_widgets(result, slot, data, path, name) if result.columns else None
             if mapping is not None and mapping.assistant:
                 result = (
                     _parse_path(path, os.path.getmtime(path), fmt, mapping)

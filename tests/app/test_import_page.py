@@ -48,6 +48,8 @@ def test_mapping_for_unknown_table(open_page, store: Store, tmp_path: Path) -> N
     path.write_text("question,reply,topic\nWhat is 2+2?,4,math\nCapital of France?,Paris,geo\n")
     at = open_page(PAGE)
     at.text_input(key="import_path").input(str(path)).run()
+    raw = at.dataframe[0].value  # the file's first rows, to choose the mapping from
+    assert list(raw.columns) == ["question", "reply", "topic"] and list(raw["reply"]) == ["4", "Paris"]
     at.multiselect(key="map_user_0").set_value(["question"]).run()
     at.selectbox(key="map_assistant_0").set_value("reply").run()
     at.button(key="import_button").click().run()
