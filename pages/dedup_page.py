@@ -65,7 +65,7 @@ if submitted:
         bar.progress(min(1.0, done / total) if total else 0.0, text=f"{stage}: {done:,}/{total:,}")
 
     try:
-        run = run_dedup(
+        new_run = run_dedup(
             store,
             project,
             method=method,
@@ -80,9 +80,9 @@ if submitted:
         st.error(str(exc))
         st.stop()
     bar.empty()
-    st.session_state[state.DEDUP_RUN] = run.run_id
+    st.session_state[state.DEDUP_RUN] = new_run.run_id
     st.session_state[state.DEDUP_CLUSTER] = 0
-    st.toast(f"Found {len(run.clusters)} clusters")
+    st.toast(f"Found {len(new_run.clusters)} clusters")
     st.rerun()  # refresh the sidebar's counts and steps
 
 

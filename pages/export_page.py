@@ -86,6 +86,7 @@ st.dataframe(
 st.subheader("2 · Train / eval split")
 s1, s2, s3 = st.columns(3)
 by_count = s1.toggle("Eval size as a count", key="export_by_count")
+eval_count: int | None
 if by_count:
     eval_count = int(
         s1.number_input(
@@ -251,12 +252,12 @@ if st.button("Export", type="primary", key="export_run"):
         bar.empty()
         st.error(f"Validation failed, nothing was written: {exc}")
         report = exc.report
-        if report is not None and getattr(report, "errors", None):
+        if getattr(report, "errors", None):
             st.dataframe(
                 pd.DataFrame(
                     [
                         {"line": i.line, "id": i.example_id, "code": i.code, "problem": i.message}
-                        for i in report.errors[:500]
+                        for i in getattr(report, "errors", [])[:500]
                     ]
                 ),
                 hide_index=True,
