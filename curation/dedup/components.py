@@ -5,13 +5,55 @@ Shared by every method, so "duplicates of duplicates" are grouped the same way e
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from curation.dedup.results import Cluster
 
-__all__ = ["clusters_from_pairs", "sort_groups"]
+__all__ = ["UnionFind", "clusters_from_pairs", "sort_groups"]
+
+
+class UnionFind:
+    """Disjoint sets over ``0..n-1`` with path halving and union by size."""
+
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+        self.size = [1] * n
+
+    def find(self, i: int) -> int:
+        parent = self.parent
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def union(self, a: int, b: int) -> bool:
+        """Join the sets of ``a`` and ``b``; False when they were already one set."""
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return False
+        if self.size[ra] < self.size[rb]:
+            ra, rb = rb, ra
+        self.parent[rb] = ra
+        self.size[ra] += self.size[rb]
+        return True
+
+    def union_all(self, members: Iterable[int]) -> None:
+        it = iter(members)
+        first = next(it, None)
+        if first is None:
+            return
+        for m in it:
+            self.union(first, m)
+
+    def components(self) -> list[list[int]]:
+        out: dict[int, list[int]] = {}
+        for i in range(len(self.parent)):
+            out.setdefault(self.find(i), []).append(i)
+        return list(out.values())
 
 
 def sort_groups(groups: list[list[int]]) -> list[list[int]]:

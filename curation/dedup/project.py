@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from curation.dedup.components import UnionFind
 from curation.errors import CurationError
 from curation.store import ExampleFilter, StatusChange, Store, StoredExample
 
@@ -61,24 +62,12 @@ def kept_pairs(
     still connect every member and show its weakest link), then the most similar others."""
     if len(pairs) <= limit:
         return list(pairs)
-    parent: dict[int, int] = {}
-
-    def find(x: int) -> int:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
+    index = {m: k for k, m in enumerate(sorted({x for p in pairs for x in p[:2]}))}
+    sets = UnionFind(len(index))
     tree: list[tuple[int, int, float]] = []
     rest: list[tuple[int, int, float]] = []
     for pair in sorted(pairs, key=lambda p: (-p[2], p[0], p[1])):
-        a, b = find(pair[0]), find(pair[1])
-        if a != b:
-            parent[a] = b
-            tree.append(pair)
-        else:
-            rest.append(pair)
+        (tree if sets.union(index[pair[0]], index[pair[1]]) else rest).append(pair)
     return tree + rest[: max(0, limit - len(tree))]
 
 

@@ -12,50 +12,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from curation.dedup.components import UnionFind
 from curation.errors import ExportError
 from curation.export.leakage import similarity_text
 from curation.records import Example, normalize_text
 
 Progress = Callable[[float, str], None]
 MISSING_STRATUM = "(missing)"
-
-
-class UnionFind:
-    """Disjoint sets over ``0..n-1`` with path halving and union by size."""
-
-    def __init__(self, n: int) -> None:
-        self.parent = list(range(n))
-        self.size = [1] * n
-
-    def find(self, i: int) -> int:
-        parent = self.parent
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    def union(self, a: int, b: int) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra == rb:
-            return
-        if self.size[ra] < self.size[rb]:
-            ra, rb = rb, ra
-        self.parent[rb] = ra
-        self.size[ra] += self.size[rb]
-
-    def union_all(self, members: Iterable[int]) -> None:
-        it = iter(members)
-        first = next(it, None)
-        if first is None:
-            return
-        for m in it:
-            self.union(first, m)
-
-    def components(self) -> list[list[int]]:
-        out: dict[int, list[int]] = {}
-        for i in range(len(self.parent)):
-            out.setdefault(self.find(i), []).append(i)
-        return list(out.values())
 
 
 @dataclass(slots=True)
