@@ -130,17 +130,19 @@ def _review(run: DedupRun) -> None:
     if not run.clusters:
         st.success("No duplicates found with these settings.")
     else:
-        everything = store.get_examples(project, [m for c in run.clusters for m in c.members])
+        # statuses of every member, but full rows only for each cluster's first member
+        statuses = store.statuses(project, [m for c in run.clusters for m in c.members])
+        firsts = store.get_examples(project, [c.members[0] for c in run.clusters])
         rows = []
         for i, c in enumerate(run.clusters):
-            members = [everything[m] for m in c.members if m in everything]
+            first = firsts.get(c.members[0])
             rows.append(
                 {
                     "cluster": i + 1,
                     "size": len(c.members),
                     "similarity": round(c.min_similarity, 3),
-                    "resolved": is_resolved(members),
-                    "first prompt": (members[0].example.prompt[:100] if members else ""),
+                    "resolved": is_resolved(statuses.get(m, "") for m in c.members),
+                    "first prompt": first.example.prompt[:100] if first else "",
                 }
             )
         picked = st.dataframe(

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from curation.dedup.project import load_run
 from curation.errors import CurationError, ValidationFailed
 from curation.export import (
     CURATION_STEPS,
@@ -64,7 +65,8 @@ st.markdown(
     "(duplicate, rejected, filtered and removed examples never go out)."
 )
 
-steps = curation_stats(store, project)
+dedup_run = load_run(store, project)
+steps = curation_stats(store, project, dedup_run)
 st.dataframe(
     pd.DataFrame(
         [
@@ -102,7 +104,7 @@ stratify = s3.selectbox("Stratify by", ["(random)", *meta_values], key="export_s
 holdout = st.multiselect(
     "Hold out whole sources for eval (optional)", all_sources, key="export_holdout"
 )
-groups = dedup_groups(store, project, selection.examples)
+groups = dedup_groups(dedup_run, selection.examples)
 st.caption(
     "Group-aware: near-duplicate clusters computed now"
     + (f", the {len(groups)} clusters of the latest dedup run" if groups is not None else "")

@@ -5,7 +5,7 @@ Every decision is a status change in the store (one audit event), so it can be u
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -145,18 +145,20 @@ def load_run(store: Store, project: str, run_id: int | None = None) -> DedupRun 
 
 def cluster_members(store: Store, project: str, cluster: StoredCluster) -> list[StoredExample]:
     """The cluster's examples as they are now, in the cluster's order."""
-    found = {
-        e.id: e
-        for e in store.list_examples(
-            project, ExampleFilter(example_ids=cluster.members), limit=None
-        )
-    }
+    found = store.get_examples(project, cluster.members)
     return [found[m] for m in cluster.members if m in found]
 
 
-def is_resolved(members: Sequence[StoredExample]) -> bool:
-    """True when at most one member is still active."""
-    return sum(1 for m in members if m.status == "active") <= 1
+def is_resolved(statuses: Iterable[str]) -> bool:
+    """True when at most one member (given by its status) is still active."""
+    return sum(1 for status in statuses if status == "active") <= 1
+
+
+def unresolved_duplicates(store: Store, project: str, run: DedupRun) -> int:
+    """Examples still active beyond one per cluster: what resolving every cluster would remove."""
+    statuses = store.statuses(project, [m for c in run.clusters for m in c.members])
+    active = (sum(1 for m in c.members if statuses.get(m) == "active") for c in run.clusters)
+    return sum(max(0, n - 1) for n in active)
 
 
 def _decisions(
@@ -230,7 +232,7 @@ def apply_policy(
     touched: list[int] = []
     for i, cluster in enumerate(run.clusters):
         members = [everything[m] for m in cluster.members if m in everything]
-        if len(members) < 2 or (only_unresolved and is_resolved(members)):
+        if len(members) < 2 or (only_unresolved and is_resolved(m.status for m in members)):
             continue
         keeper = choose_policy_keeper(members, policy)
         changes.update(_decisions(members, keeper, run.method))

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from curation.dedup.project import DedupRun, load_run, unresolved_duplicates
 from curation.errors import ExportError
 from curation.records import Example
 from curation.store import ExampleFilter, Store
@@ -44,15 +45,12 @@ def select_examples(
     return Selection(examples, excluded, list(sources) if sources else None, dict(metadata or {}))
 
 
-def dedup_groups(store: Store, project: str, examples: Sequence[Example]) -> list[list[int]] | None:
+def dedup_groups(run: DedupRun | None, examples: Sequence[Example]) -> list[list[int]] | None:
     """The latest dedup run's clusters as index groups over `examples` (None if dedup never ran).
 
     Members that were marked duplicate are not exported, but the kept member still joins the
     rest of its cluster that is exported, so a cluster never straddles train and eval.
     """
-    from curation.dedup.project import load_run
-
-    run = load_run(store, project)
     if run is None:
         return None
     position = {ex.id: i for i, ex in enumerate(examples)}
@@ -64,9 +62,11 @@ def dedup_groups(store: Store, project: str, examples: Sequence[Example]) -> lis
     return groups
 
 
-def curation_stats(store: Store, project: str) -> dict[str, Any]:
-    """Numbers of every step run on the project, keyed by step; a step never run is absent."""
-    from curation.dedup.project import cluster_members, is_resolved, load_run
+def curation_stats(store: Store, project: str, run: DedupRun | None) -> dict[str, Any]:
+    """Numbers of every step run on the project, keyed by step; a step never run is absent.
+
+    `run` is the project's latest dedup run (`load_run`), None when dedup never ran.
+    """
 
     stats = store.stats(project)
     by_status = stats["by_status"]
@@ -82,13 +82,8 @@ def curation_stats(store: Store, project: str) -> dict[str, Any]:
             "filtered": by_status.get("filtered", 0),
         }
     }
-    run = load_run(store, project)
     if run is not None:
-        unresolved = 0
-        for cluster in run.clusters:
-            members = cluster_members(store, project, cluster)
-            if not is_resolved(members):
-                unresolved += sum(1 for m in members if m.status == "active") - 1
+        unresolved = unresolved_duplicates(store, project, run)
         active = by_status.get("active", 0)
         out["dedup"] = {
             "method": run.method,
@@ -139,7 +134,8 @@ def export_project(
         raise ExportError(
             f"Nothing to export from {project!r}: no active examples match the selection."
         )
-    groups = dedup_groups(store, project, selection.examples)
+    run = load_run(store, project)
+    groups = dedup_groups(run, selection.examples)
     train, eval_ = split_examples(
         selection.examples,
         eval_fraction,
@@ -173,7 +169,7 @@ def export_project(
         preset,
         seed=seed,
         parameters=parameters,
-        curation_stats=curation_stats(store, project),
+        curation_stats=curation_stats(store, project, run),
         card_info=card_info,
         zip=zip,
         tokenizer=tokenizer,

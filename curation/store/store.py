@@ -415,6 +415,23 @@ class Store:
             found.update((e.id, e) for e in self.list_examples(project, flt, limit=None))
         return found
 
+    def statuses(self, project: str, example_ids: Sequence[str]) -> dict[str, str]:
+        """Current status by example id, without loading the examples (batched)."""
+        pid = self.project_id(project)
+        ids = list(dict.fromkeys(example_ids))
+        c = s.examples.c
+        out: dict[str, str] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(ids), _BATCH):
+                out.update(
+                    conn.execute(
+                        select(c.example_id, c.status).where(
+                            c.project_id == pid, c.example_id.in_(ids[start : start + _BATCH])
+                        )
+                    ).all()
+                )
+        return out
+
     def get_example(self, project: str, example_id: str) -> StoredExample:
         found = self.list_examples(project, ExampleFilter(example_ids=[example_id]), limit=1)
         if not found:
