@@ -212,12 +212,7 @@ def _configure_dedup(p: argparse.ArgumentParser) -> None:
         help="projects only: resolve every cluster with a keep policy "
         "(first, longest, most-edited, best-labelled)",
     )
-    p.add_argument(
-        "--db", default=None, help="database URL (default: CURATION_DB_URL or ./.curation)"
-    )
-    p.add_argument("--author", default=None, help="name recorded in the audit log")
-    p.add_argument("--json", action="store_true", help="print the report as JSON")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    _common(p, project=False)
 
 
 @command("dedup", "find exact, near or semantic duplicates in a file or project", _configure_dedup)
@@ -360,12 +355,7 @@ def _export_options(p: argparse.ArgumentParser) -> None:
         help="leave out examples the preset cannot carry (listed as warnings) instead of failing",
     )
     p.add_argument("--out", required=True, help="output folder")
-    p.add_argument(
-        "--db", default=None, help="database URL (default: CURATION_DB_URL or ./.curation)"
-    )
-    p.add_argument("--author", default=None, help="name recorded in the audit log")
-    p.add_argument("--json", action="store_true", help="print the report as JSON")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    _common(p, project=False)
 
 
 def _configure_export(p: argparse.ArgumentParser) -> None:
