@@ -17,6 +17,7 @@ from curation.errors import CurationError, ValidationFailed
 from curation.export import (
     CURATION_STEPS,
     CardInfo,
+    ReadinessItem,
     export_dataset,
     get_preset,
     leakage_check,
@@ -33,6 +34,19 @@ from curation.export.from_project import (
 from ui import state
 
 STATUS_LABEL = {"ok": "ok", "warn": "warning", "fail": "FAIL", "not-run": "not run"}
+
+
+def _readiness_rows(items: list[ReadinessItem]) -> list[dict[str, object]]:
+    return [
+        {
+            "status": STATUS_LABEL.get(i.status, i.status),
+            "check": i.name,
+            "value": i.value,
+            "note": i.message,
+        }
+        for i in items
+    ]
+
 
 state.init_state()
 project, user = state.require_project_and_user()
@@ -181,15 +195,7 @@ if st.button("Check readiness", key="export_check"):
         except CurationError as exc:
             st.error(str(exc))
         else:
-            st.session_state["export_readiness"] = [
-                {
-                    "status": STATUS_LABEL.get(i.status, i.status),
-                    "check": i.name,
-                    "value": i.value,
-                    "note": i.message,
-                }
-                for i in items
-            ]
+            st.session_state["export_readiness"] = _readiness_rows(items)
             st.session_state["export_split_sizes"] = (len(train), len(eval_))
             st.session_state["export_dry_run_errors"] = problems
 if st.session_state.get("export_readiness"):
@@ -285,15 +291,7 @@ if st.button("Export", type="primary", key="export_run"):
         "tokens": result.validation.tokens.to_dict(),
         "estimates": result.validation.token_counts_are_estimates,
         "leakage": result.leakage.summary(),
-        "readiness": [
-            {
-                "status": STATUS_LABEL.get(i.status, i.status),
-                "check": i.name,
-                "value": i.value,
-                "note": i.message,
-            }
-            for i in result.readiness
-        ],
+        "readiness": _readiness_rows(result.readiness),
     }
     st.toast(f"Exported {result.train_count} + {result.eval_count} examples")
 

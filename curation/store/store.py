@@ -371,12 +371,12 @@ class Store:
     ) -> list[StoredExample]:
         """Examples in import order, filtered and paged."""
         pid = self.project_id(project)
-        query = (
-            select(s.examples)
-            .where(*self._where(pid, flt))
-            .order_by(s.examples.c.position)
-            .offset(offset)
-        )
+        query = select(s.examples).where(*self._where(pid, flt)).offset(offset)
+        return self._fetch(query, limit)
+
+    def _fetch(self, query: Any, limit: int | None) -> list[StoredExample]:
+        """Run an examples query in import order, optionally limited."""
+        query = query.order_by(s.examples.c.position)
         if limit is not None:
             query = query.limit(limit)
         with self.engine.connect() as conn:
@@ -393,14 +393,8 @@ class Store:
         pid = self.project_id(project)
         last = -1
         while True:
-            query = (
-                select(s.examples)
-                .where(*self._where(pid, flt), s.examples.c.position > last)
-                .order_by(s.examples.c.position)
-                .limit(batch)
-            )
-            with self.engine.connect() as conn:
-                page = [_stored(r) for r in conn.execute(query)]
+            query = select(s.examples).where(*self._where(pid, flt), s.examples.c.position > last)
+            page = self._fetch(query, batch)
             yield from page
             if len(page) < batch:
                 return
