@@ -45,11 +45,6 @@ def new_postgres_db() -> Iterator[Callable[[], str]]:
         return make_url(base).set(database=name).render_as_string(hide_password=False)
 
     yield make
-    from curation.store import store as store_module
-
-    for key in list(store_module._STORES):
-        if any(name in key for name in made):
-            store_module._STORES.pop(key).dispose()
     with admin.connect() as conn:
         for name in made:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -11,7 +11,6 @@ from curation.store.store import (
     Store,
     StoredExample,
     default_db_url,
-    open_store,
 )
 
 __all__ = [
@@ -22,5 +21,4 @@ __all__ = [
     "Store",
     "StoredExample",
     "default_db_url",
-    "open_store",
 ]

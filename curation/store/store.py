@@ -970,17 +970,6 @@ def _stored(row: Any) -> StoredExample:
     )
 
 
-_STORES: dict[str, Store] = {}
-
-
-def open_store(url: str | None = None) -> Store:
-    """A process-wide `Store` per URL (the engine and its pool are thread-safe)."""
-    key = url or default_db_url()
-    if key not in _STORES:
-        _STORES[key] = Store(key)
-    return _STORES[key]
-
-
 __all__ = [
     "STATUSES",
     "ExampleFilter",
@@ -989,5 +978,4 @@ __all__ = [
     "StatusChange",
     "StoredExample",
     "default_db_url",
-    "open_store",
 ]

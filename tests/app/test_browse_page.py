@@ -24,7 +24,9 @@ def test_pages_of_fifty_and_search(open_page, store: Store, shared_data: Path) -
     records = json.loads(path.read_text())
     needle = "Vicuna"
     expected = sum(
-        1 for r in records if any(needle.casefold() in t["value"].casefold() for t in r["conversations"])
+        1
+        for r in records
+        if any(needle.casefold() in t["value"].casefold() for t in r["conversations"])
     )
     at.text_input(key="browse_search").input(needle).run()
     assert f"**{expected}** matching" in at.markdown[0].value

@@ -48,7 +48,9 @@ def test_run_resolve_apply_undo(open_page, store: Store, tmp_path: Path) -> None
     assert list(clusters["size"]) == [3, 2]
 
     # first cluster: keep q2 by hand
-    at.selectbox(key=next(s.key for s in at.selectbox if s.key.startswith("dedup_keep_"))).set_value("q2").run()
+    at.selectbox(
+        key=next(s.key for s in at.selectbox if s.key.startswith("dedup_keep_"))
+    ).set_value("q2").run()
     at.button(key="dedup_resolve").click().run()
     members = store.get_examples("p", ["q0", "q2", "q4"])
     assert members["q2"].status == "active"

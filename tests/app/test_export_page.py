@@ -15,7 +15,9 @@ def _lines(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
-def test_export_writes_validated_split(open_page, store: Store, shared_data: Path, tmp_path: Path) -> None:
+def test_export_writes_validated_split(
+    open_page, store: Store, shared_data: Path, tmp_path: Path
+) -> None:
     source = shared_data / "llamafactory" / "alpaca_en_demo.json"
     n = len(json.loads(source.read_text()))
     store.create_project("p", "ada")
@@ -50,9 +52,13 @@ def test_export_writes_validated_split(open_page, store: Store, shared_data: Pat
     assert any("Wrote" in s.value for s in at.success)
 
 
-def test_unrepresentable_examples_block_the_export(open_page, store: Store, shared_data: Path, tmp_path: Path) -> None:
+def test_unrepresentable_examples_block_the_export(
+    open_page, store: Store, shared_data: Path, tmp_path: Path
+) -> None:
     store.create_project("p", "ada")
-    store.add_import("p", read_examples(shared_data / "llamafactory" / "glaive_toolcall_en_demo.json"), "ada")
+    store.add_import(
+        "p", read_examples(shared_data / "llamafactory" / "glaive_toolcall_en_demo.json"), "ada"
+    )
     at = open_page(PAGE)
     out = tmp_path / "out"
     at.selectbox(key="export_preset").set_value("alpaca").run()
@@ -66,7 +72,11 @@ def test_unrepresentable_examples_block_the_export(open_page, store: Store, shar
     at.checkbox(key="export_skip_unrepresentable").check().run()
     at.button(key="export_run").click().run()
     assert not at.exception, at.exception
-    records = json.loads((shared_data / "llamafactory" / "glaive_toolcall_en_demo.json").read_text())
+    records = json.loads(
+        (shared_data / "llamafactory" / "glaive_toolcall_en_demo.json").read_text()
+    )
     plain = [r for r in records if [t["from"] for t in r["conversations"]] == ["human", "gpt"]]
     written = _lines(out / "train.jsonl") + _lines(out / "validation.jsonl")
-    assert sorted(r["instruction"] for r in written) == sorted(r["conversations"][0]["value"] for r in plain)
+    assert sorted(r["instruction"] for r in written) == sorted(
+        r["conversations"][0]["value"] for r in plain
+    )

@@ -27,7 +27,9 @@ def test_import_local_file(open_page, store: Store, shared_data: Path) -> None:
     assert events[0]["author"] == "ada"
 
 
-def test_malformed_lines_are_listed_and_rest_imports(open_page, store: Store, tmp_path: Path) -> None:
+def test_malformed_lines_are_listed_and_rest_imports(
+    open_page, store: Store, tmp_path: Path
+) -> None:
     store.create_project("p", "ada")
     path = tmp_path / "broken.jsonl"
     good = {"instruction": "Say hi", "input": "", "output": "Hi"}
@@ -49,7 +51,10 @@ def test_mapping_for_unknown_table(open_page, store: Store, tmp_path: Path) -> N
     at = open_page(PAGE)
     at.text_input(key="import_path").input(str(path)).run()
     raw = at.dataframe[0].value  # the file's first rows, to choose the mapping from
-    assert list(raw.columns) == ["question", "reply", "topic"] and list(raw["reply"]) == ["4", "Paris"]
+    assert list(raw.columns) == ["question", "reply", "topic"] and list(raw["reply"]) == [
+        "4",
+        "Paris",
+    ]
     at.multiselect(key="map_user_0").set_value(["question"]).run()
     at.selectbox(key="map_assistant_0").set_value("reply").run()
     at.button(key="import_button").click().run()

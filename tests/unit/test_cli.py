@@ -10,9 +10,18 @@ import pytest
 from curation.cli import main
 
 JOKES = [
-    {"instruction": "Tell me a joke about cats.", "output": "Why did the cat sit on the computer? To keep an eye on the mouse."},
-    {"instruction": "Tell me a joke about dogs.", "output": "What do you call a dog magician? A labracadabrador."},
-    {"instruction": "tell me a JOKE about cats", "output": "Why did the cat sit on the computer?  To keep an eye on the mouse!"},
+    {
+        "instruction": "Tell me a joke about cats.",
+        "output": "Why did the cat sit on the computer? To keep an eye on the mouse.",
+    },
+    {
+        "instruction": "Tell me a joke about dogs.",
+        "output": "What do you call a dog magician? A labracadabrador.",
+    },
+    {
+        "instruction": "tell me a JOKE about cats",
+        "output": "Why did the cat sit on the computer?  To keep an eye on the mouse!",
+    },
 ]
 
 
@@ -28,13 +37,19 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict | str
 def test_import_then_reimport_then_stats(tmp_path: Path, shared_data: Path, capsys) -> None:
     db = f"sqlite:///{tmp_path / 'c.db'}"
     path = shared_data / "self-instruct" / "seed_tasks.jsonl"
-    n_instances = sum(len(json.loads(line)["instances"]) for line in path.read_text().splitlines() if line.strip())
-    code, report = run(capsys, "import", str(path), "--project", "p", "--db", db, "--json", "--quiet")
+    n_instances = sum(
+        len(json.loads(line)["instances"]) for line in path.read_text().splitlines() if line.strip()
+    )
+    code, report = run(
+        capsys, "import", str(path), "--project", "p", "--db", db, "--json", "--quiet"
+    )
     assert code == 0
     assert report["imported"] == n_instances
     assert report["files"][0]["detected_format"] == "self-instruct"
 
-    code, again = run(capsys, "import", str(path), "--project", "p", "--db", db, "--json", "--quiet")
+    code, again = run(
+        capsys, "import", str(path), "--project", "p", "--db", db, "--json", "--quiet"
+    )
     assert again["imported"] == 0 and again["files"][0]["already_imported"]
 
     code, stats = run(capsys, "stats", "--project", "p", "--db", db, "--json")
@@ -50,8 +65,19 @@ def test_unmappable_table_asks_for_mapping(tmp_path: Path, capsys) -> None:
     assert code == 2
     assert "--map-user" in out
     code, report = run(
-        capsys, "import", str(path), "--project", "p", "--db", db, "--quiet", "--json",
-        "--map-user", "alpha", "--map-assistant", "beta",
+        capsys,
+        "import",
+        str(path),
+        "--project",
+        "p",
+        "--db",
+        db,
+        "--quiet",
+        "--json",
+        "--map-user",
+        "alpha",
+        "--map-assistant",
+        "beta",
     )
     assert code == 0 and report["imported"] == 1
 
@@ -61,7 +87,17 @@ def test_dedup_file_writes_report(tmp_path: Path, capsys) -> None:
     path = tmp_path / "d.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     out_file = tmp_path / "clusters.json"
-    code, report = run(capsys, "dedup", str(path), "--method", "exact", "--report", str(out_file), "--json", "--quiet")
+    code, report = run(
+        capsys,
+        "dedup",
+        str(path),
+        "--method",
+        "exact",
+        "--report",
+        str(out_file),
+        "--json",
+        "--quiet",
+    )
     assert code == 0
     assert [c["rows"] for c in report["clusters"]] == [[0, 2]]
     assert json.loads(out_file.read_text())["n_duplicates"] == 1
@@ -73,7 +109,17 @@ def test_dedup_project_with_policy(tmp_path: Path, capsys) -> None:
     path.write_text("".join(json.dumps({"id": f"j{i}", **r}) + "\n" for i, r in enumerate(JOKES)))
     run(capsys, "import", str(path), "--project", "p", "--db", db, "--quiet", "--json")
     code, report = run(
-        capsys, "dedup", "p", "--db", db, "--method", "exact", "--apply", "first", "--json", "--quiet",
+        capsys,
+        "dedup",
+        "p",
+        "--db",
+        db,
+        "--method",
+        "exact",
+        "--apply",
+        "first",
+        "--json",
+        "--quiet",
     )
     assert code == 0
     assert report["clusters"][0]["members"] == ["j0", "j2"]
@@ -85,7 +131,9 @@ def _read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
-def test_export_file_is_validated_and_reproducible(tmp_path: Path, shared_data: Path, capsys) -> None:
+def test_export_file_is_validated_and_reproducible(
+    tmp_path: Path, shared_data: Path, capsys
+) -> None:
     import hashlib
 
     source = shared_data / "llamafactory" / "alpaca_en_demo.json"
@@ -94,8 +142,19 @@ def test_export_file_is_validated_and_reproducible(tmp_path: Path, shared_data: 
     for name in ("a", "b"):
         out = tmp_path / name
         code, report = run(
-            capsys, "export", str(source), "--preset", "openai", "--seed", "7",
-            "--eval-fraction", "0.2", "--out", str(out), "--json", "--quiet",
+            capsys,
+            "export",
+            str(source),
+            "--preset",
+            "openai",
+            "--seed",
+            "7",
+            "--eval-fraction",
+            "0.2",
+            "--out",
+            str(out),
+            "--json",
+            "--quiet",
         )
         assert code == 0, report
         outs.append(out)
@@ -118,7 +177,9 @@ def test_pipeline_removes_planted_duplicates(tmp_path: Path, shared_data: Path, 
     ][:40]
     assert len(base) == 40
     rows = [{"instruction": q, "output": a} for q, a in base]
-    rows += [{"instruction": q.upper(), "output": a} for q, a in base[:5]]  # exact after normalising
+    rows += [
+        {"instruction": q.upper(), "output": a} for q, a in base[:5]
+    ]  # exact after normalising
     # near: one word of a long answer changed
     rows += [{"instruction": q, "output": a.replace(" the ", " a ", 1)} for q, a in base[5:10]]
     path = tmp_path / "in.jsonl"
@@ -135,23 +196,61 @@ def test_pipeline_removes_planted_duplicates(tmp_path: Path, shared_data: Path, 
     assert len(written) == 40 and len({p.casefold() for p in prompts}) == 40
 
 
-def test_export_can_leave_out_what_the_preset_cannot_carry(tmp_path: Path, shared_data: Path, capsys) -> None:
+def test_export_can_leave_out_what_the_preset_cannot_carry(
+    tmp_path: Path, shared_data: Path, capsys
+) -> None:
     db = f"sqlite:///{tmp_path / 'c.db'}"
     glaive = shared_data / "llamafactory" / "glaive_toolcall_en_demo.json"
     identity = shared_data / "llamafactory" / "identity.json"
-    run(capsys, "import", str(glaive), str(identity), "--project", "p", "--db", db, "--quiet", "--json")
-    code, out = run(capsys, "export", "p", "--db", db, "--preset", "alpaca", "--out", str(tmp_path / "a"), "--quiet")
+    run(
+        capsys,
+        "import",
+        str(glaive),
+        str(identity),
+        "--project",
+        "p",
+        "--db",
+        db,
+        "--quiet",
+        "--json",
+    )
+    code, out = run(
+        capsys,
+        "export",
+        "p",
+        "--db",
+        db,
+        "--preset",
+        "alpaca",
+        "--out",
+        str(tmp_path / "a"),
+        "--quiet",
+    )
     assert code == 2 and "cannot represent" in out
     assert not (tmp_path / "a").exists()
     code, report = run(
-        capsys, "export", "p", "--db", db, "--preset", "alpaca", "--out", str(tmp_path / "b"),
-        "--skip-unrepresentable", "--json", "--quiet",
+        capsys,
+        "export",
+        "p",
+        "--db",
+        db,
+        "--preset",
+        "alpaca",
+        "--out",
+        str(tmp_path / "b"),
+        "--skip-unrepresentable",
+        "--json",
+        "--quiet",
     )
     assert code == 0, report
-    written = _read_jsonl(tmp_path / "b" / "train.jsonl") + _read_jsonl(tmp_path / "b" / "validation.jsonl")
+    written = _read_jsonl(tmp_path / "b" / "train.jsonl") + _read_jsonl(
+        tmp_path / "b" / "validation.jsonl"
+    )
     single_turn_glaive = sum(
-        1 for r in json.loads(glaive.read_text())
-        if len(r["conversations"]) == 2 and {t["from"] for t in r["conversations"]} == {"human", "gpt"}
+        1
+        for r in json.loads(glaive.read_text())
+        if len(r["conversations"]) == 2
+        and {t["from"] for t in r["conversations"]} == {"human", "gpt"}
         and not r.get("system")
     )
     assert len(written) == 91 + single_turn_glaive

@@ -28,9 +28,18 @@ ROWS = [
     ("What is the capital of Peru?", "Lima."),
     ("how do I  boil an EGG?", "Put it in boiling water for nine minutes, then cool it!"),
     ("Name three primary colours", "red, yellow and blue"),
-    ("How do I boil an egg", "Put it in boiling water for nine minutes - then cool it, and longer text."),
-    ("Write a haiku about rain.", "Soft rain on the roof / the garden drinks slowly / puddles hold the sky"),
-    ("Write a haiku about rain.", "Grey clouds gather low / a patter on the window / the street shines again"),
+    (
+        "How do I boil an egg",
+        "Put it in boiling water for nine minutes - then cool it, and longer text.",
+    ),
+    (
+        "Write a haiku about rain.",
+        "Soft rain on the roof / the garden drinks slowly / puddles hold the sky",
+    ),
+    (
+        "Write a haiku about rain.",
+        "Grey clouds gather low / a patter on the window / the street shines again",
+    ),
     ("Summarise the plot of Hamlet.", "A prince avenges his father's murder and everyone dies."),
     ("Give a one-line Hamlet summary.", "A prince avenges his father's murder and everyone dies."),
 ]

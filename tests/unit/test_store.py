@@ -101,7 +101,9 @@ def test_status_change_undo_and_conflict(store: Store, shared_data: Path) -> Non
         store.undo("p", ev, "ada")
     store.undo("p", later, "bob")
     store.undo("p", ev, "ada")
-    assert store.count_examples("p", ExampleFilter(statuses=["active"])) == store.count_examples("p")
+    assert store.count_examples("p", ExampleFilter(statuses=["active"])) == store.count_examples(
+        "p"
+    )
     with pytest.raises(StoreError, match="already undone"):
         store.undo("p", ev, "ada")
 
@@ -117,7 +119,9 @@ def test_undo_import_removes_its_examples(store: Store, shared_data: Path) -> No
 
 def test_filters(store: Store, shared_data: Path) -> None:
     store.create_project("p", "ada")
-    store.add_import("p", read_examples(shared_data / "dolly" / "random_selection_20_top_100.json"), "ada")
+    store.add_import(
+        "p", read_examples(shared_data / "dolly" / "random_selection_20_top_100.json"), "ada"
+    )
     store.add_import("p", _identity(shared_data), "ada")
     dolly = json.loads((shared_data / "dolly" / "random_selection_20_top_100.json").read_text())
     n_open_qa = sum(1 for r in dolly if r["category"] == "open_qa")
@@ -145,10 +149,12 @@ def test_older_schema_is_migrated_and_newer_is_refused(db_url: str) -> None:
     with engine.begin() as conn:
         s.MIGRATIONS[0](conn)
         conn.execute(insert(s.schema_version).values(version=1))
-        conn.execute(text(
-            "INSERT INTO projects (name, created_at, created_by, settings) "
-            "VALUES ('old', CURRENT_TIMESTAMP, 'ada', '{}')"
-        ))
+        conn.execute(
+            text(
+                "INSERT INTO projects (name, created_at, created_by, settings) "
+                "VALUES ('old', CURRENT_TIMESTAMP, 'ada', '{}')"
+            )
+        )
     engine.dispose()
     st = Store(db_url)
     assert st.schema_version() == s.SCHEMA_VERSION == 2
