@@ -121,7 +121,7 @@ holdout = st.multiselect(
 groups = dedup_groups(dedup_run, selection.examples)
 st.caption(
     "Group-aware: near-duplicate clusters computed now"
-    + (f", the {len(groups)} clusters of the latest dedup run" if groups is not None else "")
+    + (", the latest dedup run's clusters" if groups is not None else "")
     + " and every set of conversations sharing a prompt each land wholly in one split."
 )
 
