@@ -19,6 +19,15 @@ class MappingError(InputError):
     """A column mapping names columns that are missing, or no text column could be found."""
 
 
+class ReferenceFieldError(InputError):
+    """A reference set's records do not say which field holds its texts; `.candidates` lists
+    the fields that do hold text, for a picker or a `--reference-field` hint."""
+
+    def __init__(self, message: str, candidates: list[str] | tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.candidates = list(candidates)
+
+
 class StoreError(CurationError):
     """The project store refused an operation (unknown project, schema too new, conflict)."""
 

@@ -1,6 +1,6 @@
 """Reading instruction data in every common container and shape into canonical `Example`s.
 
-Public API: `read_examples`, `preview`, `detect_format`, `ColumnMapping`, `ImportResult`.
+Public API: `read_examples`, `preview`, `detect_format`, `ColumnMapping`, `ImportResult`, `read_reference`.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from curation.formats.containers import CONTAINERS
 from curation.formats.detect import detect_format
 from curation.formats.mapping import ColumnMapping, suggest_mapping
 from curation.formats.reader import SHAPES, preview, read_examples
+from curation.formats.reference import ReferenceItem, ReferenceSet, read_reference
 from curation.formats.results import ImportIssue, ImportResult
 from curation.formats.shapes import SHAPE_REGISTRY, register_shape
 
@@ -19,9 +20,12 @@ __all__ = [
     "ColumnMapping",
     "ImportIssue",
     "ImportResult",
+    "ReferenceItem",
+    "ReferenceSet",
     "detect_format",
     "preview",
     "read_examples",
+    "read_reference",
     "register_shape",
     "suggest_mapping",
 ]
