@@ -204,7 +204,47 @@ def _configure_dedup(p: argparse.ArgumentParser) -> None:
         default="all",
         help="text compared: whole conversation, user turns or assistant turns",
     )
-    p.add_argument("--report", default=None, help="write the clusters as JSON to this file")
+    p.add_argument(
+        "--report",
+        default=None,
+        help="write the clusters (and, with --reference, the contamination list) as JSON",
+    )
+    p.add_argument(
+        "--reference",
+        default=None,
+        metavar="REF",
+        help="also check contamination against this reference set (an eval benchmark: MT-Bench "
+        "question.jsonl, AlpacaEval, GSM8K, MATH, chat messages, a .txt with one item a line...)",
+    )
+    p.add_argument(
+        "--reference-field",
+        default=None,
+        metavar="FIELD",
+        help="the reference records' field holding the texts, when it cannot be told",
+    )
+    p.add_argument(
+        "--reference-method",
+        choices=["exact", "near"],
+        default="near",
+        help="contamination match: exact, or near (Jaccard, default)",
+    )
+    p.add_argument(
+        "--reference-threshold",
+        type=float,
+        default=None,
+        help="Jaccard threshold for --reference-method near (default 0.7)",
+    )
+    p.add_argument(
+        "--reference-fields",
+        choices=["user", "all", "assistant"],
+        default="user",
+        help="text of each example compared with the reference items (default: user turns)",
+    )
+    p.add_argument(
+        "--flag-contaminated",
+        action="store_true",
+        help="projects only: mark examples matching a reference item as filtered (undoable)",
+    )
     p.add_argument(
         "--apply",
         default=None,
@@ -217,14 +257,16 @@ def _configure_dedup(p: argparse.ArgumentParser) -> None:
 
 @command("dedup", "find exact, near or semantic duplicates in a file or project", _configure_dedup)
 def cmd_dedup(args: argparse.Namespace) -> dict[str, Any]:
+    reference = _read_reference_option(args)
     progress = Progress(not args.quiet)
     try:
         if os.path.exists(args.target):
-            if args.apply:
-                raise CurationError("--apply works on projects; import the file first.")
-            report = _dedup_file(args, progress)
+            if args.apply or args.flag_contaminated:
+                option = "--apply" if args.apply else "--flag-contaminated"
+                raise CurationError(f"{option} works on projects; import the file first.")
+            report = _dedup_file(args, progress, reference)
         else:
-            report = _dedup_project(args, progress)
+            report = _dedup_project(args, progress, reference)
     finally:
         progress.close()
     if args.report:
@@ -233,13 +275,60 @@ def cmd_dedup(args: argparse.Namespace) -> dict[str, Any]:
     return report
 
 
-def _dedup_file(args: argparse.Namespace, progress: Progress) -> dict[str, Any]:
-    from curation.dedup import cluster_duplicates
+def _read_reference_option(args: argparse.Namespace) -> Any:
+    """The --reference set, read before any work so a bad file fails fast (None without it)."""
+    from curation.errors import ReferenceFieldError
+    from curation.formats import read_reference
+
+    if args.reference is None:
+        if args.reference_field or args.flag_contaminated:
+            option = "--reference-field" if args.reference_field else "--flag-contaminated"
+            raise CurationError(f"{option} needs --reference REF (the reference set to check).")
+        return None
+    try:
+        return read_reference(args.reference, field=args.reference_field)
+    except ReferenceFieldError as exc:
+        fields = ", ".join(exc.candidates) or "none"
+        raise CurationError(f"{exc} Pass --reference-field with one of: {fields}.") from exc
+
+
+def _contamination_report(matches: list[Any], reference: Any, args: argparse.Namespace) -> Any:
+    from curation.dedup import DEFAULT_NEAR_THRESHOLD
+
+    threshold = args.reference_threshold
+    return {
+        **reference.summary(),
+        "method": args.reference_method,
+        "threshold": None
+        if args.reference_method == "exact"
+        else (DEFAULT_NEAR_THRESHOLD if threshold is None else threshold),
+        "fields": args.reference_fields,
+        "n_contaminated": len(matches),
+    }
+
+
+def _dedup_file(
+    args: argparse.Namespace, progress: Progress, reference: Any = None
+) -> dict[str, Any]:
+    from curation.dedup import cluster_duplicates, find_example_contamination
     from curation.dedup.project import kept_pairs
     from curation.formats import read_examples
 
     result = read_examples(args.target)
     examples = result.examples
+    contamination: list[dict[str, Any]] | None = None
+    reference_report = None
+    if reference is not None:
+        matches = find_example_contamination(
+            examples,
+            reference,
+            method=args.reference_method,
+            threshold=args.reference_threshold,
+            fields=args.reference_fields,
+            progress=progress,
+        )
+        contamination = [m.to_dict() for m in matches]
+        reference_report = _contamination_report(matches, reference, args)
     texts = [e.text(args.fields) for e in examples]
     found = cluster_duplicates(texts, args.method, args.threshold, progress=progress)
     clusters: list[dict[str, Any]] = [
@@ -263,14 +352,44 @@ def _dedup_file(args: argparse.Namespace, progress: Progress) -> dict[str, Any]:
         "n_duplicates": sum(len(c["members"]) - 1 for c in clusters),
         "clusters": clusters,
         "stats": found.stats,
+        **_contamination_fields(contamination, reference_report),
     }
 
 
-def _dedup_project(args: argparse.Namespace, progress: Progress) -> dict[str, Any]:
-    from curation.dedup.project import apply_policy, run_dedup
+def _contamination_fields(
+    contamination: list[dict[str, Any]] | None, reference: dict[str, Any] | None
+) -> dict[str, Any]:
+    if contamination is None:
+        return {}
+    return {"reference": reference, "contamination": contamination}
+
+
+def _dedup_project(
+    args: argparse.Namespace, progress: Progress, reference: Any = None
+) -> dict[str, Any]:
+    from curation.dedup.project import apply_policy, check_contamination, run_dedup
 
     store = _store(args)
     author = args.author or default_author()
+    contamination: list[dict[str, Any]] | None = None
+    reference_report = None
+    if reference is not None:  # before dedup, on the same active examples
+        checked = check_contamination(
+            store,
+            args.target,
+            reference,
+            method=args.reference_method,
+            threshold=args.reference_threshold,
+            fields=args.reference_fields,
+            flag=args.flag_contaminated,
+            author=author,
+            progress=progress,
+        )
+        contamination = checked["hits"]
+        reference_report = {
+            **_contamination_report(contamination, reference, args),
+            "event_id": checked["event_id"],
+        }
     run = run_dedup(
         store,
         args.target,
@@ -299,6 +418,7 @@ def _dedup_project(args: argparse.Namespace, progress: Progress) -> dict[str, An
             {"members": c.members, "pairs": [list(p) for p in c.pairs]} for c in run.clusters
         ],
         "stats": run.stats,
+        **_contamination_fields(contamination, reference_report),
     }
 
 
@@ -315,6 +435,21 @@ def _print_dedup(report: dict[str, Any]) -> None:
             + ", ".join(c["members"][:6])
             + (" …" if len(c["members"]) > 6 else "")
         )
+    if "contamination" in report:
+        ref = report["reference"]
+        threshold = "" if ref["threshold"] is None else f" at {ref['threshold']:g}"
+        print(
+            f"contamination ({ref['method']}{threshold}, {ref['fields']} text) against "
+            f"{ref['n_items']} reference item(s) from {ref['source']} (field {ref['field']}): "
+            f"{len(report['contamination'])} example(s) match"
+        )
+        for hit in report["contamination"][:10]:
+            print(
+                f"  {hit['example_id']} ~ {hit['reference_location'] or 'reference'} "
+                f"({hit['similarity']:.3f}): {' '.join(hit['reference_text'].split())[:80]}"
+            )
+        if ref.get("event_id"):
+            print(f"marked them filtered (event {ref['event_id']}; undo it from the Activity page)")
     if report.get("applied_policy"):
         print(
             f"applied keep policy {report['applied_policy']!r} (event {report['event_id']}; "

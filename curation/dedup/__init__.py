@@ -4,7 +4,12 @@ Pure functions over lists of texts; no database and no UI. Start at `find_duplic
 """
 
 from curation.dedup.api import METHODS, cluster_duplicates, find_duplicate_clusters, texts_for
-from curation.dedup.contamination import CONTAMINATION_METHODS, find_contamination
+from curation.dedup.contamination import (
+    CONTAMINATION_METHODS,
+    ContaminationMatch,
+    find_contamination,
+    find_example_contamination,
+)
 from curation.dedup.keep import KEEP_POLICIES, MemberInfo, choose_keeper
 from curation.dedup.near import DEFAULT_NEAR_THRESHOLD, NearDedupConfig
 from curation.dedup.normalise import normalise_for_dedup
@@ -26,6 +31,7 @@ __all__ = [
     "SEMANTIC_BACKENDS",
     "Cluster",
     "ContaminationHit",
+    "ContaminationMatch",
     "DedupResult",
     "MemberInfo",
     "NearDedupConfig",
@@ -34,6 +40,7 @@ __all__ = [
     "choose_keeper",
     "cluster_duplicates",
     "find_contamination",
+    "find_example_contamination",
     "find_duplicate_clusters",
     "normalise_for_dedup",
     "texts_for",

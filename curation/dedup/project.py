@@ -11,6 +11,7 @@ from typing import Any
 
 from curation.dedup.components import UnionFind
 from curation.errors import CurationError
+from curation.formats.reference import ReferenceSet
 from curation.store import ExampleFilter, StatusChange, Store, StoredExample
 
 STEP = "dedup"
@@ -252,7 +253,7 @@ def apply_policy(
 def check_contamination(
     store: Store,
     project: str,
-    reference_texts: list[str],
+    reference: ReferenceSet | list[str],
     *,
     method: str = "near",
     threshold: float | None = None,
@@ -263,39 +264,140 @@ def check_contamination(
 ) -> dict[str, Any]:
     """Find active examples that duplicate a reference item; optionally mark them `filtered`.
 
-    Returns ``{"hits": [{"example_id", "reference_index", "similarity"}], "event_id"}``.
+    Parameters
+    ----------
+    reference:
+        A `ReferenceSet` (`curation.formats.read_reference`) or plain reference texts.
+    method, threshold, fields:
+        As for `find_example_contamination` (default near at 0.7 on the user turns).
+    flag:
+        Mark every match `filtered` in ONE audit event (undoable), its reason naming the item.
+
+    Returns
+    -------
+    dict
+        ``hits``: one dict per contaminated example, most similar first, with ``example_id``,
+        ``example_text``, ``reference_text``, ``similarity`` and where the item is
+        (`ContaminationMatch.to_dict`); ``event_id`` (None unless flagged); ``method``,
+        ``threshold``, ``fields``, ``n_examples`` checked, ``n_reference_items`` and
+        ``reference`` (the set's summary, when a `ReferenceSet` was given).
+
+    Raises
+    ------
+    CurationError
+        The reference set is empty, or the project has no active example to check.
     """
-    from curation.dedup import find_contamination
+    from curation.dedup import DEFAULT_NEAR_THRESHOLD
+    from curation.dedup.contamination import find_example_contamination
 
     rows = list(store.iter_examples(project, ExampleFilter(statuses=["active"])))
-    texts = [r.example.text(fields) for r in rows]
-    hits = find_contamination(
-        texts, reference_texts, method=method, threshold=threshold, progress=progress
+    if not rows:
+        raise CurationError(f"Project {project!r} has no active example to check.")
+    matches = find_example_contamination(
+        [r.example for r in rows],
+        reference,
+        method=method,
+        threshold=threshold,
+        fields=fields,
+        progress=progress,
     )
-    best: dict[str, dict[str, Any]] = {}
-    for h in hits:
-        ex_id = rows[h.index].id
-        if ex_id not in best or h.similarity > best[ex_id]["similarity"]:
-            best[ex_id] = {
-                "example_id": ex_id,
-                "reference_index": h.reference_index,
-                "similarity": round(float(h.similarity), 4),
-            }
+    n_items = len(reference)
     report: dict[str, Any] = {
-        "hits": sorted(best.values(), key=lambda d: -d["similarity"]),
+        "hits": [m.to_dict() for m in matches],
         "event_id": None,
+        "method": method,
+        "threshold": None
+        if method == "exact"
+        else (DEFAULT_NEAR_THRESHOLD if threshold is None else float(threshold)),
+        "fields": fields,
+        "n_examples": len(rows),
+        "n_reference_items": n_items,
+        "reference": reference.summary() if isinstance(reference, ReferenceSet) else None,
     }
-    if flag and best:
+    if flag and matches:
+        source = f" of {reference.source}" if isinstance(reference, ReferenceSet) else ""
         report["event_id"] = store.apply_status_changes(
             project,
             {
-                ex_id: StatusChange(
-                    "filtered", f"contaminated: matches reference item {h['reference_index'] + 1}"
+                m.example_id: StatusChange(
+                    "filtered",
+                    f"contaminated: matches reference item {m.reference_index + 1}{source}"
+                    + (f" ({m.reference_location})" if m.reference_location else ""),
                 )
-                for ex_id, h in best.items()
+                for m in matches
             },
             author,
             f"contamination check ({method}): {{n}} example(s) filtered",
             event_kind="contamination",
         )
     return report
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    """One saved dedup run as the run picker lists it (without its clusters)."""
+
+    run_id: int
+    method: str
+    fields: str
+    threshold: float | None
+    backend: str
+    n_clusters: int
+    n_examples: int
+    author: str
+    created_at: Any
+
+    def label(self) -> str:
+        """``Run 3 · near · user · threshold 0.7 · 2026-12-01 20:30 · ada · 4 clusters``."""
+        threshold = "" if self.threshold is None else f" · threshold {self.threshold:g}"
+        when = (
+            self.created_at.strftime("%Y-%m-%d %H:%M")
+            if hasattr(self.created_at, "strftime")
+            else str(self.created_at)
+        )
+        return (
+            f"Run {self.run_id} · {self.method} · {self.fields}{threshold} · {when} · "
+            f"{self.author} · {self.n_clusters} cluster(s)"
+        )
+
+
+def list_runs(store: Store, project: str) -> list[RunSummary]:
+    """Every saved dedup run of the project, newest first."""
+    out = []
+    for saved in store.step_runs(project, STEP):
+        params, stats = saved["params"], saved["stats"] or {}
+        out.append(
+            RunSummary(
+                run_id=int(saved["id"]),
+                method=params["method"],
+                fields=params.get("fields", "all"),
+                threshold=params.get("threshold"),
+                backend=params.get("backend", ""),
+                n_clusters=int(stats.get("n_clusters", 0)),
+                n_examples=int(params.get("n_examples", 0)),
+                author=saved["author"],
+                created_at=saved["created_at"],
+            )
+        )
+    return out
+
+
+def default_threshold(method: str) -> float | None:
+    """The threshold a run of `method` uses when none is given (None for exact): near 0.7,
+    semantic 0.9 with the packaged sentence model, 0.8 with the TF-IDF fallback."""
+    from curation.dedup import (
+        DEFAULT_NEAR_THRESHOLD,
+        DEFAULT_SEMANTIC_THRESHOLD,
+        DEFAULT_TFIDF_THRESHOLD,
+        METHODS,
+    )
+    from curation.dedup.semantic import sentence_transformers_available
+
+    if method not in METHODS:
+        raise CurationError(f"Unknown dedup method {method!r}; use one of {', '.join(METHODS)}.")
+    if method == "near":
+        return DEFAULT_NEAR_THRESHOLD
+    if method == "semantic":
+        available = sentence_transformers_available()
+        return DEFAULT_SEMANTIC_THRESHOLD if available else DEFAULT_TFIDF_THRESHOLD
+    return None
