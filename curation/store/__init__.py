@@ -3,6 +3,7 @@
 SQLite (WAL) under `.curation/` by default, PostgreSQL when `CURATION_DB_URL` is set.
 """
 
+from curation.store.metadata_index import MetadataField
 from curation.store.store import (
     STATUSES,
     ExampleFilter,
@@ -17,6 +18,7 @@ __all__ = [
     "STATUSES",
     "ExampleFilter",
     "ImportSummary",
+    "MetadataField",
     "StatusChange",
     "Store",
     "StoredExample",

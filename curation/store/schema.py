@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     Connection,
     DateTime,
@@ -22,6 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     inspect,
+    select,
 )
 
 metadata = MetaData()
@@ -129,6 +131,21 @@ step_runs = Table(
     Index("ix_step_runs_project_step", "project_id", "step", "id"),
 )
 
+# Added in schema version 3: the per-project index of metadata fields (see metadata_index.py),
+# kept up to date by imports and their undo, so pages list every field without a full scan.
+metadata_fields = Table(
+    "metadata_fields",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("project_id", ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(500), nullable=False),
+    Column("n_examples", Integer, nullable=False),
+    Column("types", JSON, nullable=False),
+    Column("top_values", JSON, nullable=False),
+    Column("more_values", Boolean, nullable=False),
+    UniqueConstraint("project_id", "name", name="uq_metadata_fields_project_name"),
+)
+
 V1_TABLES = [schema_version, projects, imports, examples, revisions, events]
 
 
@@ -140,8 +157,16 @@ def _v2(conn: Connection) -> None:
     metadata.create_all(conn, tables=[step_runs])
 
 
+def _v3(conn: Connection) -> None:
+    from curation.store.metadata_index import rebuild_index  # it imports these tables
+
+    metadata.create_all(conn, tables=[metadata_fields])
+    for pid in list(conn.scalars(select(projects.c.id))):
+        rebuild_index(conn, int(pid))
+
+
 # Append only: migration N upgrades a database at version N-1.
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2]
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

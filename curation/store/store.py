@@ -6,7 +6,7 @@ Every write is one short transaction attributed to an author; nothing is ever de
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,19 +16,24 @@ import orjson
 from sqlalchemy import (
     Connection,
     Engine,
+    and_,
     bindparam,
+    cast,
     create_engine,
     event,
     func,
     insert,
+    or_,
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import make_url
 
 from curation.errors import NotFoundError, StoreError
 from curation.records import Example, Message, example_text, messages_hash
 from curation.store import schema as s
+from curation.store.metadata_index import MetadataField, add_to_index, read_index, rebuild_index
 
 STATUSES = ("active", "duplicate", "rejected", "filtered", "removed")
 NOT_UNDOABLE = ("undo", "create_project", "step_run", "export")  # events that changed no example
@@ -113,12 +118,17 @@ class StatusChange:
 
 @dataclass(slots=True)
 class ExampleFilter:
-    """Which examples a listing shows. Empty fields do not filter."""
+    """Which examples a listing shows. Empty fields do not filter.
+
+    `metadata` maps a field to a typed value: a boolean matches JSON true/false, a number
+    matches numbers, a string matches strings; a field holding a list matches when the list
+    contains the value. Several fields must all match.
+    """
 
     statuses: Sequence[str] | None = None
     sources: Sequence[str] | None = None
     search: str | None = None
-    metadata: dict[str, str] = field(default_factory=dict)
+    metadata: Mapping[str, str | bool | int | float] = field(default_factory=dict)
     example_ids: Sequence[str] | None = None
 
 
@@ -306,6 +316,7 @@ class Store:
                 conn.execute(insert(s.examples), rows[start : start + _BATCH])
                 if progress:
                     progress(min(start + _BATCH, len(rows)), len(rows))
+            add_to_index(conn, pid, (row["meta"] for row in rows))
             if already:
                 reasons["already in project"] = reasons.get("already in project", 0) + already
             self._log(
@@ -348,8 +359,43 @@ class Store:
             escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             clauses.append(c.search_text.like(f"%{escaped}%", escape="\\"))
         for key, value in flt.metadata.items():
-            clauses.append(c.meta[key].as_string() == str(value))
+            clauses.append(self._metadata_match(key, value))
         return clauses
+
+    def _metadata_match(self, key: str, value: Any) -> Any:
+        """Rows whose metadata field `key` equals `value` as typed JSON, or is a list holding it.
+
+        Booleans match JSON true/false only, numbers match numbers (1 == 1.0), strings match
+        strings; "True" never matches true, nor "5" the number 5.
+        """
+        if not isinstance(value, str | bool | int | float) or (
+            isinstance(value, float) and value != value
+        ):
+            raise StoreError(
+                f"Cannot filter metadata field {key!r} by {value!r} ({type(value).__name__}): "
+                "use a string, a number or true/false."
+            )
+        c = s.examples.c
+        if self.is_sqlite:
+            # json_each matches the key by value, so keys with dots or quotes need no path syntax
+            top = func.json_each(c.meta).table_valued("key", "value", "type", "atom").alias("mf")
+            item = func.json_each(top.c.value).table_valued("type", "atom").alias("mi")
+            in_list = (
+                select(item.c.type).where(_json_atom_is(item.c.type, item.c.atom, value)).exists()
+            )
+            return (
+                select(top.c.key)
+                .where(
+                    top.c.key == key,
+                    or_(
+                        _json_atom_is(top.c.type, top.c.atom, value),
+                        and_(top.c.type == "array", in_list),
+                    ),
+                )
+                .exists()
+            )
+        meta = cast(c.meta, JSONB)
+        return or_(meta.contains({key: value}), meta.contains({key: [value]}))
 
     def count_examples(self, project: str, flt: ExampleFilter | None = None) -> int:
         pid = self.project_id(project)
@@ -444,14 +490,17 @@ class Store:
                 )
             )
 
-    def metadata_keys(self, project: str, sample: int = 500) -> dict[str, list[str]]:
-        """Metadata keys seen in the first `sample` examples, each with up to 50 values."""
-        values: dict[str, set[str]] = {}
-        for ex in self.list_examples(project, limit=sample):
-            for key, value in ex.example.metadata.items():
-                if isinstance(value, str | int | float | bool):
-                    values.setdefault(key, set()).add(str(value))
-        return {k: sorted(v)[:50] for k, v in sorted(values.items()) if len(v) <= 50}
+    def metadata_fields(self, project: str) -> list[MetadataField]:
+        """Every metadata field of the project's examples, by name, from the index that imports
+        keep: JSON types, counts and up to `MAX_VALUES` typed values each."""
+        pid = self.project_id(project)
+        with self.engine.connect() as conn:
+            return read_index(conn, pid)
+
+    def metadata_keys(self, project: str) -> dict[str, list[Any]]:
+        """Every metadata field with its typed values, most frequent first (see
+        `metadata_fields` for types, counts and whether more values exist)."""
+        return {f.name: [v for v, _ in f.values] for f in self.metadata_fields(project)}
 
     def stats(self, project: str) -> dict[str, Any]:
         """Counts per status and source, imports, revisions and the step runs done."""
@@ -753,6 +802,7 @@ class Store:
                     )
                 conn.execute(s.examples.delete().where(c.import_id == import_id))
                 conn.execute(s.imports.delete().where(s.imports.c.id == import_id))
+                rebuild_index(conn, pid)
             elif "changes" in payload and payload["changes"] and "before" in payload["changes"][0]:
                 conflicts = []
                 for ch in payload["changes"]:
@@ -896,6 +946,19 @@ class Store:
             ).first()
         return dict(row._mapping) if row else None
 
+    def step_runs(self, project: str, step: str, *, limit: int = 200) -> list[dict[str, Any]]:
+        """Saved runs of a step, newest first, without their (possibly large) results."""
+        pid = self.project_id(project)
+        t = s.step_runs.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(t.id, t.step, t.params, t.stats, t.author, t.created_at)
+                .where(t.project_id == pid, t.step == step)
+                .order_by(t.id.desc())
+                .limit(limit)
+            )
+            return [dict(r._mapping) for r in rows]
+
     def latest_step_run(self, project: str, step: str) -> dict[str, Any] | None:
         pid = self.project_id(project)
         with self.engine.connect() as conn:
@@ -906,6 +969,15 @@ class Store:
                 .limit(1)
             ).first()
         return dict(row._mapping) if row else None
+
+
+def _json_atom_is(json_type: Any, atom: Any, value: str | bool | int | float) -> Any:
+    """SQLite `json_each` columns (type, atom) equal to a typed value."""
+    if isinstance(value, bool):
+        return json_type == ("true" if value else "false")
+    if isinstance(value, int | float):
+        return and_(json_type.in_(("integer", "real")), atom == value)
+    return and_(json_type == "text", atom == value)
 
 
 def _json_dumps(value: Any) -> str:
@@ -974,6 +1046,7 @@ __all__ = [
     "STATUSES",
     "ExampleFilter",
     "ImportSummary",
+    "MetadataField",
     "Store",
     "StatusChange",
     "StoredExample",

@@ -157,7 +157,7 @@ def test_older_schema_is_migrated_and_newer_is_refused(db_url: str) -> None:
         )
     engine.dispose()
     st = Store(db_url)
-    assert st.schema_version() == s.SCHEMA_VERSION == 2
+    assert st.schema_version() == s.SCHEMA_VERSION == 3
     assert st.list_projects() == ["old"]
     run = st.save_step_run("old", "dedup", {"method": "exact"}, {"clusters": []}, {}, "ada")
     assert st.latest_step_run("old", "dedup")["id"] == run
