@@ -32,6 +32,7 @@ from curation.export.from_project import (
     select_examples,
 )
 from ui import state
+from ui.filters import metadata_filter
 
 STATUS_LABEL = {"ok": "ok", "warn": "warning", "fail": "FAIL", "not-run": "not run"}
 
@@ -65,13 +66,14 @@ sources = c1.multiselect(
     key="export_sources",
     help="Only examples from these files",
 )
-meta_values = store.metadata_keys(project)
-meta_key = c2.selectbox(
-    "Only where metadata field…", ["(no filter)", *meta_values], key="export_meta_key"
+meta_fields = store.metadata_fields(project)
+metadata = metadata_filter(
+    meta_fields,
+    key="export_meta",
+    none="(no filter)",
+    labels=("Only where metadata field…", "…equals"),
+    columns=(c2, c2),
 )
-metadata: dict[str, str] = {}
-if meta_key != "(no filter)":
-    metadata = {meta_key: c2.selectbox("…equals", meta_values[meta_key], key="export_meta_value")}
 selection = select_examples(store, project, sources=sources or None, metadata=metadata)
 excluded = ", ".join(f"{v} {k}" for k, v in selection.excluded.items()) or "nothing"
 st.markdown(
@@ -114,7 +116,12 @@ else:
     eval_count = None
     eval_fraction = s1.slider("Eval fraction", 0.01, 0.5, 0.1, 0.01, key="export_eval_fraction")
 seed = int(s2.number_input("Seed", 0, 2**31 - 1, 0, key="export_seed"))
-stratify = s3.selectbox("Stratify by", ["(random)", *meta_values], key="export_stratify")
+stratify = s3.selectbox(
+    "Stratify by",
+    ["(random)", *(f.name for f in meta_fields if f.is_categorical)],
+    key="export_stratify",
+    help="Fields with at most 50 distinct plain values.",
+)
 holdout = st.multiselect(
     "Hold out whole sources for eval (optional)", all_sources, key="export_holdout"
 )

@@ -80,3 +80,29 @@ def test_unrepresentable_examples_block_the_export(
     assert sorted(r["instruction"] for r in written) == sorted(
         r["conversations"][0]["value"] for r in plain
     )
+
+
+def test_boolean_metadata_filter_selects_what_it_says(
+    open_page, store: Store, shared_data: Path, tmp_path: Path
+) -> None:
+    from ui.filters import value_key
+
+    path = shared_data / "self-instruct" / "seed_tasks.jsonl"
+    raw = [json.loads(line) for line in path.read_text().splitlines()]
+    n_true = sum(len(r["instances"]) for r in raw if r["is_classification"] is True)
+    store.create_project("p", "ada")
+    store.add_import("p", read_examples(path), "ada")
+    at = open_page(PAGE)
+    assert "is_classification" in at.selectbox(key="export_stratify").options
+    at.selectbox(key="export_meta_field").set_value("is_classification").run()
+    at.selectbox(key=value_key("export_meta", "is_classification")).set_value(True).run()
+    assert f"**{n_true:,}** active examples selected" in at.markdown[0].value
+
+    out = tmp_path / "out"
+    at.text_input(key="export_folder").input(str(out)).run()
+    at.button(key="export_run").click().run()
+    assert not at.exception, at.exception
+    written = _lines(out / "train.jsonl") + _lines(out / "validation.jsonl")
+    assert len(written) == n_true
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["parameters"]["metadata_filter"] == {"is_classification": True}

@@ -1,0 +1,95 @@
+"""The metadata filter Browse and Export share: pick a field, then one of its typed values.
+
+Fields, types and values come from the store's metadata index, so every field is offered and a
+boolean field filters by true/false, not by the text "True".
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import streamlit as st
+
+from curation.store import MetadataField
+from curation.store.metadata_index import typed_value
+
+
+def show_value(value: Any) -> str:
+    """A metadata value as people read it in JSON: true/false, numbers, text as it is."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def value_key(key: str, field_name: str) -> str:
+    """The session-state key of the value widget for one field (one widget per field, so a
+    value picked for one field never lands on another)."""
+    return f"{key}_value:{field_name}"
+
+
+def metadata_filter(
+    fields: Sequence[MetadataField],
+    *,
+    key: str,
+    none: str,
+    labels: tuple[str, str] = ("Metadata field", "Value"),
+    on_change: Callable[[], None] | None = None,
+    columns: Sequence[Any] | None = None,
+) -> dict[str, Any]:
+    """A field picker and a value picker; returns ``{field: typed value}`` or ``{}``.
+
+    Parameters
+    ----------
+    fields:
+        `Store.metadata_fields(project)`.
+    key:
+        Prefix of the widgets' keys: ``{key}_field`` and `value_key`.
+    none:
+        The field option meaning "no filter".
+    labels:
+        Labels of the two widgets.
+    on_change:
+        Called when either widget changes (e.g. back to the first page).
+    columns:
+        Two containers for the two widgets; default two new columns.
+    """
+    if not fields:
+        return {}
+    by_name = {f.name: f for f in fields}
+    where = list(columns) if columns is not None else st.columns(2)
+
+    def _label(name: str) -> str:
+        if name == none:
+            return name
+        f = by_name[name]
+        return f"{name} ({f.type_label}; {f.n_examples:,} examples)"
+
+    name = where[0].selectbox(
+        labels[0],
+        [none, *by_name],
+        key=f"{key}_field",
+        format_func=_label,
+        on_change=on_change,
+        help="A field holding a list matches when the list contains the value.",
+    )
+    if name == none:
+        return {}
+    chosen = by_name[name]
+    if chosen.values and not chosen.more_values:
+        counts = dict((json.dumps(v), n) for v, n in chosen.values)
+        value = where[1].selectbox(
+            labels[1],
+            [v for v, _ in chosen.values],
+            key=value_key(key, name),
+            format_func=lambda v: f"{show_value(v)} ({counts[json.dumps(v)]:,})",
+            on_change=on_change,
+        )
+        return {name: value}
+    typed = where[1].text_input(
+        labels[1],
+        key=value_key(key, name),
+        on_change=on_change,
+        placeholder="type a value (too many to list)",
+        help="Read as the field's type: true/false for booleans, digits for numbers.",
+    )
+    return {name: typed_value(typed, chosen)} if typed.strip() else {}
