@@ -12,6 +12,7 @@ from curation.errors import CurationError
 from curation.records import Message
 from curation.store import STATUSES, ExampleFilter
 from ui import state
+from ui.filters import metadata_filter
 from ui.widgets import show_example
 
 PAGE_SIZE = 50
@@ -25,7 +26,31 @@ st.title("Browse")
 
 
 def _reset_page() -> None:
+    """Filters changed: back to the first page, and the list (not an id typed earlier) decides."""
     st.session_state[state.BROWSE_PAGE] = 0
+    st.session_state[state.BROWSE_PINNED] = False
+    st.session_state[state.BROWSE_TABLE_NONCE] += 1
+
+
+def _open_by_id(example_id: str) -> None:
+    """Show this example, whatever the list shows, until a row is clicked or filters change."""
+    st.session_state[state.BROWSE_SELECTED] = example_id
+    st.session_state[state.BROWSE_PINNED] = True
+    st.session_state[state.BROWSE_TABLE_NONCE] += 1  # clears the table's row selection
+
+
+def _goto_changed() -> None:
+    typed = (st.session_state.get("browse_goto") or "").strip()
+    if typed:
+        _open_by_id(typed)
+    else:
+        st.session_state[state.BROWSE_PINNED] = False
+
+
+def _table_key() -> str:
+    # A new key gives a table without a row selected: after an id is typed, and on every page.
+    page = st.session_state[state.BROWSE_PAGE]
+    return f"browse_table_{st.session_state[state.BROWSE_TABLE_NONCE]}_{page}"
 
 
 c1, c2, c3 = st.columns([2, 1, 1])
@@ -36,18 +61,9 @@ statuses = c2.multiselect(
 sources = c3.multiselect(
     "Source", store.sources(project), key="browse_sources", on_change=_reset_page
 )
-meta_values = store.metadata_keys(project)
-meta_filter: dict[str, str] = {}
-if meta_values:
-    m1, m2 = st.columns(2)
-    meta_key = m1.selectbox(
-        "Metadata field", ["(any)", *meta_values], key="browse_meta_key", on_change=_reset_page
-    )
-    if meta_key != "(any)":
-        meta_value = m2.selectbox(
-            "Value", meta_values[meta_key], key="browse_meta_value", on_change=_reset_page
-        )
-        meta_filter = {meta_key: meta_value}
+meta_filter = metadata_filter(
+    store.metadata_fields(project), key="browse_meta", on_change=_reset_page, none="(any)"
+)
 
 flt = ExampleFilter(
     statuses=statuses or None, sources=sources or None, search=search or None, metadata=meta_filter
@@ -89,28 +105,41 @@ table = pd.DataFrame(
         for r in rows
     ]
 )
+table_key = _table_key()
 event = st.dataframe(
     table,
     hide_index=True,
     on_select="rerun",
     selection_mode="single-row",
-    key="browse_table",
+    key=table_key,
 )
-selected_rows = event.selection.rows if event is not None else []
-goto = (st.session_state.get("browse_goto") or "").strip()
-if goto:
-    st.session_state[state.BROWSE_SELECTED] = goto
-elif selected_rows and selected_rows[0] < len(rows):
-    st.session_state[state.BROWSE_SELECTED] = rows[selected_rows[0]].id
-elif rows and st.session_state[state.BROWSE_SELECTED] not in {r.id for r in rows}:
+# The latest action wins: a row click, or an id typed below. A selection that differs from
+# the last run's is a click; it opens its row and clears the typed id.
+picked = (table_key, tuple(event.selection.rows if event is not None else ()))
+if picked[1] and picked != st.session_state[state.BROWSE_LAST_PICK] and picked[1][0] < len(rows):
+    st.session_state[state.BROWSE_SELECTED] = rows[picked[1][0]].id
+    st.session_state[state.BROWSE_PINNED] = False
+    st.session_state["browse_goto"] = ""  # not yet drawn in this run, so it may be set
+st.session_state[state.BROWSE_LAST_PICK] = picked
+# Unless an id was typed, an example that left the list (filters, paging) gives way to the
+# list's first row.
+shown = {r.id for r in rows}
+pinned = st.session_state[state.BROWSE_PINNED]
+if rows and not pinned and st.session_state[state.BROWSE_SELECTED] not in shown:
     st.session_state[state.BROWSE_SELECTED] = rows[0].id
 
 
 def _open(example_id: str) -> None:
     st.session_state["browse_goto"] = example_id
+    _open_by_id(example_id)
 
 
-st.text_input("Open an example by id", key="browse_goto", placeholder="e.g. identity_3")
+st.text_input(
+    "Open an example by id",
+    key="browse_goto",
+    placeholder="e.g. identity_3",
+    on_change=_goto_changed,
+)
 selected_id = st.session_state[state.BROWSE_SELECTED]
 if not selected_id:
     st.stop()
@@ -137,15 +166,20 @@ if current.duplicate_of:
 show_example(current.example, key=current.id)
 
 with st.expander("Edit this example"):
-    new_texts = [
-        st.text_area(
-            f"{m.role} turn {i + 1}", m.content, key=f"edit_{current.id}_{current.revision}_{i}"
-        )
-        for i, m in enumerate(current.example.messages)
-    ]
-    reason = st.text_input("Reason for the change", value="manual edit", key="edit_reason")
+    # A form: what is typed commits with the click, so one click on "Save revision" saves it.
+    with st.form(f"edit_form_{current.id}_{current.revision}", border=False):
+        new_texts = [
+            st.text_area(
+                f"{m.role} turn {i + 1}", m.content, key=f"edit_{current.id}_{current.revision}_{i}"
+            )
+            for i, m in enumerate(current.example.messages)
+        ]
+        reason = st.text_input("Reason for the change", value="manual edit", key="edit_reason")
+        save = st.form_submit_button("Save revision", key="edit_save")
     changed = any(t != m.content for t, m in zip(new_texts, current.example.messages, strict=True))
-    if st.button("Save revision", key="edit_save", disabled=not changed):
+    if save and not changed:
+        st.info("Nothing to save: the text is as it was.")
+    if save and changed:
         messages = [
             Message(
                 role=m.role,

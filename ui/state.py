@@ -16,20 +16,28 @@ PROJECT = "project"  # name of the current project
 USER = "annotator"  # name of the person making changes
 BROWSE_PAGE = "browse_page"  # 0-based page number in the browse view
 BROWSE_SELECTED = "browse_selected"  # example id shown in detail
+BROWSE_PINNED = "browse_pinned"  # True while the shown example was opened by its id
+BROWSE_TABLE_NONCE = "browse_table_nonce"  # bumped to clear the table's row selection
+BROWSE_LAST_PICK = "browse_last_pick"  # (table key, selected rows) seen on the last run
 IMPORT_SUMMARIES = "import_summaries"  # summaries of the last import, for the page to show
 DEDUP_RUN = "dedup_run"  # id of the step run the dedup page shows
 DEDUP_CLUSTER = "dedup_cluster"  # index of the cluster under review
 EXPORT_RESULT = "export_result"  # summary of the last export
+CONTAM_REPORT = "contam_report"  # the last contamination check's report, for the page to show
 
 DEFAULTS: dict[str, Any] = {
     PROJECT: os.environ.get("CURATION_PROJECT") or None,
     USER: os.environ.get("CURATION_USER", ""),
     BROWSE_PAGE: 0,
     BROWSE_SELECTED: None,
+    BROWSE_PINNED: False,
+    BROWSE_TABLE_NONCE: 0,
+    BROWSE_LAST_PICK: ("", ()),
     IMPORT_SUMMARIES: [],
     DEDUP_RUN: None,
     DEDUP_CLUSTER: 0,
     EXPORT_RESULT: None,
+    CONTAM_REPORT: None,
 }
 
 

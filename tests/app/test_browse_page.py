@@ -7,8 +7,10 @@ from pathlib import Path
 
 from curation.formats import read_examples
 from curation.store import Store
+from ui.filters import value_key
 
 PAGE = "pages/browse_page.py"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
 def test_pages_of_fifty_and_search(open_page, store: Store, shared_data: Path) -> None:
@@ -50,7 +52,8 @@ def test_edit_from_browse_creates_revision(open_page, store: Store, shared_data:
     at = open_page(PAGE)
     first = store.list_examples("p", limit=1)[0]
     last = len(first.example.messages) - 1
-    at.text_area(key=f"edit_{first.id}_0_{last}").input("A better answer.").run()
+    # typed and saved with ONE click, no run in between (the text commits with the click)
+    at.text_area(key=f"edit_{first.id}_0_{last}").input("A better answer.")
     at.button(key="edit_save").click().run()
     assert not at.exception
     now = store.get_example("p", first.id)
@@ -72,3 +75,67 @@ def test_duplicate_links_to_the_kept_example(open_page, store: Store, shared_dat
     assert at.subheader[0].value == f"Example {kept}"
     at.text_input(key="browse_goto").input("no-such-id").run()
     assert any("No example 'no-such-id'" in e.value for e in at.error)
+
+
+def test_boolean_metadata_filter_counts_true_and_false(
+    open_page, store: Store, shared_data: Path
+) -> None:
+    path = shared_data / "self-instruct" / "seed_tasks.jsonl"
+    raw = [json.loads(line) for line in path.read_text().splitlines()]
+    n_true = sum(len(r["instances"]) for r in raw if r["is_classification"] is True)
+    n_false = sum(len(r["instances"]) for r in raw if r["is_classification"] is False)
+    store.create_project("p", "ada")
+    store.add_import("p", read_examples(path), "ada")
+    at = open_page(PAGE)
+    at.selectbox(key="browse_meta_field").set_value("is_classification").run()
+    values = at.selectbox(key=value_key("browse_meta", "is_classification"))
+    assert set(values.options) == {f"true ({n_true})", f"false ({n_false})"}
+    values.set_value(True).run()
+    assert f"**{n_true}** matching" in at.markdown[0].value
+    at.selectbox(key=value_key("browse_meta", "is_classification")).set_value(False).run()
+    assert f"**{n_false}** matching" in at.markdown[0].value
+
+
+def test_fields_first_seen_after_row_500_can_be_filtered(
+    open_page, store: Store, shared_data: Path
+) -> None:
+    store.create_project("p", "ada")
+    store.add_import(
+        "p", read_examples(shared_data / "llamafactory" / "alpaca_en_demo.json"), "ada"
+    )
+    late = FIXTURES / "benchmarks" / "alpaca_eval_outputs.json"
+    records = json.loads(late.read_text())
+    store.add_import("p", read_examples(late), "ada")
+    at = open_page(PAGE)
+    fields = at.selectbox(key="browse_meta_field")
+    assert {"dataset", "generator"} <= {o.split(" (")[0] for o in fields.options}
+    fields.set_value("dataset").run()
+    at.selectbox(key=value_key("browse_meta", "dataset")).set_value("vicuna").run()
+    n_vicuna = sum(1 for r in records if r["dataset"] == "vicuna")
+    assert f"**{n_vicuna}** matching" in at.markdown[0].value
+
+
+def test_latest_action_wins_between_typed_id_and_row_click(
+    open_page, store: Store, shared_data: Path
+) -> None:
+    store.create_project("p", "ada")
+    store.add_import("p", read_examples(shared_data / "llamafactory" / "identity.json"), "ada")
+    ids = [e.id for e in store.list_examples("p", limit=None)]
+    at = open_page(PAGE)
+    assert at.subheader[0].value == f"Example {ids[0]}"
+    at.text_input(key="browse_goto").input(ids[70]).run()  # on another page of the list
+    assert at.subheader[0].value == f"Example {ids[70]}"
+    # a row click after the typed id opens the row (it did nothing before)
+    table = at.dataframe[0]
+    at.session_state[table.key] = {"selection": {"rows": [2], "columns": []}}
+    at.run()
+    assert at.subheader[0].value == f"Example {ids[2]}"
+    assert at.text_input(key="browse_goto").value == ""
+    # and typing an id after the click opens the id again
+    at.text_input(key="browse_goto").input(ids[5]).run()
+    assert at.subheader[0].value == f"Example {ids[5]}"
+    # the same row clicked again later still wins (the table was reset by the typed id)
+    table = at.dataframe[0]
+    at.session_state[table.key] = {"selection": {"rows": [2], "columns": []}}
+    at.run()
+    assert at.subheader[0].value == f"Example {ids[2]}"
