@@ -5,7 +5,7 @@ Runs are saved in the store; decisions are status changes that the Undo button r
 
 from __future__ import annotations
 
-import io
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -17,15 +17,18 @@ from curation.dedup.project import (
     check_contamination,
     choose_policy_keeper,
     cluster_members,
+    default_threshold,
     is_resolved,
+    list_runs,
     load_run,
     resolve_cluster,
     run_dedup,
 )
-from curation.errors import CurationError
-from curation.formats import read_examples
+from curation.errors import CurationError, ReferenceFieldError
+from curation.formats import ReferenceSet, read_reference
 from curation.records import TEXT_FIELDS
 from ui import state
+from ui.safe import esc
 from ui.widgets import show_diff, show_example
 
 METHOD_HELP = {
@@ -47,16 +50,37 @@ state.require_examples(project)
 
 st.title("Deduplicate")
 
-with st.form("dedup_form"):
-    c1, c2, c3 = st.columns(3)
-    method = c1.radio("Method", ["exact", "near", "semantic"], index=1, key="dedup_method")
-    fields = c2.radio(
-        "Text compared", list(TEXT_FIELDS), format_func=FIELD_LABELS.get, key="dedup_fields"
+# Not a form: the threshold shown follows the method chosen, so what is shown is what runs.
+c1, c2, c3 = st.columns(3)
+method = c1.radio("Method", ["exact", "near", "semantic"], index=1, key="dedup_method")
+fields = c2.radio(
+    "Text compared", list(TEXT_FIELDS), format_func=FIELD_LABELS.get, key="dedup_fields"
+)
+default = default_threshold(method)
+threshold: float | None = None
+if default is None:
+    c3.caption("Exact matching has no threshold.")
+else:
+    custom = c3.checkbox(
+        "Set threshold", key="dedup_custom_threshold", help="Unticked, a run uses the default."
     )
-    custom = c3.checkbox("Set threshold", key="dedup_custom_threshold")
-    threshold = c3.slider("Threshold", 0.5, 1.0, 0.8, 0.01, key="dedup_threshold")
-    st.caption(" · ".join(f"**{k}**: {v}" for k, v in METHOD_HELP.items()))
-    submitted = st.form_submit_button("Find duplicates", type="primary")
+    picked = c3.slider(
+        "Threshold",
+        0.5,
+        1.0,
+        default,
+        0.01,
+        key=f"dedup_threshold_{method}",
+        disabled=not custom,
+    )
+    threshold = picked if custom else None
+    measure = "Jaccard" if method == "near" else "cosine"
+    c3.caption(
+        f"A run uses {measure} **{picked:.2f}**"
+        + (" (set here)." if custom else f" (the {method} default).")
+    )
+st.caption(" · ".join(f"**{k}**: {v}" for k, v in METHOD_HELP.items()))
+submitted = st.button("Find duplicates", type="primary", key="dedup_find")
 
 if submitted:
     bar = st.progress(0.0, text="Starting…")
@@ -69,7 +93,7 @@ if submitted:
             store,
             project,
             method=method,
-            threshold=threshold if custom and method != "exact" else None,
+            threshold=threshold,
             fields=fields,
             author=user,
             progress=_progress,
@@ -82,6 +106,7 @@ if submitted:
     bar.empty()
     st.session_state[state.DEDUP_RUN] = new_run.run_id
     st.session_state[state.DEDUP_CLUSTER] = 0
+    st.session_state.pop("dedup_run_picker", None)  # the picker opens the new run
     st.toast(f"Found {len(new_run.clusters)} clusters")
     st.rerun()  # refresh the sidebar's counts and steps
 
@@ -207,56 +232,140 @@ def _review(run: DedupRun) -> None:
                 show_example(by_id[b].example)
 
 
+def _pick_run() -> DedupRun | None:
+    """Every saved run in a picker (newest first); the one chosen is reviewed below."""
+    runs = list_runs(store, project)
+    if not runs:
+        return None
+    by_id = {r.run_id: r for r in runs}
+    wanted = st.session_state.get(state.DEDUP_RUN)
+    chosen = st.selectbox(
+        f"Saved runs ({len(runs)})",
+        list(by_id),
+        index=list(by_id).index(wanted) if wanted in by_id else 0,
+        format_func=lambda run_id: by_id[run_id].label(),
+        key="dedup_run_picker",
+        help="Every run is kept; pick one to review its clusters.",
+    )
+    if chosen != wanted:
+        st.session_state[state.DEDUP_RUN] = chosen
+        st.session_state[state.DEDUP_CLUSTER] = 0
+    return load_run(store, project, chosen)
+
+
+def _read_reference(uploaded: object, field: str | None) -> tuple[ReferenceSet | None, list[str]]:
+    """The uploaded reference set (None after showing why it cannot be used) and the fields
+    holding text that a user may pick from."""
+    try:
+        reference = read_reference(uploaded, field=field)  # type: ignore[arg-type]
+    except ReferenceFieldError as exc:
+        st.error(esc(str(exc)))
+        return None, exc.candidates
+    except CurationError as exc:
+        st.error(esc(str(exc)))
+        return None, []
+    return reference, list(reference.candidates)
+
+
 def _contamination() -> None:
     """Flag examples that duplicate an item of an uploaded reference set."""
     st.subheader("Contamination check")
     st.caption(
-        "Upload a reference set (an eval benchmark's prompts, in any import format or a .txt with one "
-        "item per line) to flag examples that duplicate any of its items."
+        "Upload an eval benchmark's prompts: MT-Bench question.jsonl (every turn), AlpacaEval, "
+        "GSM8K or MATH files (question / problem / prompt / instruction / input), chat "
+        "messages (user turns), a JSON list of strings, a table column, or a .txt with one item "
+        "per line. Examples that are exact or near duplicates of any item are listed beside it."
     )
     ref_file = st.file_uploader("Reference set", key="contam_file")
+    if ref_file is None:
+        return
+    picker = st.empty()  # filled once the fields are known
+    auto_messages = st.empty()
+    with auto_messages.container():
+        reference, candidates = _read_reference(ref_file, None)
+    field_choice = picker.selectbox(
+        "Field holding the prompts",
+        ["(auto)", *candidates],
+        key=f"contam_field_{ref_file.name}_{ref_file.size}",
+        help="Auto reads turns, messages, instruction (+ input), question, problem, prompt, "
+        "input, query or text, else the only text field.",
+    )
+    if field_choice != "(auto)":
+        auto_messages.empty()  # what auto-detection said no longer applies
+        reference, _ = _read_reference(ref_file, field_choice)
+    if reference is None:
+        return
+    st.caption(esc(reference.describe()))
     r1, r2, r3 = st.columns(3)
     contam_method = r1.radio("Match", ["exact", "near"], index=1, key="contam_method")
     contam_fields = r2.radio(
         "Compare", list(TEXT_FIELDS), index=1, format_func=FIELD_LABELS.get, key="contam_fields"
     )
     flag = r3.checkbox("Mark matches as filtered", key="contam_flag")
-    if ref_file is not None and st.button("Check contamination", key="contam_run"):
-        data = ref_file.getvalue()
+    r3.caption(
+        "near: Jaccard ≥ 0.70; each turn is also compared on its own."
+        if contam_method == "near"
+        else "exact: equal after normalisation."
+    )
+    if st.button("Check contamination", key="contam_run"):
         try:
-            if ref_file.name.endswith(".txt"):
-                refs = [
-                    line.strip()
-                    for line in data.decode("utf-8", "replace").splitlines()
-                    if line.strip()
-                ]
-            else:
-                buffer = io.BytesIO(data)
-                buffer.name = ref_file.name
-                refs = [e.text(contam_fields) for e in read_examples(buffer).examples]
             report = check_contamination(
                 store,
                 project,
-                refs,
+                reference,
                 method=contam_method,
                 fields=contam_fields,
                 flag=flag,
                 author=user,
             )
         except CurationError as exc:
-            st.error(str(exc))
-        else:
-            hits = report["hits"]
-            if not hits:
-                st.success(f"No example matches any of the {len(refs)} reference items.")
-            else:
-                st.warning(f"{len(hits)} example(s) match a reference item.")
-                st.dataframe(pd.DataFrame(hits), hide_index=True, key="contam_hits")
-                if report["event_id"]:
-                    st.toast(f"Marked {len(hits)} example(s) as filtered")
+            st.error(esc(str(exc)))
+            return
+        st.session_state[state.CONTAM_REPORT] = report
+        if report["event_id"]:
+            st.toast(f"Marked {len(report['hits'])} example(s) as filtered")
+    shown = st.session_state.get(state.CONTAM_REPORT)
+    if shown and shown["reference"] and shown["reference"]["sha256"] == reference.sha256:
+        _show_contamination(shown)
 
 
-run = load_run(store, project, st.session_state.get(state.DEDUP_RUN))
+def _show_contamination(report: dict[str, Any]) -> None:
+    hits = report["hits"]
+    n_items, n_examples = report["n_reference_items"], report["n_examples"]
+    if not hits:
+        st.success(
+            f"No active example matches any of the {n_items:,} reference items "
+            f"({report['method']}, {n_examples:,} examples checked)."
+        )
+        return
+    st.warning(
+        f"{len(hits)} of {n_examples:,} active example(s) match one of the {n_items:,} "
+        "reference items."
+    )
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "example": h["example_id"],
+                    "similarity": h["similarity"],
+                    "example text": h["example_text"],
+                    "reference text": h["reference_text"],
+                    "reference item": h["reference_location"] or "",
+                }
+                for h in hits
+            ]
+        ),
+        hide_index=True,
+        key="contam_hits",
+        column_config={
+            "similarity": st.column_config.NumberColumn(format="%.3f", width="small"),
+            "example text": st.column_config.TextColumn(width="large"),
+            "reference text": st.column_config.TextColumn(width="large"),
+        },
+    )
+
+
+run = _pick_run()
 if run is None:
     st.info("Dedup has not run on this project yet. Choose a method and press Find duplicates.")
 else:

@@ -8,6 +8,7 @@ from pathlib import Path
 from curation.dedup.project import load_run
 from curation.formats import read_examples
 from curation.store import ExampleFilter, Store
+from ui.safe import esc
 
 PAGE = "pages/dedup_page.py"
 # q0/q2/q4 are one example written three ways (case, spacing, punctuation); q1/q3 another.
@@ -95,3 +96,107 @@ def test_semantic_run_uses_the_local_model(open_page, store: Store, tmp_path: Pa
     groups = [set(c.members) for c in run.clusters]
     assert {"q0", "q2", "q4"} <= set().union(*groups)
     assert not any("q5" in g for g in groups)
+
+
+BENCH = Path(__file__).resolve().parents[1] / "fixtures" / "benchmarks"
+
+
+def test_threshold_shown_is_the_one_a_run_uses(open_page, store: Store, tmp_path: Path) -> None:
+    _project(store, tmp_path)
+    at = open_page(PAGE)
+    slider = at.slider(key="dedup_threshold_near")
+    assert slider.value == 0.7 and slider.disabled  # near's default, not 0.80
+    assert any("Jaccard **0.70** (the near default)" in c.value for c in at.caption)
+    at.button(key="dedup_find").click().run()
+    assert load_run(store, "p").threshold == 0.7
+
+    at.radio(key="dedup_method").set_value("semantic").run()
+    assert at.slider(key="dedup_threshold_semantic").value == 0.9
+    assert any("cosine **0.90** (the semantic default)" in c.value for c in at.caption)
+    at.radio(key="dedup_method").set_value("exact").run()
+    assert any("Exact matching has no threshold" in c.value for c in at.caption)
+
+    at.radio(key="dedup_method").set_value("near").run()
+    at.checkbox(key="dedup_custom_threshold").check().run()
+    assert not at.slider(key="dedup_threshold_near").disabled
+    at.slider(key="dedup_threshold_near").set_value(0.85).run()
+    assert any("Jaccard **0.85** (set here)" in c.value for c in at.caption)
+    at.button(key="dedup_find").click().run()
+    assert load_run(store, "p").threshold == 0.85
+
+
+def test_every_saved_run_can_be_opened(open_page, store: Store, tmp_path: Path) -> None:
+    _project(store, tmp_path)
+    at = open_page(PAGE)
+    _run_exact(at)
+    first = load_run(store, "p")
+    at.radio(key="dedup_method").set_value("near").run()
+    at.button(key="dedup_find").click().run()
+    second = load_run(store, "p")
+    assert first is not None and second is not None and second.run_id > first.run_id
+    picker = at.selectbox(key="dedup_run_picker")
+    assert picker.value == second.run_id
+    labels = picker.options
+    assert len(labels) == 2
+    assert labels[0].startswith(f"Run {second.run_id} · near · all · threshold 0.7")
+    assert labels[1].startswith(f"Run {first.run_id} · exact · all · ")
+    assert labels[1].endswith("ada · 2 cluster(s)")
+    picker.set_value(first.run_id).run()
+    summary = next(m.value for m in at.markdown if m.value.startswith("**Run"))
+    assert summary.startswith(f"**Run {first.run_id}**: exact")
+
+
+def _alpaca_eval_project(store: Store) -> dict[str, str]:
+    store.create_project("p", "ada")
+    store.add_import("p", read_examples(BENCH / "alpaca_eval_outputs.json"), "ada")
+    return {e.id: e.example.prompt for e in store.list_examples("p", limit=None)}
+
+
+def test_mt_bench_reference_shows_both_texts_side_by_side(open_page, store: Store) -> None:
+    prompts = _alpaca_eval_project(store)
+    at = open_page(PAGE)
+    data = (BENCH / "mt_bench_question.jsonl").read_bytes()
+    at.file_uploader(key="contam_file").set_value(("question.jsonl", data, "application/json"))
+    at.run()
+    described = esc("14 reference item(s) from question.jsonl (field 'turns')")
+    assert any(described in c.value for c in at.caption)
+    at.button(key="contam_run").click().run()
+    assert not at.exception, at.exception
+    assert any("2 of 6 active example(s) match" in w.value for w in at.warning)
+    table = next(d.value for d in at.dataframe if "reference text" in d.value.columns)
+    assert list(table.columns[:4]) == ["example", "similarity", "example text", "reference text"]
+    assert set(table["reference text"]) == {
+        json.loads(line)["turns"][0]
+        for line in data.decode().splitlines()
+        if json.loads(line)["question_id"] in (81, 130)
+    }
+    for _, row in table.iterrows():
+        assert row["example text"] == prompts[row["example"]] == row["reference text"]
+        assert row["similarity"] == 1.0
+
+
+def test_reference_field_is_picked_when_it_cannot_be_told(open_page, store: Store) -> None:
+    _alpaca_eval_project(store)
+    at = open_page(PAGE)
+    odd = b'{"task": "Write a haiku about the first snow of winter.", "note": "n1"}\n'
+    odd += b'{"task": "Name a prime number.", "note": "n2"}\n'
+    at.file_uploader(key="contam_file").set_value(("odd.jsonl", odd, "application/json")).run()
+    assert any("cannot tell which field" in e.value for e in at.error)
+    assert not [b for b in at.button if b.key == "contam_run"]  # no check against nothing
+    picker = next(s for s in at.selectbox if s.key.startswith("contam_field_"))
+    assert picker.options == ["(auto)", "task", "note"]
+    picker.set_value("task").run()
+    assert not at.error
+    at.radio(key="contam_method").set_value("exact")
+    at.button(key="contam_run").click().run()
+    assert any("1 of 6 active example(s) match one of the 2" in w.value for w in at.warning)
+
+
+def test_zero_reference_items_is_an_error_not_a_pass(open_page, store: Store) -> None:
+    _alpaca_eval_project(store)
+    at = open_page(PAGE)
+    empty = b'{"question_id": 1, "category": "x", "turns": ["", " "]}\n'
+    at.file_uploader(key="contam_file").set_value(("mt.jsonl", empty, "application/json")).run()
+    assert any("0 reference items read from field" in e.value for e in at.error)
+    assert not at.success
+    assert not [b for b in at.button if b.key == "contam_run"]
