@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 from sqlalchemy import Connection, delete, insert, select, update
 
 from curation.store import schema as s
@@ -91,35 +90,47 @@ class MetadataField:
         }
 
 
+def _value_key(value: Any) -> tuple[str, Any] | None:
+    """Identity of a listable value: booleans apart from numbers (True is not 1), 1 == 1.0 as
+    in JSON; None for values that are not listed (lists, objects, null, long text)."""
+    if isinstance(value, bool):
+        return ("b", value)
+    if isinstance(value, int | float):
+        return ("n", value)
+    if isinstance(value, str) and len(value) <= MAX_VALUE_CHARS:
+        return ("s", value)
+    return None
+
+
 @dataclass(slots=True)
 class _Tally:
     n_examples: int = 0
     types: Counter[str] = field(default_factory=Counter)
-    values: dict[bytes, list[Any]] = field(default_factory=dict)  # JSON of the value -> [v, n]
+    values: dict[tuple[str, Any], list[Any]] = field(default_factory=dict)  # key -> [value, n]
     more_values: bool = False
 
     def add_value(self, value: Any, n: int = 1) -> None:
-        if json_type(value) not in SCALAR_TYPES:
+        key = _value_key(value)
+        if key is None:
+            if isinstance(value, str):
+                self.more_values = True  # long text: counted, not listed
             return
-        if isinstance(value, str) and len(value) > MAX_VALUE_CHARS:
-            self.more_values = True
-            return
-        key = orjson.dumps(value)
         slot = self.values.get(key)
         if slot is None:
             self.values[key] = [value, n]
         else:
             slot[1] += n
 
-    def add(self, value: Any) -> None:
-        self.n_examples += 1
-        kind = json_type(value)
-        self.types[kind] += 1
-        if kind == "list":
-            for item in dict.fromkeys(orjson.dumps(v) for v in value):  # each item once a row
-                self.add_value(orjson.loads(item))
-        else:
-            self.add_value(value)
+    def add_items(self, items: list[Any]) -> None:
+        """A list value: each listable item once (a "contains" filter counts examples)."""
+        seen: set[tuple[str, Any]] = set()
+        for item in items:
+            key = _value_key(item)
+            if key is not None and key not in seen:
+                seen.add(key)
+                self.add_value(item)
+            elif key is None and isinstance(item, str):
+                self.more_values = True
 
     def merge(self, other: _Tally) -> None:
         self.n_examples += other.n_examples
@@ -129,24 +140,53 @@ class _Tally:
             self.add_value(value, n)
 
     def bounded(self, name: str) -> MetadataField:
-        ranked = sorted(self.values.values(), key=lambda vn: (-vn[1], orjson.dumps(vn[0])))
+        ranked = sorted(self.values.items(), key=lambda kv: (-kv[1][1], kv[0][0], str(kv[0][1])))
         return MetadataField(
             name=name,
             n_examples=self.n_examples,
             types=dict(sorted(self.types.items())),
-            values=[(v, int(n)) for v, n in ranked[:MAX_VALUES]],
+            values=[(v, int(n)) for _, (v, n) in ranked[:MAX_VALUES]],
             more_values=self.more_values or len(ranked) > MAX_VALUES,
         )
 
 
+_KINDS: dict[type, tuple[str, str | None]] = {  # Python type -> (JSON type, value tag)
+    bool: ("boolean", "b"),
+    int: ("integer", "n"),
+    float: ("number", "n"),
+    str: ("string", "s"),
+    list: ("list", None),
+    dict: ("object", None),
+    type(None): ("null", None),
+}
+
+
 def _tally(metas: Iterable[dict[str, Any]]) -> dict[str, _Tally]:
+    """Tally every field of many metadata dicts (the import hot path: one pass, no JSON)."""
     tallies: dict[str, _Tally] = {}
     for meta in metas:
-        for key, value in (meta or {}).items():
-            tally = tallies.get(key)
+        if not meta:
+            continue
+        for name, value in meta.items():
+            tally = tallies.get(name)
             if tally is None:
-                tally = tallies[key] = _Tally()
-            tally.add(value)
+                tally = tallies[name] = _Tally()
+            tally.n_examples += 1
+            kind, tag = _KINDS.get(type(value)) or (json_type(value), None)
+            types = tally.types
+            types[kind] = types.get(kind, 0) + 1
+            if tag is None:
+                if kind == "list":
+                    tally.add_items(value)
+            elif tag == "s" and len(value) > MAX_VALUE_CHARS:
+                tally.more_values = True
+            else:
+                key = (tag, value)
+                slot = tally.values.get(key)
+                if slot is None:
+                    tally.values[key] = [value, 1]
+                else:
+                    slot[1] += 1
     return tallies
 
 
