@@ -30,6 +30,7 @@ def _reset_page() -> None:
     st.session_state[state.BROWSE_PAGE] = 0
     st.session_state[state.BROWSE_PINNED] = False
     st.session_state[state.BROWSE_TABLE_NONCE] += 1
+    st.session_state["browse_goto"] = ""
 
 
 def _open_by_id(example_id: str) -> None:

@@ -64,15 +64,10 @@ else:
     custom = c3.checkbox(
         "Set threshold", key="dedup_custom_threshold", help="Unticked, a run uses the default."
     )
-    picked = c3.slider(
-        "Threshold",
-        0.5,
-        1.0,
-        default,
-        0.01,
-        key=f"dedup_threshold_{method}",
-        disabled=not custom,
-    )
+    slider_key = f"dedup_threshold_{method}"
+    if not custom or slider_key not in st.session_state:
+        st.session_state[slider_key] = default  # unticked, the slider shows the default
+    picked = c3.slider("Threshold", 0.5, 1.0, step=0.01, key=slider_key, disabled=not custom)
     threshold = picked if custom else None
     measure = "Jaccard" if method == "near" else "cosine"
     c3.caption(

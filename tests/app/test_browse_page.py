@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from curation.formats import read_examples
-from curation.store import Store
+from curation.store import ExampleFilter, Store
 from ui.filters import value_key
 
 PAGE = "pages/browse_page.py"
@@ -139,3 +139,9 @@ def test_latest_action_wins_between_typed_id_and_row_click(
     at.session_state[table.key] = {"selection": {"rows": [2], "columns": []}}
     at.run()
     assert at.subheader[0].value == f"Example {ids[2]}"
+    # a filter changed after a typed id: the filtered list decides, the typed id is cleared
+    at.text_input(key="browse_goto").input(ids[70]).run()
+    at.text_input(key="browse_search").input("name").run()
+    first_match = store.list_examples("p", ExampleFilter(search="name"), limit=1)[0].id
+    assert at.subheader[0].value == f"Example {first_match}"
+    assert at.text_input(key="browse_goto").value == ""

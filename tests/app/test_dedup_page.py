@@ -123,6 +123,13 @@ def test_threshold_shown_is_the_one_a_run_uses(open_page, store: Store, tmp_path
     assert any("Jaccard **0.85** (set here)" in c.value for c in at.caption)
     at.button(key="dedup_find").click().run()
     assert load_run(store, "p").threshold == 0.85
+    # unticked again, the slider shows the default that a run then uses
+    at.checkbox(key="dedup_custom_threshold").uncheck().run()
+    assert at.slider(key="dedup_threshold_near").value == 0.7
+    assert any("Jaccard **0.70** (the near default)" in c.value for c in at.caption)
+    at.button(key="dedup_find").click().run()
+    assert load_run(store, "p").threshold == 0.7
+    assert not at.warning  # no "default value and Session State" clash warning
 
 
 def test_every_saved_run_can_be_opened(open_page, store: Store, tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.helpers import fill, start_project, upload_and_import, wait_idle
 
@@ -80,7 +81,9 @@ def test_boolean_metadata_filter_and_browse_fixes(page, app_url: str, shared_dat
     ids = [r["id"] for r in raw if r["is_classification"] is True]
     fill(page, "Open an example by id", ids[-1])
     page.get_by_role("heading", name=f"Example {ids[-1]}").wait_for()
-    box = page.get_by_test_id("stDataFrame").bounding_box()
+    table = page.get_by_test_id("stDataFrame")
+    expect(table).to_have_count(1)  # the table drawn afresh, without its row selection
+    box = table.bounding_box()
     assert box is not None
     third_row_y = box["y"] + ROW_HEIGHT * 3 + ROW_HEIGHT / 2  # header, rows 1 and 2, row 3
     page.mouse.click(box["x"] + 15, third_row_y)

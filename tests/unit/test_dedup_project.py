@@ -150,3 +150,25 @@ def test_kept_pairs_caps_big_clusters_but_keeps_them_connected() -> None:
     chain = {(i, i + 1, 0.99) for i in range(59)}
     assert chain <= set(kept)  # the maximum spanning tree connects all 60 members
     assert kept_pairs(pairs[:10], limit=100) == pairs[:10]
+
+
+def test_runs_are_listed_newest_first_with_their_defaults(project) -> None:
+    from curation.dedup.project import default_threshold, list_runs
+
+    store, _ = project
+    exact = run_dedup(store, "p", method="exact", fields="user", author="ada")
+    near = run_dedup(store, "p", method="near", fields="all", author="bob")
+    runs = list_runs(store, "p")
+    assert [r.run_id for r in runs] == [near.run_id, exact.run_id]
+    assert (runs[0].method, runs[0].fields, runs[0].threshold, runs[0].author) == (
+        "near",
+        "all",
+        0.7,
+        "bob",
+    )
+    assert runs[1].threshold is None and runs[1].n_clusters == len(exact.clusters)
+    assert runs[1].label().startswith(f"Run {exact.run_id} · exact · user · ")
+    assert default_threshold("exact") is None and default_threshold("near") == 0.7
+    assert default_threshold("semantic") == 0.9  # the packaged model is installed here
+    with pytest.raises(Exception, match="Unknown dedup method 'fuzzy'"):
+        default_threshold("fuzzy")
