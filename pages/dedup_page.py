@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from curation.dedup import KEEP_POLICIES
+from curation.dedup import DEFAULT_NEAR_THRESHOLD, KEEP_POLICIES
 from curation.dedup.project import (
     DedupRun,
     apply_policy,
@@ -298,7 +298,7 @@ def _contamination() -> None:
     )
     flag = r3.checkbox("Mark matches as filtered", key="contam_flag")
     r3.caption(
-        "near: Jaccard ≥ 0.70; each turn is also compared on its own."
+        f"near: Jaccard ≥ {DEFAULT_NEAR_THRESHOLD:.2f}; each turn is also compared on its own."
         if contam_method == "near"
         else "exact: equal after normalisation."
     )
