@@ -47,7 +47,7 @@ def create_store_engine(url: str) -> Engine:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
         parsed,
-        pool_pre_ping=True,
+        pool_pre_ping=not is_sqlite,  # a server may restart under a long-running app; a file cannot
         hide_parameters=True,
         json_serializer=json_dumps,
         json_deserializer=orjson.loads,
@@ -63,13 +63,18 @@ def json_dumps(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode("utf-8")
 
 
-def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
+def sqlite_pragmas(dbapi_conn: Any, _record: Any = None) -> None:
+    """WAL, the busy timeout, NORMAL sync and foreign keys on a new SQLite connection."""
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
+
+
+def _sqlite_connect(dbapi_conn: Any, record: Any) -> None:
+    sqlite_pragmas(dbapi_conn, record)
     # pysqlite's legacy mode runs SELECTs outside any transaction; SQLAlchemy emits BEGIN instead.
     dbapi_conn.isolation_level = None
 
@@ -163,6 +168,7 @@ __all__ = [
     "json_dumps",
     "reading",
     "safe_url",
+    "sqlite_pragmas",
     "take_migration_lock",
     "translate_errors",
     "writing",

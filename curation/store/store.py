@@ -538,7 +538,7 @@ class Store:
         with writing(self.engine) as conn:
             pid = _project_id(conn, project)
             row = conn.execute(
-                select(s.examples)
+                select(*_LOCKED_COLUMNS)
                 .where(s.examples.c.project_id == pid, s.examples.c.example_id == example_id)
                 .with_for_update()
             ).first()
@@ -590,27 +590,19 @@ class Store:
                         created_at=now,
                     )
                 )
-        new_rev = (
-            int(
-                conn.scalar(
-                    select(func.coalesce(func.max(s.revisions.c.revision), 0)).where(
-                        s.revisions.c.example_pk == row.pk
-                    )
-                )
-                or 0
-            )
-            + 1
-        )
+        # the row is locked and its revision is always the newest one kept in `revisions`
+        new_rev = int(row.revision) + 1
         conn.execute(
-            insert(s.revisions).values(
-                example_pk=row.pk,
-                revision=new_rev,
-                messages=msg_dicts,
-                tools=tools,
-                author=author,
-                reason=reason,
-                created_at=now,
-            )
+            insert(s.revisions),
+            {
+                "example_pk": row.pk,
+                "revision": new_rev,
+                "messages": msg_dicts,
+                "tools": tools,
+                "author": author,
+                "reason": reason,
+                "created_at": now,
+            },
         )
         objs = [Message.from_dict(m) for m in msg_dicts]
         written = conn.execute(
@@ -825,18 +817,16 @@ class Store:
         summary: str,
         payload: dict[str, Any],
     ) -> int:
-        return int(
-            conn.execute(
-                insert(s.events).values(
-                    project_id=pid,
-                    kind=kind,
-                    author=author,
-                    created_at=_now(),
-                    summary=summary,
-                    payload=payload,
-                )
-            ).inserted_primary_key[0]  # type: ignore[index]
-        )
+        # parameters passed beside a bare insert(): no per-call .values() construction
+        row = {
+            "project_id": pid,
+            "kind": kind,
+            "author": author,
+            "created_at": _now(),
+            "summary": summary,
+            "payload": payload,
+        }
+        return int(conn.execute(insert(s.events), row).inserted_primary_key[0])  # type: ignore[index]
 
     def events(
         self, project: str, *, limit: int = 100, kinds: Sequence[str] | None = None
