@@ -206,12 +206,20 @@ def _target_options(p: argparse.ArgumentParser) -> None:
 def _project_names(args: argparse.Namespace) -> list[str]:
     """Projects in the store `--db` names; none when its SQLite file does not exist yet."""
     from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
 
     from curation.store import default_db_url
 
     url = args.db or default_db_url()
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and not os.path.exists(parsed.database or ""):
+    try:
+        parsed = make_url(url)
+    except ArgumentError:  # Store() below says what is wrong with it
+        parsed = None
+    if (
+        parsed
+        and parsed.get_backend_name() == "sqlite"
+        and not os.path.exists(parsed.database or "")
+    ):
         return []  # asking must not create an empty store as a side effect
     store = Store(url)
     try:
