@@ -13,8 +13,10 @@ What is compared (each writer works on its own examples, as annotators on differ
   (edits); UPDATE the example, INSERT the event (status). No read, no lock, no check: what
   the writes cost without the guards (and what let stale writes win before).
 
+Before each edit both implementations read the example, as the Browse page does (untimed).
 Latency is per call (perf_counter around the write only); throughput is accepted writes per
-second of wall time with every writer running. Samples of the repeats are pooled, the
+second of wall time with every writer running, reads included. Writers are threads of one
+process, as Streamlit's sessions are. Samples of the repeats are pooled, and the
 implementations alternate (reference, guarded, reference, ...) so machine load hits both.
 """
 
@@ -112,6 +114,7 @@ def guarded_edit(t: Target, pk: int, ex_id: str, i: int) -> None:
 
 
 def reference_edit(t: Target, pk: int, ex_id: str, i: int) -> None:
+    t.store.get_example(PROJECT, ex_id)  # the same untimed page read, so both load the CPU alike
     msgs = _messages(f"r{i}")
     dicts = [m.to_dict() for m in msgs]
     new_rev = t.revision[pk] + 1  # this writer owns the example: no need to read it

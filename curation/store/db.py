@@ -152,7 +152,7 @@ def describe_db_error(exc: DBAPIError, url: str | URL) -> StoreError:
             f"The database stayed busy with other changes for over {SQLITE_BUSY_MS // 1000} s, "
             "so nothing was saved; try again."
         )
-    return StoreError(f"The database refused the change: {first} ({kind}); nothing was saved.")
+    return StoreError(f"The database refused the operation: {first} ({kind}); nothing was saved.")
 
 
 def _first_line(orig: BaseException | None) -> str:
