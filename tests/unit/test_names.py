@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import insert
 
 from curation.cli import main
-from curation.errors import InputError
+from curation.errors import InputError, NotFoundError
 from curation.names import PROJECT_NAME_MAX, validate_project_name
 from curation.store import Store
 from curation.store import schema as s
@@ -85,6 +85,8 @@ def test_the_store_refuses_bad_names_and_creates_nothing(store: Store) -> None:
         with pytest.raises(InputError, match=why):
             store.ensure_project(name, "ada")
     assert store.list_projects() == []
+    with pytest.raises(NotFoundError, match="No project named"):
+        store.project_id("x" * 300)  # a lookup of a too-long name is not a database error
     store.create_project("Café crème", "ada")
     assert store.list_projects() == ["Café crème"]
 
