@@ -9,6 +9,7 @@ import streamlit as st
 
 from curation.errors import CurationError
 from ui import state
+from ui.safe import esc
 
 st.set_page_config(
     page_title="Instruction data curation", page_icon=":material/dataset:", layout="wide"
@@ -18,7 +19,8 @@ store = state.get_store()
 
 
 def _create_project() -> None:
-    name = (st.session_state.get("new_project_name") or "").strip()
+    # kept exactly as typed: the store refuses " padded " with the reason instead of changing it
+    name = st.session_state.get("new_project_name") or ""
     try:
         store.create_project(name, state.current_user() or "anonymous")
     except CurationError as exc:
@@ -39,7 +41,7 @@ with st.sidebar:
         st.text_input("Project name", key="new_project_name")
         st.button("Create project", key="create_project", on_click=_create_project)
         if err := st.session_state.pop("sidebar_error", None):
-            st.error(err)
+            st.error(esc(err))
     project = state.current_project()
     if project:
         stats = store.stats(project)

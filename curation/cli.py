@@ -9,6 +9,7 @@ import argparse
 import getpass
 import json
 import os
+import shlex
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -189,11 +190,85 @@ def _print_stats(report: dict[str, Any]) -> None:
     print("steps run: " + (", ".join(report["steps_run"]) or "none"))
 
 
+# ---- what dedup and export work on: a file or a project ------------------------------------
+
+
+def _target_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "target",
+        nargs="?",
+        default=None,
+        help="a data file (or, when no such file exists, the name of a project)",
+    )
+    p.add_argument("--project", default=None, help="the project in the store to work on")
+
+
+def _project_names(args: argparse.Namespace) -> list[str]:
+    """Projects in the store `--db` names; none when its SQLite file does not exist yet."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    from curation.store import default_db_url
+
+    url = args.db or default_db_url()
+    try:
+        parsed = make_url(url)
+    except ArgumentError:  # Store() below says what is wrong with it
+        parsed = None
+    if (
+        parsed
+        and parsed.get_backend_name() == "sqlite"
+        and not os.path.exists(parsed.database or "")
+    ):
+        return []  # asking must not create an empty store as a side effect
+    store = Store(url)
+    try:
+        return store.list_projects()
+    finally:
+        store.dispose()
+
+
+def _resolve_target(args: argparse.Namespace) -> str:
+    """Whether `dedup` / `export` work on a file or a project: returns "file" or "project".
+
+    `--project NAME` always means the project. A positional target means the file when it
+    exists, else the project; a name that is both an existing file and a project is refused
+    rather than guessed (a path with a separator, such as ``./README.md``, is always the file).
+    `args.target` is set to the file or project name.
+    """
+    if args.project is not None:
+        if args.target is not None:
+            raise CurationError(
+                f"Give either a file ({args.target!r}) or --project {args.project!r}, not both."
+            )
+        args.target = args.project
+        return "project"
+    target = args.target
+    if target is None:
+        raise CurationError("Name what to work on: a data file, or --project NAME.")
+    is_path = os.sep in target or "/" in target or bool(os.altsep and os.altsep in target)
+    if os.path.exists(target):
+        if is_path or target not in _project_names(args):
+            return "file"
+        raise CurationError(
+            f"{target!r} is both a file here and a project in the store. Use --project "
+            f"{shlex.quote(target)} for the project, or ./{target} for the file."
+        )
+    names = _project_names(args)
+    if not is_path and target in names:
+        return "project"
+    known = ", ".join(names) or "none yet"
+    raise CurationError(
+        f"{target!r} is neither an existing file nor a project in the store (known projects: "
+        f"{known}). Check the path, or name a project with --project NAME."
+    )
+
+
 # ---- dedup ------------------------------------------------------------------------------
 
 
 def _configure_dedup(p: argparse.ArgumentParser) -> None:
-    p.add_argument("target", help="a data file, or the name of a project in the store")
+    _target_options(p)
     p.add_argument("--method", choices=["exact", "near", "semantic"], default="near")
     p.add_argument(
         "--threshold", type=float, default=None, help="similarity threshold (method default)"
@@ -257,10 +332,11 @@ def _configure_dedup(p: argparse.ArgumentParser) -> None:
 
 @command("dedup", "find exact, near or semantic duplicates in a file or project", _configure_dedup)
 def cmd_dedup(args: argparse.Namespace) -> dict[str, Any]:
+    kind = _resolve_target(args)
     reference = _read_reference_option(args)
     progress = Progress(not args.quiet)
     try:
-        if os.path.exists(args.target):
+        if kind == "file":
             if args.apply or args.flag_contaminated:
                 option = "--apply" if args.apply else "--flag-contaminated"
                 raise CurationError(f"{option} works on projects; import the file first.")
@@ -494,7 +570,7 @@ def _export_options(p: argparse.ArgumentParser) -> None:
 
 
 def _configure_export(p: argparse.ArgumentParser) -> None:
-    p.add_argument("target", help="a data file, or the name of a project in the store")
+    _target_options(p)
     _export_options(p)
 
 
@@ -567,9 +643,10 @@ def _export_stored(
 def cmd_export(args: argparse.Namespace) -> dict[str, Any]:
     from curation.export import export_dataset, split_examples
 
+    kind = _resolve_target(args)
     progress = Progress(not args.quiet)
     try:
-        if os.path.exists(args.target):
+        if kind == "file":
             from curation.formats import read_examples
 
             read = read_examples(args.target)

@@ -32,6 +32,10 @@ class StoreError(CurationError):
     """The project store refused an operation (unknown project, schema too new, conflict)."""
 
 
+class ConflictError(StoreError):
+    """Someone else changed the same data since it was read; reload and try again."""
+
+
 class NotFoundError(StoreError):
     """A project, import or example that was asked for does not exist."""
 

@@ -10,6 +10,7 @@ import streamlit as st
 from curation.errors import CurationError
 from curation.store.store import NOT_UNDOABLE
 from ui import state
+from ui.safe import esc
 
 state.init_state()
 project, user = state.require_project_and_user()
@@ -33,8 +34,8 @@ for ev in events:
         elif undoable and c2.button("Undo", key=f"undo_{ev['id']}"):
             try:
                 store.undo(project, ev["id"], user)
-            except CurationError as exc:
-                st.error(str(exc))
+            except CurationError as exc:  # names the later events to undo first, newest first
+                st.error(esc(str(exc)))
             else:
                 st.toast(f"Undid event #{ev['id']}")
                 st.rerun()

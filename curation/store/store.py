@@ -1,6 +1,6 @@
 """SQLAlchemy-backed store for projects and their examples, with revisions and an undoable log.
 
-Every write is one short transaction attributed to an author; nothing is ever deleted by an edit.
+Every write is one short locked transaction attributed to an author; an edit deletes nothing.
 """
 
 from __future__ import annotations
@@ -12,27 +12,35 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import orjson
 from sqlalchemy import (
     Connection,
     Engine,
+    Table,
     and_,
     bindparam,
     cast,
-    create_engine,
-    event,
     func,
     insert,
     or_,
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
-from curation.errors import NotFoundError, StoreError
+from curation.errors import ConflictError, NotFoundError, StoreError
+from curation.names import validate_project_name
 from curation.records import Example, Message, example_text, messages_hash
 from curation.store import schema as s
+from curation.store.db import (
+    create_store_engine,
+    reading,
+    safe_url,
+    take_migration_lock,
+    writing,
+)
 from curation.store.metadata_index import MetadataField, add_to_index, read_index, rebuild_index
 
 STATUSES = ("active", "duplicate", "rejected", "filtered", "removed")
@@ -139,36 +147,49 @@ class Store:
     ----------
     url:
         SQLAlchemy URL; default `default_db_url()`. SQLite files get WAL mode, a busy timeout
-        and foreign keys on every connection.
+        and foreign keys on every connection (see `curation.store.db`).
+
+    Notes
+    -----
+    Every read-check-write runs in one write transaction that holds the lock on what it read:
+    SQLite takes its write lock at ``BEGIN IMMEDIATE``; on PostgreSQL the rows read are locked
+    with ``SELECT ... FOR UPDATE``, examples always in primary-key order so two writers never
+    deadlock. A clash is a `ConflictError` ("changed by someone else since ... reload"), and
+    any other database error a `StoreError` without SQL parameters or passwords.
     """
 
     def __init__(self, url: str | None = None, *, migrate: bool = True) -> None:
         self.url = url or default_db_url()
-        parsed = make_url(self.url)
-        self.is_sqlite = parsed.get_backend_name() == "sqlite"
-        if self.is_sqlite and parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        self.engine: Engine = create_engine(
-            self.url,
-            pool_pre_ping=True,
-            json_serializer=_json_dumps,
-            json_deserializer=orjson.loads,
-        )
-        if self.is_sqlite:
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+        try:
+            self.is_sqlite = make_url(self.url).get_backend_name() == "sqlite"
+            self.engine: Engine = create_store_engine(self.url)
+        except ArgumentError as exc:
+            raise StoreError(
+                f"Cannot use the database URL {safe_url(self.url)}: {exc}. Give a URL such as "
+                "sqlite:///path/to/curation.db or postgresql+psycopg://user@host/db."
+            ) from None
         if migrate:
             self.migrate()
+
+    @property
+    def display_url(self) -> str:
+        """The database URL with its password masked, for messages and logs."""
+        return safe_url(self.url)
+
+    def __repr__(self) -> str:
+        return f"Store({self.display_url!r})"
 
     # ---- schema -------------------------------------------------------------------------
 
     def migrate(self) -> int:
         """Bring the database to the app's schema version; return the version it was at."""
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
+            take_migration_lock(conn)
             version = s.current_version(conn)
             if version > s.SCHEMA_VERSION:
                 raise StoreError(
-                    f"The database at {self.url} has schema version {version}, newer than this "
-                    f"app's {s.SCHEMA_VERSION}. Upgrade the app to open it."
+                    f"The database at {self.display_url} has schema version {version}, newer "
+                    f"than this app's {s.SCHEMA_VERSION}. Upgrade the app to open it."
                 )
             for number in range(version + 1, s.SCHEMA_VERSION + 1):
                 s.MIGRATIONS[number - 1](conn)
@@ -178,7 +199,7 @@ class Store:
         return version
 
     def schema_version(self) -> int:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return s.current_version(conn)
 
     def dispose(self) -> None:
@@ -187,52 +208,54 @@ class Store:
     # ---- projects -----------------------------------------------------------------------
 
     def list_projects(self) -> list[str]:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return list(conn.scalars(select(s.projects.c.name).order_by(s.projects.c.name)))
 
     def create_project(self, name: str, author: str) -> int:
-        name = (name or "").strip()
-        if not name:
-            raise StoreError("A project needs a name.")
-        author = _check_author(author)
-        with self.engine.begin() as conn:
-            if conn.scalar(select(s.projects.c.id).where(s.projects.c.name == name)) is not None:
-                raise StoreError(f"A project named {name!r} already exists.")
-            pid = conn.execute(
-                insert(s.projects).values(
-                    name=name, created_at=_now(), created_by=author, settings={}
-                )
-            ).inserted_primary_key[0]  # type: ignore[index]
-            self._log(conn, pid, "create_project", author, f"created project {name}", {})
-        return int(pid)
+        """Create a project; its name must pass `curation.names.validate_project_name`.
+
+        Raises `InputError` for a name the rule refuses (kept as typed, never stripped) and
+        `StoreError` when the name is taken, also when two people create it at the same moment.
+        """
+        pid = self._insert_project(name, author)
+        if pid is None:
+            raise StoreError(f"A project named {name!r} already exists; pick another name.")
+        return pid
 
     def ensure_project(self, name: str, author: str) -> int:
-        """The project's id, creating it when missing."""
+        """The project's id, creating it when missing (safe when several callers race)."""
         try:
             return self.project_id(name)
         except NotFoundError:
-            return self.create_project(name, author)
+            pass
+        pid = self._insert_project(name, author)
+        return pid if pid is not None else self.project_id(name)
+
+    def _insert_project(self, name: str, author: str) -> int | None:
+        """Insert the project in one statement; None when a project of that name exists."""
+        validate_project_name(name)
+        author = _check_author(author)
+        with writing(self.engine) as conn:
+            pid = conn.scalar(
+                _insert_unless_exists(conn, s.projects, "name")
+                .values(name=name, created_at=_now(), created_by=author, settings={})
+                .returning(s.projects.c.id)
+            )
+            if pid is None:
+                return None
+            self._log(conn, pid, "create_project", author, f"created project {name}", {})
+        return int(pid)
 
     def project_id(self, name: str) -> int:
-        with self.engine.connect() as conn:
-            pid = conn.scalar(select(s.projects.c.id).where(s.projects.c.name == name))
-        if pid is None:
-            known = ", ".join(self.list_projects()) or "none yet"
-            raise NotFoundError(f"No project named {name!r}. Known projects: {known}.")
-        return int(pid)
+        with reading(self.engine) as conn:
+            return _project_id(conn, name)
 
     # ---- import -------------------------------------------------------------------------
 
     def find_import(self, project: str, sha256: str) -> dict[str, Any] | None:
         """The earlier import of the same bytes into this project, if any."""
-        pid = self.project_id(project)
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                select(s.imports)
-                .where(s.imports.c.project_id == pid, s.imports.c.sha256 == sha256)
-                .order_by(s.imports.c.id)
-            ).first()
-        return dict(row._mapping) if row else None
+        with reading(self.engine) as conn:
+            return _earlier_import(conn, _project_id(conn, project), sha256)
 
     def add_import(
         self,
@@ -247,10 +270,10 @@ class Store:
 
         The same file (by sha256) is not imported twice unless `allow_reimport`; examples whose
         id is already in the project are skipped as "already in project". A failure leaves
-        nothing behind.
+        nothing behind. Imports into one project take its row lock, so two at once neither store
+        the same file twice nor hand out the same positions.
         """
         author = _check_author(author)
-        pid = self.project_id(project)
         issues = [
             {"line": e.line, "message": e.message, "record_id": getattr(e, "record_id", None)}
             for e in result.errors
@@ -266,14 +289,14 @@ class Store:
             skipped_reasons=reasons,
             issues=issues,
         )
-        earlier = self.find_import(project, result.sha256)
-        if earlier is not None and not allow_reimport:
-            summary.already_imported = True
-            summary.skipped = result.total_records
-            summary.skipped_reasons = {"file already imported": result.total_records}
-            return summary
         now = _now()
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
+            pid = _project_id(conn, project, lock=True)
+            if not allow_reimport and _earlier_import(conn, pid, result.sha256) is not None:
+                summary.already_imported = True
+                summary.skipped = result.total_records
+                summary.skipped_reasons = {"file already imported": result.total_records}
+                return summary
             existing = set(
                 conn.scalars(select(s.examples.c.example_id).where(s.examples.c.project_id == pid))
             )
@@ -335,7 +358,7 @@ class Store:
 
     def list_imports(self, project: str) -> list[dict[str, Any]]:
         pid = self.project_id(project)
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             rows = conn.execute(
                 select(s.imports).where(s.imports.c.project_id == pid).order_by(s.imports.c.id)
             )
@@ -399,7 +422,7 @@ class Store:
 
     def count_examples(self, project: str, flt: ExampleFilter | None = None) -> int:
         pid = self.project_id(project)
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return int(
                 conn.scalar(
                     select(func.count()).select_from(s.examples).where(*self._where(pid, flt))
@@ -425,7 +448,7 @@ class Store:
         query = query.order_by(s.examples.c.position)
         if limit is not None:
             query = query.limit(limit)
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return [_stored(r) for r in conn.execute(query)]
 
     def iter_examples(
@@ -461,7 +484,7 @@ class Store:
         ids = list(dict.fromkeys(example_ids))
         c = s.examples.c
         out: dict[str, str] = {}
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             for start in range(0, len(ids), _BATCH):
                 out.update(
                     conn.execute(
@@ -480,7 +503,7 @@ class Store:
 
     def sources(self, project: str) -> list[str]:
         pid = self.project_id(project)
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return list(
                 conn.scalars(
                     select(s.examples.c.source)
@@ -494,7 +517,7 @@ class Store:
         """Every metadata field of the project's examples, by name, from the index that imports
         keep: JSON types, counts and up to `MAX_VALUES` typed values each."""
         pid = self.project_id(project)
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return read_index(conn, pid)
 
     def metadata_keys(self, project: str) -> dict[str, list[Any]]:
@@ -506,7 +529,7 @@ class Store:
         """Counts per status and source, imports, revisions and the step runs done."""
         pid = self.project_id(project)
         c = s.examples.c
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             by_status: dict[str, int] = dict(
                 conn.execute(
                     select(c.status, func.count()).where(c.project_id == pid).group_by(c.status)
@@ -538,7 +561,7 @@ class Store:
 
     def revisions(self, project: str, example_id: str) -> list[dict[str, Any]]:
         ex = self.get_example(project, example_id)
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             rows = conn.execute(
                 select(s.revisions)
                 .where(s.revisions.c.example_pk == ex.pk)
@@ -562,22 +585,28 @@ class Store:
         """Replace an example's messages with a new revision; returns the new revision number.
 
         The revision before the first edit is kept as revision 0, so every edit can be undone.
-        `expected_revision` guards against overwriting someone else's edit.
+        `expected_revision` is the revision the editor started from: the check and the write
+        are one compare-and-set under the example's row lock, so of several people editing the
+        same revision exactly one wins and the others get a `ConflictError` telling them to
+        reload. Text with a NUL character or an unpaired surrogate is refused (no database
+        stores it the same way).
         """
         author = _check_author(author)
-        pid = self.project_id(project)
-        with self.engine.begin() as conn:
+        _check_storable(messages)
+        with writing(self.engine) as conn:
+            pid = _project_id(conn, project)
             row = conn.execute(
-                select(s.examples).where(
-                    s.examples.c.project_id == pid, s.examples.c.example_id == example_id
-                )
+                select(*_LOCKED_COLUMNS)
+                .where(s.examples.c.project_id == pid, s.examples.c.example_id == example_id)
+                .with_for_update()
             ).first()
             if row is None:
                 raise NotFoundError(f"No example {example_id!r} in project {project!r}.")
             if expected_revision is not None and row.revision != expected_revision:
-                raise StoreError(
-                    f"Example {example_id} was changed by someone else (revision {row.revision}, "
-                    f"you edited revision {expected_revision}). Reload it and edit again."
+                raise ConflictError(
+                    f"Example {example_id} was changed by someone else since you opened it "
+                    f"(it is now at revision {row.revision}, you edited revision "
+                    f"{expected_revision}). Reload it and edit again."
                 )
             new_rev = self._write_revision(conn, row, messages, row.tools, author, reason)
             self._log(
@@ -619,32 +648,24 @@ class Store:
                         created_at=now,
                     )
                 )
-        new_rev = (
-            int(
-                conn.scalar(
-                    select(func.coalesce(func.max(s.revisions.c.revision), 0)).where(
-                        s.revisions.c.example_pk == row.pk
-                    )
-                )
-                or 0
-            )
-            + 1
-        )
+        # the row is locked and its revision is always the newest one kept in `revisions`
+        new_rev = int(row.revision) + 1
         conn.execute(
-            insert(s.revisions).values(
-                example_pk=row.pk,
-                revision=new_rev,
-                messages=msg_dicts,
-                tools=tools,
-                author=author,
-                reason=reason,
-                created_at=now,
-            )
+            insert(s.revisions),
+            {
+                "example_pk": row.pk,
+                "revision": new_rev,
+                "messages": msg_dicts,
+                "tools": tools,
+                "author": author,
+                "reason": reason,
+                "created_at": now,
+            },
         )
         objs = [Message.from_dict(m) for m in msg_dicts]
-        conn.execute(
+        written = conn.execute(
             update(s.examples)
-            .where(s.examples.c.pk == row.pk)
+            .where(s.examples.c.pk == row.pk, s.examples.c.revision == row.revision)
             .values(
                 messages=msg_dicts,
                 revision=new_rev,
@@ -654,6 +675,11 @@ class Store:
                 updated_at=now,
             )
         )
+        if written.rowcount != 1:  # compare-and-set: callers hold the row lock, so never seen
+            raise ConflictError(
+                f"Example {row.example_id} was changed by someone else since it was read; "
+                "reload it and try again."
+            )
         return new_rev
 
     def set_status(
@@ -701,7 +727,9 @@ class Store:
     ) -> int:
         """Apply per-example status changes as ONE audit event, so one undo reverses them all.
 
-        `summary` may contain ``{n}``, replaced by the number of examples that changed.
+        `summary` may contain ``{n}``, replaced by the number of examples that changed. The
+        examples are locked before their current state is read, so every before-state in the
+        event is the state the previous committed change left (what undo restores).
         """
         for change in changes.values():
             if change.status not in STATUSES:
@@ -709,18 +737,17 @@ class Store:
                     f"Unknown status {change.status!r}; use one of {', '.join(STATUSES)}."
                 )
         author = _check_author(author)
-        pid = self.project_id(project)
         now = _now()
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             c = s.examples.c
-            rows: list[Any] = []
+            pid = _project_id(conn, project)
             ids = list(changes)
-            for start in range(0, len(ids), _BATCH):
-                rows += conn.execute(
-                    select(c.pk, c.example_id, c.status, c.status_reason, c.duplicate_of).where(
-                        c.project_id == pid, c.example_id.in_(ids[start : start + _BATCH])
-                    )
-                ).all()
+            rows = _lock_examples(
+                conn,
+                pid,
+                ids,
+                columns=(c.pk, c.example_id, c.status, c.status_reason, c.duplicate_of),
+            )
             missing = set(ids) - {r.example_id for r in rows}
             if missing:
                 raise NotFoundError(
@@ -742,26 +769,7 @@ class Store:
                 if before == after:
                     continue
                 done.append({"pk": r.pk, "id": r.example_id, "before": before, "after": after})
-            if done:  # one executemany, not a statement per example
-                conn.execute(
-                    update(s.examples)
-                    .where(c.pk == bindparam("b_pk"))
-                    .values(
-                        status=bindparam("b_status"),
-                        status_reason=bindparam("b_reason"),
-                        duplicate_of=bindparam("b_dup"),
-                        updated_at=now,
-                    ),
-                    [
-                        {
-                            "b_pk": d["pk"],
-                            "b_status": d["after"]["status"],
-                            "b_reason": d["after"]["status_reason"],
-                            "b_dup": d["after"]["duplicate_of"],
-                        }
-                        for d in done
-                    ],
-                )
+            _write_statuses(conn, [(d["pk"], d["after"]) for d in done], now)
             return self._log(
                 conn,
                 pid,
@@ -774,81 +782,47 @@ class Store:
     def undo(self, project: str, event_id: int, author: str) -> int:
         """Reverse an event (status change, edit, import); returns the undo event's id.
 
-        Refuses when the examples changed since, naming them, so nobody's later work is lost.
+        The rule: an event can be undone when every later event that touched any of its
+        examples has itself been undone (undo events do not count), and the examples are in the
+        state the event left them. So undoing newest first always works, and nobody's later
+        work is lost: a refusal (`ConflictError`) names how many examples and which later
+        events to undo first. The event's and the examples' locks are held from the check to the
+        write; of several people pressing Undo on one event, exactly one wins and the others are
+        told it was already undone.
         """
         author = _check_author(author)
-        pid = self.project_id(project)
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
+            pid = _project_id(conn, project)
+            e = s.events.c
             ev = conn.execute(
-                select(s.events).where(s.events.c.project_id == pid, s.events.c.id == event_id)
+                select(s.events).where(e.project_id == pid, e.id == event_id).with_for_update()
             ).first()
             if ev is None:
                 raise NotFoundError(f"No event {event_id} in project {project!r}.")
             if ev.undone_by is not None:
-                raise StoreError(f"Event {event_id} was already undone by event {ev.undone_by}.")
+                raise StoreError(_already_undone(conn, ev))
             if ev.kind in NOT_UNDOABLE:
                 raise StoreError(f"Events of kind {ev.kind!r} cannot be undone.")
-            c = s.examples.c
             payload = ev.payload or {}
-            if ev.kind == "import":
-                import_id = payload["import_id"]
-                edited = conn.scalar(
-                    select(func.count()).where(c.import_id == import_id, c.revision > 0)
-                )
-                if edited:
-                    raise StoreError(
-                        f"{edited} example(s) of this import were edited since; undo those "
-                        "edits first."
-                    )
-                conn.execute(s.examples.delete().where(c.import_id == import_id))
-                conn.execute(s.imports.delete().where(s.imports.c.id == import_id))
+            shape = _event_shape(ev)
+            if shape == "import":
+                _project_id(conn, project, lock=True)  # no import into the project meanwhile
+                rows = _lock_rows(conn, s.examples.c.import_id == payload["import_id"])
+            else:
+                pks = [ch["pk"] for ch in payload.get("changes", [])]
+                rows = _lock_rows(conn, s.examples.c.project_id == pid, pks=pks)
+            # later writers lock these rows before logging their event, so with the rows
+            # locked every later event that touched them is committed and visible here
+            blockers = _later_events_touching(conn, pid, event_id, {r.pk for r in rows})
+            if blockers:
+                raise ConflictError(_blocked_message(ev, blockers, rows))
+            if shape == "import":
+                _undo_import(conn, ev, rows)
                 rebuild_index(conn, pid)
-            elif "changes" in payload and payload["changes"] and "before" in payload["changes"][0]:
-                conflicts = []
-                for ch in payload["changes"]:
-                    row = conn.execute(
-                        select(c.example_id, c.status, c.status_reason, c.duplicate_of).where(
-                            c.pk == ch["pk"]
-                        )
-                    ).first()
-                    now_state = (
-                        {
-                            "status": row.status,
-                            "status_reason": row.status_reason,
-                            "duplicate_of": row.duplicate_of,
-                        }
-                        if row
-                        else None
-                    )
-                    if now_state != ch["after"]:
-                        conflicts.append(ch["id"])
-                if conflicts:
-                    raise StoreError(
-                        f"Cannot undo event {event_id}: example(s) {', '.join(conflicts[:5])} "
-                        "changed since. Undo the later events first."
-                    )
-                for ch in payload["changes"]:
-                    conn.execute(
-                        update(s.examples)
-                        .where(c.pk == ch["pk"])
-                        .values(**ch["before"], updated_at=_now())
-                    )
-            elif "changes" in payload:
-                for ch in payload["changes"]:
-                    row = conn.execute(select(s.examples).where(c.pk == ch["pk"])).first()
-                    if row is None or row.revision != ch["to"]:
-                        raise StoreError(
-                            f"Cannot undo event {event_id}: the example was edited again since."
-                        )
-                    old = conn.execute(
-                        select(s.revisions).where(
-                            s.revisions.c.example_pk == ch["pk"],
-                            s.revisions.c.revision == ch["from"],
-                        )
-                    ).one()
-                    self._write_revision(
-                        conn, row, old.messages, old.tools, author, f"undo of event {event_id}"
-                    )
+            elif shape == "status":
+                _undo_status(conn, ev, rows)
+            else:
+                self._undo_revisions(conn, ev, rows, author)
             undo_id = self._log(
                 conn,
                 pid,
@@ -857,10 +831,39 @@ class Store:
                 f"undid event {event_id}: {ev.summary}",
                 {"event": event_id},
             )
-            conn.execute(
-                update(s.events).where(s.events.c.id == event_id).values(undone_by=undo_id)
+            marked = conn.execute(
+                update(s.events)
+                .where(e.id == event_id, e.undone_by.is_(None))
+                .values(undone_by=undo_id)
             )
+            if marked.rowcount != 1:  # compare-and-set on undone_by; the lock makes it moot
+                raise StoreError(
+                    f"Event #{event_id} was already undone by someone else at the same moment."
+                )
         return undo_id
+
+    def _undo_revisions(self, conn: Connection, ev: Any, rows: list[Any], author: str) -> None:
+        """Undo an edit: check each example still holds the edit's text, then restore the old."""
+        changes = ev.payload["changes"]
+        by_pk = {r.pk: r for r in rows}
+        wanted = {(ch["pk"], ch["to"]) for ch in changes} | {
+            (ch["pk"], ch["from"]) for ch in changes
+        }
+        text = _revision_texts(conn, wanted)
+        changed = [
+            by_pk[ch["pk"]].example_id if ch["pk"] in by_pk else f"pk {ch['pk']}"
+            for ch in changes
+            if ch["pk"] not in by_pk
+            or text.get((ch["pk"], ch["to"])) != _text_of(by_pk[ch["pk"]])
+            or (ch["pk"], ch["from"]) not in text
+        ]
+        if changed:
+            raise ConflictError(_changed_outside_the_log(ev, changed))
+        for ch in changes:
+            messages, tools = text[(ch["pk"], ch["from"])]
+            self._write_revision(
+                conn, by_pk[ch["pk"]], messages, tools, author, f"undo of event {ev.id}"
+            )
 
     # ---- audit log and step runs ----------------------------------------------------------
 
@@ -873,18 +876,16 @@ class Store:
         summary: str,
         payload: dict[str, Any],
     ) -> int:
-        return int(
-            conn.execute(
-                insert(s.events).values(
-                    project_id=pid,
-                    kind=kind,
-                    author=author,
-                    created_at=_now(),
-                    summary=summary,
-                    payload=payload,
-                )
-            ).inserted_primary_key[0]  # type: ignore[index]
-        )
+        # parameters passed beside a bare insert(): no per-call .values() construction
+        row = {
+            "project_id": pid,
+            "kind": kind,
+            "author": author,
+            "created_at": _now(),
+            "summary": summary,
+            "payload": payload,
+        }
+        return int(conn.execute(insert(s.events), row).inserted_primary_key[0])  # type: ignore[index]
 
     def events(
         self, project: str, *, limit: int = 100, kinds: Sequence[str] | None = None
@@ -894,7 +895,7 @@ class Store:
         query = select(s.events).where(s.events.c.project_id == pid)
         if kinds:
             query = query.where(s.events.c.kind.in_(list(kinds)))
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             rows = conn.execute(query.order_by(s.events.c.id.desc()).limit(limit))
             return [dict(r._mapping) for r in rows]
 
@@ -903,9 +904,8 @@ class Store:
     ) -> int:
         """Record something that changed no example (an export, say) in the audit log."""
         author = _check_author(author)
-        pid = self.project_id(project)
-        with self.engine.begin() as conn:
-            return self._log(conn, pid, kind, author, summary, payload)
+        with writing(self.engine) as conn:
+            return self._log(conn, _project_id(conn, project), kind, author, summary, payload)
 
     def save_step_run(
         self,
@@ -918,8 +918,8 @@ class Store:
     ) -> int:
         """Keep a step's result (e.g. dedup clusters) so pages read it instead of recomputing."""
         author = _check_author(author)
-        pid = self.project_id(project)
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
+            pid = _project_id(conn, project)
             run_id = conn.execute(
                 insert(s.step_runs).values(
                     project_id=pid,
@@ -938,7 +938,7 @@ class Store:
 
     def step_run(self, project: str, run_id: int) -> dict[str, Any] | None:
         pid = self.project_id(project)
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             row = conn.execute(
                 select(s.step_runs).where(
                     s.step_runs.c.project_id == pid, s.step_runs.c.id == run_id
@@ -950,7 +950,7 @@ class Store:
         """Saved runs of a step, newest first, without their (possibly large) results."""
         pid = self.project_id(project)
         t = s.step_runs.c
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             rows = conn.execute(
                 select(t.id, t.step, t.params, t.stats, t.author, t.created_at)
                 .where(t.project_id == pid, t.step == step)
@@ -961,7 +961,7 @@ class Store:
 
     def latest_step_run(self, project: str, step: str) -> dict[str, Any] | None:
         pid = self.project_id(project)
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             row = conn.execute(
                 select(s.step_runs)
                 .where(s.step_runs.c.project_id == pid, s.step_runs.c.step == step)
@@ -980,18 +980,283 @@ def _json_atom_is(json_type: Any, atom: Any, value: str | bool | int | float) ->
     return and_(json_type == "text", atom == value)
 
 
-def _json_dumps(value: Any) -> str:
-    # orjson is several times faster than json on the import hot path (raw + messages + meta).
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode("utf-8")
+# ---- reads and locks inside a transaction --------------------------------------------------
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA busy_timeout=10000")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.close()
+def _project_id(conn: Connection, name: str, *, lock: bool = False) -> int:
+    """The project's id; with `lock`, its row stays locked until the transaction ends."""
+    query = select(s.projects.c.id).where(s.projects.c.name == name)
+    # FOR NO KEY UPDATE: serialises writers that lock the project (imports, undo of an import)
+    # without blocking the KEY SHARE locks that other writers' event rows take on it
+    pid = conn.scalar(query.with_for_update(key_share=True) if lock else query)
+    if pid is None:
+        names = list(conn.scalars(select(s.projects.c.name).order_by(s.projects.c.name)))
+        raise NotFoundError(
+            f"No project named {name!r}. Known projects: {', '.join(names) or 'none yet'}."
+        )
+    return int(pid)
+
+
+def _earlier_import(conn: Connection, pid: int, sha256: str) -> dict[str, Any] | None:
+    row = conn.execute(
+        select(s.imports)
+        .where(s.imports.c.project_id == pid, s.imports.c.sha256 == sha256)
+        .order_by(s.imports.c.id)
+        .limit(1)
+    ).first()
+    return dict(row._mapping) if row else None
+
+
+def _insert_unless_exists(conn: Connection, table: Table, column: str) -> Any:
+    """INSERT that does nothing when `column`'s unique value exists (one atomic statement)."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing(index_elements=[column])
+
+
+_LOCKED_COLUMNS = (
+    s.examples.c.pk,
+    s.examples.c.example_id,
+    s.examples.c.status,
+    s.examples.c.status_reason,
+    s.examples.c.duplicate_of,
+    s.examples.c.revision,
+    s.examples.c.messages,
+    s.examples.c.tools,
+)
+
+
+def _lock_rows(
+    conn: Connection, where: Any, *, pks: Sequence[int] | None = None, columns: Any = None
+) -> list[Any]:
+    """Rows of examples matching `where` (and `pks`), locked FOR UPDATE in primary-key order.
+
+    Every writer locks examples in ascending pk order, so two writers never wait on each other
+    in a cycle (no deadlock) even across batches. SQLite ignores FOR UPDATE: its write lock,
+    taken at BEGIN IMMEDIATE, already covers the whole database.
+    """
+    c = s.examples.c
+    query = select(*(columns or _LOCKED_COLUMNS)).where(where).order_by(c.pk).with_for_update()
+    if pks is None:
+        return list(conn.execute(query).all())
+    ordered = sorted(set(pks))
+    rows: list[Any] = []
+    for start in range(0, len(ordered), _BATCH):
+        rows += conn.execute(query.where(c.pk.in_(ordered[start : start + _BATCH]))).all()
+    return rows
+
+
+def _lock_examples(
+    conn: Connection, pid: int, example_ids: Sequence[str], *, columns: Any = None
+) -> list[Any]:
+    """The project's examples named by id, locked in primary-key order (see `_lock_rows`)."""
+    c = s.examples.c
+    ids = list(dict.fromkeys(example_ids))
+    if len(ids) <= _BATCH:  # one statement finds and locks them, ordered by pk
+        return _lock_rows(conn, (c.project_id == pid) & c.example_id.in_(ids), columns=columns)
+    pks: list[int] = []
+    for start in range(0, len(ids), _BATCH):
+        batch = ids[start : start + _BATCH]
+        pks += conn.scalars(select(c.pk).where(c.project_id == pid, c.example_id.in_(batch)))
+    return _lock_rows(conn, c.project_id == pid, pks=pks, columns=columns)
+
+
+def _write_statuses(
+    conn: Connection, states: Sequence[tuple[int, dict[str, Any]]], now: datetime
+) -> None:
+    """Set status, reason and kept example per pk: one executemany, not one call per example."""
+    if not states:
+        return
+    conn.execute(
+        update(s.examples)
+        .where(s.examples.c.pk == bindparam("b_pk"))
+        .values(
+            status=bindparam("b_status"),
+            status_reason=bindparam("b_reason"),
+            duplicate_of=bindparam("b_dup"),
+            updated_at=now,
+        ),
+        [
+            {
+                "b_pk": pk,
+                "b_status": state["status"],
+                "b_reason": state["status_reason"],
+                "b_dup": state["duplicate_of"],
+            }
+            for pk, state in states
+        ],
+    )
+
+
+def _check_storable(messages: Sequence[Message | dict[str, Any]]) -> None:
+    """Refuse text that the databases cannot store alike (NUL, unpaired surrogates)."""
+    for i, m in enumerate(messages):
+        role, content = (m.role, m.content) if isinstance(m, Message) else (m["role"], m["content"])
+        where = f"The {role} turn {i + 1}"
+        if "\x00" in content:
+            raise StoreError(
+                f"{where} contains a NUL character (U+0000), which cannot be stored; remove it."
+            )
+        try:
+            content.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise StoreError(
+                f"{where} contains an unpaired surrogate at character {exc.start + 1}, which is "
+                "not valid text; remove it."
+            ) from None
+
+
+# ---- undo --------------------------------------------------------------------------------------
+
+
+def _event_shape(ev: Any) -> str:
+    """How an event changed examples: "import", "status" (before/after) or "revision"."""
+    if ev.kind == "import":
+        return "import"
+    changes = (ev.payload or {}).get("changes")
+    if not isinstance(changes, list):
+        raise StoreError(f"Event #{ev.id} ({ev.kind}) records no change to examples to undo.")
+    if not changes or "before" in changes[0]:
+        return "status"
+    if "from" in changes[0]:
+        return "revision"
+    raise StoreError(f"Event #{ev.id} ({ev.kind}) records changes this app cannot undo.")
+
+
+def _touched_pks(payload: Any) -> set[int]:
+    """Primary keys of the examples an event changed (events list them in ``changes``)."""
+    changes = payload.get("changes") if isinstance(payload, dict) else None
+    if not isinstance(changes, list):
+        return set()
+    return {int(ch["pk"]) for ch in changes if isinstance(ch, dict) and "pk" in ch}
+
+
+def _later_events_touching(
+    conn: Connection, pid: int, event_id: int, pks: set[int]
+) -> list[tuple[Any, set[int]]]:
+    """Later events, not undone and not themselves undos, that changed any of `pks`."""
+    if not pks:
+        return []
+    e = s.events.c
+    later = conn.execute(
+        select(e.id, e.kind, e.author, e.payload)
+        .where(
+            e.project_id == pid,
+            e.id > event_id,
+            e.undone_by.is_(None),
+            e.kind.not_in(NOT_UNDOABLE),
+        )
+        .order_by(e.id)
+    )
+    found = []
+    for row in later:
+        hit = _touched_pks(row.payload) & pks
+        if hit:
+            found.append((row, hit))
+    return found
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _some(names: Sequence[str], limit: int = 5) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def _blocked_message(ev: Any, blockers: list[tuple[Any, set[int]]], rows: list[Any]) -> str:
+    ids = {r.pk: r.example_id for r in rows}
+    affected = sorted({ids[pk] for _, hit in blockers for pk in hit})
+    events = _some([f"#{b.id} ({b.kind} by {b.author})" for b, _ in blockers], limit=8)
+    which = (
+        f"import event #{ev.id}: {len(affected)} of its {len(rows)} examples"
+        if ev.kind == "import"
+        else f"event #{ev.id}: {_plural(len(affected), 'example')}"
+    )
+    first = "Undo it first" if len(blockers) == 1 else "Undo those first, newest first"
+    return (
+        f"Cannot undo {which} ({_some(affected)}) changed since, by "
+        f"{_plural(len(blockers), 'later event')} not undone: {events}. {first}."
+    )
+
+
+def _changed_outside_the_log(ev: Any, changed: Sequence[str]) -> str:
+    return (
+        f"Cannot undo event #{ev.id}: {_plural(len(changed), 'example')} ({_some(changed)}) "
+        "changed by someone else since, in a way no later event records; nothing was undone. "
+        "Reload the page to see their current state."
+    )
+
+
+def _already_undone(conn: Connection, ev: Any) -> str:
+    e = s.events.c
+    undo = conn.execute(select(e.author, e.created_at).where(e.id == ev.undone_by)).first()
+    by = f" ({undo.author}, {undo.created_at:%Y-%m-%d %H:%M})" if undo else ""
+    return f"Event #{ev.id} was already undone by event #{ev.undone_by}{by}; nothing to do."
+
+
+def _status_of(row: Any) -> dict[str, Any]:
+    return {
+        "status": row.status,
+        "status_reason": row.status_reason,
+        "duplicate_of": row.duplicate_of,
+    }
+
+
+def _text_of(row: Any) -> tuple[Any, Any]:
+    return row.messages, row.tools
+
+
+def _revision_texts(conn: Connection, wanted: set[tuple[int, int]]) -> dict[tuple[int, int], Any]:
+    """(messages, tools) of the given (example pk, revision) pairs that exist."""
+    r = s.revisions.c
+    out: dict[tuple[int, int], Any] = {}
+    pks = sorted({pk for pk, _ in wanted})
+    for start in range(0, len(pks), _BATCH):
+        rows = conn.execute(
+            select(r.example_pk, r.revision, r.messages, r.tools).where(
+                r.example_pk.in_(pks[start : start + _BATCH])
+            )
+        )
+        for row in rows:
+            if (row.example_pk, row.revision) in wanted:
+                out[(row.example_pk, row.revision)] = (row.messages, row.tools)
+    return out
+
+
+_IMPORTED = {"status": "active", "status_reason": None, "duplicate_of": None}
+
+
+def _undo_import(conn: Connection, ev: Any, rows: list[Any]) -> None:
+    """Delete the import's examples once each is as imported (active, its imported text)."""
+    edited = {r.pk for r in rows if r.revision > 0}
+    base = _revision_texts(conn, {(pk, 0) for pk in edited})
+    changed = [
+        r.example_id
+        for r in rows
+        if _status_of(r) != _IMPORTED or (r.pk in edited and base.get((r.pk, 0)) != _text_of(r))
+    ]
+    if changed:
+        raise ConflictError(_changed_outside_the_log(ev, changed))
+    import_id = ev.payload["import_id"]
+    conn.execute(s.examples.delete().where(s.examples.c.import_id == import_id))
+    conn.execute(s.imports.delete().where(s.imports.c.id == import_id))
+
+
+def _undo_status(conn: Connection, ev: Any, rows: list[Any]) -> None:
+    """Restore each example's before-state once each is still in the event's after-state."""
+    by_pk = {r.pk: r for r in rows}
+    changes = ev.payload["changes"]
+    changed = [
+        str(ch.get("id", ch["pk"]))
+        for ch in changes
+        if (row := by_pk.get(ch["pk"])) is None
+        or row.example_id != ch.get("id", row.example_id)
+        or _status_of(row) != ch["after"]
+    ]
+    if changed:
+        raise ConflictError(_changed_outside_the_log(ev, changed))
+    _write_statuses(conn, [(ch["pk"], ch["before"]) for ch in changes], _now())
 
 
 def _search_text(messages: list[Message]) -> str:
