@@ -187,7 +187,6 @@ WARNING_CODES = frozenset(
         "lossy_conversion",
         "no_trailing_newline",
         "unrecognized_top_level_key",
-        "tool_response_mismatch",
         "skipped_unrepresentable",
         "completion_boundary",
         "too_few_records",
