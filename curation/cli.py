@@ -413,24 +413,33 @@ def _export_stored(
         args.out,
         args.preset,
         author=author or args.author or default_author(),
+        settings=_export_settings(args),
+        card_info=_card(args, project),
+        zip=args.zip,
+        overwrite=args.overwrite,
+        progress=_split_progress(progress),
+    )
+
+
+def _export_settings(args: argparse.Namespace) -> Any:
+    from curation.export import ExportSettings
+
+    return ExportSettings(
+        preset=args.preset,
         eval_fraction=args.eval_fraction,
         eval_count=args.eval_count,
         seed=args.seed,
         stratify_by=args.stratify_by,
-        holdout_sources=args.holdout_source,
-        card_info=_card(args, project),
-        tokenizer=args.tokenizer,
-        max_tokens=args.max_tokens,
-        zip=args.zip,
-        overwrite=args.overwrite,
+        holdout_sources=tuple(args.holdout_source or ()),
         skip_unrepresentable=args.skip_unrepresentable,
-        progress=_split_progress(progress),
+        max_tokens=args.max_tokens,
+        tokenizer=args.tokenizer,
     )
 
 
 @command("export", "write leak-free train/validation files for a trainer", _configure_export)
 def cmd_export(args: argparse.Namespace) -> dict[str, Any]:
-    from curation.export import export_dataset, split_examples
+    from curation.export import plan_export, write_plan
 
     progress = Progress(not args.quiet)
     try:
@@ -440,14 +449,8 @@ def cmd_export(args: argparse.Namespace) -> dict[str, Any]:
             read = read_examples(args.target)
             if not read.examples:
                 raise CurationError(f"{args.target}: no example could be read to export.")
-            train, eval_ = split_examples(
-                read.examples,
-                args.eval_fraction,
-                args.seed,
-                stratify_by=args.stratify_by,
-                eval_count=args.eval_count,
-                holdout_sources=args.holdout_source,
-                progress=_split_progress(progress),
+            plan = plan_export(
+                read.examples, _export_settings(args), progress=_split_progress(progress)
             )
             stats = {
                 "import": {
@@ -456,27 +459,14 @@ def cmd_export(args: argparse.Namespace) -> dict[str, Any]:
                     "records_skipped": read.skipped,
                 }
             }
-            result = export_dataset(
-                train,
-                eval_,
+            result = write_plan(
+                plan,
                 args.out,
-                args.preset,
-                seed=args.seed,
-                parameters={
-                    "source": os.path.basename(args.target),
-                    "preset": args.preset,
-                    "eval_fraction": args.eval_fraction,
-                    "eval_count": args.eval_count,
-                    "seed": args.seed,
-                    "stratify_by": args.stratify_by,
-                },
+                parameters={"source": os.path.basename(args.target)},
                 curation_stats=stats,
                 card_info=_card(args, os.path.basename(args.target)),
-                tokenizer=args.tokenizer,
-                max_tokens=args.max_tokens,
                 zip=args.zip,
                 overwrite=args.overwrite,
-                on_unrepresentable="skip" if args.skip_unrepresentable else "error",
             )
         else:
             result = _export_stored(args, _store(args), args.target, progress)

@@ -194,6 +194,11 @@ def export_project(
     id). `dry_run_project` with the same settings counts exactly what this writes. Pass
     ``settings`` instead of the split keywords to reuse the dry run's. Logs an `export` event.
     """
+    if settings is not None and settings.preset != preset:
+        raise ExportError(
+            f"preset {preset!r} differs from the settings' preset {settings.preset!r}; "
+            "pass the same one"
+        )
     if settings is None:
         settings = ExportSettings(
             preset=preset,

@@ -77,18 +77,21 @@ def build_records(
 ) -> tuple[list[dict[str, Any]], list[str], list[Issue], list[Issue]]:
     """Convert examples to records; returns records, their ids, errors and warnings.
 
-    Each example goes through `check_example`, the same rules the validator applies to a
-    written record: an example with any error there is not written, and is an error (or, with
-    ``on_unrepresentable="skip"``, a ``skipped_unrepresentable`` warning naming its id).
+    Each example goes through `check_example`. With ``on_unrepresentable="skip"`` that includes
+    the record rules the validator applies to a written record, and an example failing any of
+    them is left out with a ``skipped_unrepresentable`` warning naming its id. With ``"error"``
+    an example that cannot be built is an error here, and a built record that breaks a record
+    rule is written and then reported by the validator, which applies the same rules.
     """
+    skip = on_unrepresentable == "skip"
     records: list[dict[str, Any]] = []
     ids: list[str] = []
     errors: list[Issue] = []
     warnings: list[Issue] = []
     for ex in examples:
-        checked = check_example(preset, ex, layout, file=file)
+        checked = check_example(preset, ex, layout, file=file, record_rules=skip)
         if checked.built is None or checked.errors:
-            if on_unrepresentable == "skip":
+            if skip:
                 warnings.extend(left_out_warnings(checked.errors))
             else:
                 errors.extend(checked.errors)
