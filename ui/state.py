@@ -20,6 +20,7 @@ IMPORT_SUMMARIES = "import_summaries"  # summaries of the last import, for the p
 DEDUP_RUN = "dedup_run"  # id of the step run the dedup page shows
 DEDUP_CLUSTER = "dedup_cluster"  # index of the cluster under review
 EXPORT_RESULT = "export_result"  # summary of the last export
+EXPORT_DRY_RUN = "export_dry_run"  # what the last readiness check's dry run would write
 
 DEFAULTS: dict[str, Any] = {
     PROJECT: os.environ.get("CURATION_PROJECT") or None,
@@ -30,6 +31,7 @@ DEFAULTS: dict[str, Any] = {
     DEDUP_RUN: None,
     DEDUP_CLUSTER: 0,
     EXPORT_RESULT: None,
+    EXPORT_DRY_RUN: None,
 }
 
 

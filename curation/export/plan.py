@@ -363,6 +363,12 @@ class DryRun:
     def eval_count(self) -> int:
         return self.plan.eval_count
 
+    @property
+    def file_errors(self) -> list[Issue]:
+        """Errors of the files as a whole (schema across files...): leaving out cannot fix them."""
+        unrepresentable = {id(i) for i in self.plan.unrepresentable}
+        return [i for i in self.report.errors if id(i) not in unrepresentable]
+
     def summary(self) -> dict[str, Any]:
         """Counts, left-out and blocking examples by code, and readiness, as JSON values."""
         return {
