@@ -6,6 +6,7 @@ SQLite (WAL) under `.curation/` by default, PostgreSQL when `CURATION_DB_URL` is
 from curation.store.store import (
     STATUSES,
     ExampleFilter,
+    ImportPlan,
     ImportSummary,
     StatusChange,
     Store,
@@ -16,6 +17,7 @@ from curation.store.store import (
 __all__ = [
     "STATUSES",
     "ExampleFilter",
+    "ImportPlan",
     "ImportSummary",
     "StatusChange",
     "Store",
