@@ -17,6 +17,8 @@ USER = "annotator"  # name of the person making changes
 BROWSE_PAGE = "browse_page"  # 0-based page number in the browse view
 BROWSE_SELECTED = "browse_selected"  # example id shown in detail
 IMPORT_SUMMARIES = "import_summaries"  # summaries of the last import, for the page to show
+IMPORT_ROUND = "import_round"  # imports done this session: part of the uploader's key
+IMPORT_CLEAR = "import_clear"  # set by an import: empty the path input on the next run
 DEDUP_RUN = "dedup_run"  # id of the step run the dedup page shows
 DEDUP_CLUSTER = "dedup_cluster"  # index of the cluster under review
 EXPORT_RESULT = "export_result"  # summary of the last export
@@ -28,6 +30,8 @@ DEFAULTS: dict[str, Any] = {
     BROWSE_PAGE: 0,
     BROWSE_SELECTED: None,
     IMPORT_SUMMARIES: [],
+    IMPORT_ROUND: 0,
+    IMPORT_CLEAR: False,
     DEDUP_RUN: None,
     DEDUP_CLUSTER: 0,
     EXPORT_RESULT: None,

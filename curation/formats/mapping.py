@@ -207,16 +207,8 @@ class DropRule:
 
     def matches(self, record: dict[str, Any]) -> bool:
         """True when this record's cell is one of the rule's values."""
-        value = record.get(self.column)
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            text = ""
-        elif isinstance(value, str):
-            text = value.strip()
-        elif isinstance(value, bool | int | float):
-            text = str(value)
-        else:
-            return False
-        return text in self.values
+        text = rule_text(record.get(self.column))
+        return text is not None and text in self.values
 
     def describe(self) -> str:
         """The rule in words: ``gold_label = '-'``, ``label in ['-', 'N/A']``, ``x is empty``."""
@@ -225,6 +217,41 @@ class DropRule:
         if len(self.values) == 1:
             return f"{self.column} = {self.values[0]!r}"
         return f"{self.column} in [{', '.join(repr(v) for v in self.values)}]"
+
+
+def rule_text(value: Any) -> str | None:
+    """A cell as drop rules compare it: text without surrounding blanks, ``""`` for empty.
+
+    Numbers and booleans are written out; lists and objects give None (no rule matches them).
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, bool | int | float):
+        return str(value)
+    return None
+
+
+def column_values(records: Iterable[Any], column: str, *, top: int = 30) -> list[tuple[str, int]]:
+    """The most common values of a column as drop rules see them, with their counts.
+
+    Parameters
+    ----------
+    records:
+        Raw records (non-dict items are ignored).
+    column:
+        The column.
+    top:
+        How many values to return, most common first (ties in first-seen order).
+    """
+    counts: Counter[str] = Counter()
+    for record in records:
+        if isinstance(record, dict):
+            text = rule_text(record.get(column))
+            if text is not None:
+                counts[text] += 1
+    return counts.most_common(top)
 
 
 class RecordDropped(RecordError):
