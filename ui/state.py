@@ -22,6 +22,7 @@ IMPORT_CLEAR = "import_clear"  # set by an import: empty the path input on the n
 DEDUP_RUN = "dedup_run"  # id of the step run the dedup page shows
 DEDUP_CLUSTER = "dedup_cluster"  # index of the cluster under review
 EXPORT_RESULT = "export_result"  # summary of the last export
+UNDO_CONFIRM = "undo_confirm"  # id of the event whose undo waits for a confirmation
 EXPORT_DRY_RUN = "export_dry_run"  # what the last readiness check's dry run would write
 
 DEFAULTS: dict[str, Any] = {
@@ -35,6 +36,7 @@ DEFAULTS: dict[str, Any] = {
     DEDUP_RUN: None,
     DEDUP_CLUSTER: 0,
     EXPORT_RESULT: None,
+    UNDO_CONFIRM: None,
     EXPORT_DRY_RUN: None,
 }
 

@@ -11,6 +11,7 @@ from curation.store.store import (
     StatusChange,
     Store,
     StoredExample,
+    UndoPreview,
     default_db_url,
 )
 
@@ -22,5 +23,6 @@ __all__ = [
     "StatusChange",
     "Store",
     "StoredExample",
+    "UndoPreview",
     "default_db_url",
 ]

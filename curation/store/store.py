@@ -6,6 +6,7 @@ Every write is one short transaction attributed to an author; nothing is ever de
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -32,6 +33,7 @@ from curation.store import schema as s
 
 STATUSES = ("active", "duplicate", "rejected", "filtered", "removed")
 NOT_UNDOABLE = ("undo", "create_project", "step_run", "export")  # events that changed no example
+CONFIRM_UNDO_ABOVE = 5  # undoing more examples than this (or any import) asks for confirmation
 _BATCH = 2000
 
 
@@ -174,6 +176,29 @@ def split_new_examples(
             taken.add(ex.id)
             new.append(ex)
     return new, repeated
+
+
+@dataclass(frozen=True, slots=True)
+class UndoPreview:
+    """What undoing one event would do, in words, before anyone clicks.
+
+    Attributes
+    ----------
+    event_id, kind:
+        The event.
+    n_examples:
+        Examples the undo would change (or remove, for an import).
+    effect:
+        One sentence naming what goes: "removes the 2,000 examples imported from a.json ...".
+    needs_confirmation:
+        True for imports and for events touching more than `CONFIRM_UNDO_ABOVE` examples.
+    """
+
+    event_id: int
+    kind: str
+    n_examples: int
+    effect: str
+    needs_confirmation: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -962,6 +987,67 @@ class Store:
                 update(s.events).where(s.events.c.id == event_id).values(undone_by=undo_id)
             )
         return undo_id
+
+    def undo_preview(self, project: str, event_id: int) -> UndoPreview:
+        """Describe what `undo` of this event would change, without changing anything.
+
+        Raises
+        ------
+        NotFoundError
+            When the project has no such event.
+        StoreError
+            When the event was undone already or is of a kind that cannot be undone.
+        """
+        pid = self.project_id(project)
+        with self.engine.connect() as conn:
+            ev = conn.execute(
+                select(s.events).where(s.events.c.project_id == pid, s.events.c.id == event_id)
+            ).first()
+            if ev is None:
+                raise NotFoundError(f"No event {event_id} in project {project!r}.")
+            if ev.undone_by is not None:
+                raise StoreError(f"Event {event_id} was already undone by event {ev.undone_by}.")
+            if ev.kind in NOT_UNDOABLE:
+                raise StoreError(f"Events of kind {ev.kind!r} cannot be undone.")
+            payload = ev.payload or {}
+            changes = payload.get("changes") or []
+            if ev.kind == "import":
+                import_id = payload.get("import_id")
+                n = int(
+                    conn.scalar(
+                        select(func.count()).where(
+                            s.examples.c.project_id == pid, s.examples.c.import_id == import_id
+                        )
+                    )
+                    or 0
+                )
+                row = conn.execute(select(s.imports).where(s.imports.c.id == import_id)).first()
+                source = f" from {row.file_name}" if row is not None else ""
+                when = ev.created_at.strftime("%Y-%m-%d %H:%M")
+                effect = (
+                    f"removes the {n:,} example{'s' * (n != 1)} imported{source} by {ev.author} "
+                    f"on {when}, and the import itself (the file can be imported again)"
+                )
+            elif changes and "before" in changes[0]:
+                n = len(changes)
+                moves = Counter((ch["after"]["status"], ch["before"]["status"]) for ch in changes)
+                effect = "puts " + ", ".join(
+                    f"{k:,} example{'s' * (k != 1)} back from {after!r} to {before!r}"
+                    for (after, before), k in sorted(moves.items(), key=lambda m: -m[1])
+                )
+            elif changes:
+                n = len(changes)
+                effect = f"restores the previous text of {n:,} example{'s' * (n != 1)}"
+            else:
+                n = 0
+                effect = f"reverses event {event_id} ({ev.kind})"
+        return UndoPreview(
+            event_id=event_id,
+            kind=ev.kind,
+            n_examples=n,
+            effect=effect,
+            needs_confirmation=ev.kind == "import" or n > CONFIRM_UNDO_ABOVE,
+        )
 
     # ---- audit log and step runs ----------------------------------------------------------
 

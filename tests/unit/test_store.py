@@ -214,3 +214,41 @@ def test_plan_imports_with_reimport_counts_ids_already_in_the_project(
     forced = store.add_import("p", _identity(shared_data), "ada", allow_reimport=True)
     assert forced.imported == plan.new
     assert forced.skipped_reasons["already in project"] == plan.already_in_project
+
+
+def test_undo_preview_names_what_an_undo_changes_and_changes_nothing(
+    store: Store, shared_data: Path
+) -> None:
+    store.create_project("p", "ada")
+    store.add_import("p", _identity(shared_data), "ada")
+    imported = store.events("p", kinds=["import"])[0]["id"]
+    ids = [e.id for e in store.list_examples("p", limit=10)]
+    few = store.set_status("p", ids[:5], "rejected", "bob", "off-topic")
+    many = store.set_status("p", ids[5:10], "duplicate", "bob", "dup", duplicate_of=ids[0])
+    first = store.get_example("p", ids[0])
+    edited = [Message(m.role, m.content + " (edited)") for m in first.example.messages]
+    store.edit_messages("p", ids[0], edited, "carol", "typo", expected_revision=0)
+    edit = store.events("p", kinds=["edit"])[0]["id"]
+
+    preview = store.undo_preview("p", imported)
+    assert (preview.kind, preview.n_examples, preview.needs_confirmation) == ("import", 91, True)
+    assert preview.effect.startswith("removes the 91 examples imported from identity.json by ada")
+    preview = store.undo_preview("p", few)
+    assert preview.n_examples == 5 and not preview.needs_confirmation
+    assert preview.effect == "puts 5 examples back from 'rejected' to 'active'"
+    assert store.undo_preview("p", many).n_examples == 5
+    preview = store.undo_preview("p", edit)
+    assert preview.effect == "restores the previous text of 1 example"
+    assert store.count_examples("p") == 91 and store.statuses("p", ids[:1]) == {ids[0]: "rejected"}
+
+    big = store.set_status("p", ids[:6], "filtered", "bob", "contaminated")
+    assert store.undo_preview("p", big).needs_confirmation
+    assert store.undo_preview("p", big).effect == (
+        "puts 5 examples back from 'filtered' to 'rejected', 1 example back from 'filtered' to "
+        "'duplicate'"
+    )
+    store.undo("p", big, "ada")
+    with pytest.raises(StoreError, match="already undone"):
+        store.undo_preview("p", big)
+    with pytest.raises(NotFoundError):
+        store.undo_preview("p", 10_000)
