@@ -298,7 +298,7 @@ def write_plan(
     """
     if plan.blocking and not allow_blocked:
         raise ValidationFailed(_blocked_message(plan), plan.blocked_report())
-    if not plan.train:
+    if not (plan.train or plan.eval):
         raise ExportError(
             f"Nothing to export: none of the {plan.n_selected} selected examples can be written "
             f"as {plan.settings.preset} ({_codes_text(plan)}); choose another preset."
@@ -395,7 +395,7 @@ def dry_run(
     The carried examples are written even when unrepresentable ones block, so one dry run
     reports the blocking examples, the file rules and the token budget together.
     """
-    if not plan.train:
+    if not (plan.train or plan.eval):
         report = plan.blocked_report()
         if not report.errors:
             report.errors = list(plan.unrepresentable)

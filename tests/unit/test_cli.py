@@ -337,3 +337,41 @@ def test_bad_mapping_options_are_named(
     db = f"sqlite:///{tmp_path / 'c.db'}"
     code, out = run(capsys, "import", str(path), "--project", "p", "--db", db, "--quiet", *options)
     assert code == 2 and message in out
+
+
+def test_export_file_leaves_out_before_the_split(tmp_path: Path, shared_data: Path, capsys) -> None:
+    """Real Dolly pairs as OpenAI chats, 20 of them ending on a user turn (openai cannot carry
+    them): they are left out before the split, so the eval file has the 10 lines asked for."""
+    dolly = json.loads((shared_data / "dolly" / "random_selection_20_top_100.json").read_text())
+    chats = [
+        {
+            "messages": [
+                {"role": "user", "content": r["instruction"]},
+                {"role": "assistant", "content": r["response"]},
+            ]
+        }
+        for r in dolly[:80]
+    ]
+    for chat in chats[60:]:
+        chat["messages"].append({"role": "user", "content": "Thanks! And why is that?"})
+    path = tmp_path / "chats.jsonl"
+    path.write_text("".join(json.dumps(c) + "\n" for c in chats))
+    out = tmp_path / "out"
+    code, report = run(
+        capsys,
+        "export",
+        str(path),
+        "--preset",
+        "openai",
+        "--eval-count",
+        "10",
+        "--skip-unrepresentable",
+        "--out",
+        str(out),
+        "--json",
+        "--quiet",
+    )
+    assert code == 0, report
+    assert len(_read_jsonl(out / "validation.jsonl")) == 10  # the eval size asked for
+    assert len(_read_jsonl(out / "train.jsonl")) == 50 == report["train"]
+    assert report["validation"]["warnings"]["skipped_unrepresentable"] == 20

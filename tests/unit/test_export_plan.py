@@ -120,6 +120,10 @@ def test_openai_leaves_out_conversations_ending_on_a_user_turn(
     skip = ExportSettings("openai", seed=1, skip_unrepresentable=True)
     dry = dry_run_project(store, "p", skip)
     assert dry.ok and dry.plan.unrepresentable_codes() == {"last_not_assistant": n_cut}
+    summary = json.loads(json.dumps(dry.summary(), default=str))
+    assert summary["unrepresentable"] == {"last_not_assistant": n_cut}
+    assert (summary["train"], summary["eval"]) == (dry.train_count, dry.eval_count)
+    assert summary["validation"]["warnings"]["skipped_unrepresentable"] == n_cut
     # The blocked dry run already said what leaving them out would write.
     assert (blocked.train_count, blocked.eval_count) == (dry.train_count, dry.eval_count)
     result = export_project(

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from curation.errors import ValidationFailed
+from curation.errors import ExportError, ValidationFailed
 from curation.export import (
     FILE_LEVEL_CODES,
     ExportSettings,
@@ -329,3 +329,27 @@ def test_left_out_examples_are_named_in_manifest_and_card(tmp_path: Path) -> Non
     assert "left_out_unrepresentable: 1" in result.card
     # The card's sizes are the written files', not the selection's.
     assert f"| train | {len(Real.good()) - 3} |" in result.card
+
+
+def test_the_written_layout_is_the_carried_examples_own(tmp_path: Path) -> None:
+    """A multi-turn tool conversation trl-prompt-completion cannot carry would, if counted in
+    the layout, turn every single-turn record into message lists; left out, they stay strings."""
+    tooled = Real.tooled()
+    assert sum(m.role == "user" for m in tooled.messages) > 1
+    settings = ExportSettings("trl-prompt-completion", eval_count=0, skip_unrepresentable=True)
+    plan = plan_export(Real.good() + [tooled], settings, group_by_duplicates=False)
+    assert plan.unrepresentable_codes() == {"tool_calls_unsupported": 1}
+    write_plan(plan, tmp_path / "out", parameters={}, curation_stats={})
+    rows = [json.loads(x) for x in (tmp_path / "out" / "train.jsonl").read_text().splitlines()]
+    by_id = {e.id: e for e in Real.good()}
+    assert len(rows) == len(Real.good())
+    for row, ex in zip(rows, plan.train, strict=True):
+        assert row["prompt"] == by_id[ex.id].messages[0].content
+        assert isinstance(row["completion"], str)
+
+
+def test_an_eval_count_larger_than_what_is_carried_is_named() -> None:
+    broken = _make("ends_on_user")
+    settings = ExportSettings("openai", eval_count=31, skip_unrepresentable=True)
+    with pytest.raises(ExportError, match="eval_count 31 must be an integer from 0 to 30"):
+        plan_export(Real.good() + [broken], settings, group_by_duplicates=False)
