@@ -61,7 +61,7 @@ def dry_run_view(dry: DryRun, key: str) -> dict[str, Any]:
         "selected": plan.n_selected,
         "train": plan.train_count,
         "eval": plan.eval_count,
-        "codes": ", ".join(f"{c} x{n}" for c, n in plan.unrepresentable_codes().items()),
+        "codes": plan.codes_text(),
         "left_out": left_out_rows(plan.left_out),
         "n_left_out": len(plan.left_out),
         "blocked": bool(plan.blocking),

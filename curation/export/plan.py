@@ -163,6 +163,10 @@ class ExportPlan:
         """Error code -> number of examples the preset cannot carry for it."""
         return error_codes(self.unrepresentable)
 
+    def codes_text(self) -> str:
+        """The codes in words, e.g. ``last_not_assistant x97, role_order x3`` (or ``none``)."""
+        return ", ".join(f"{c} x{k}" for c, k in self.unrepresentable_codes().items()) or "none"
+
     def blocked_report(self) -> ValidationReport:
         """A validation report holding the blocking errors (what `ValidationFailed` carries)."""
         return ValidationReport(preset=self.settings.preset, errors=self.blocking)
@@ -252,11 +256,10 @@ def plan_export(
 
 
 def _blocked_message(plan: ExportPlan) -> str:
-    codes = ", ".join(f"{c} x{k}" for c, k in plan.unrepresentable_codes().items())
     first = plan.blocking[0]
     return (
         f"{len(plan.unrepresentable_ids)} example(s) cannot be written as {plan.settings.preset} "
-        f"({codes}); first: {first.message}. Fix or remove them, leave them out "
+        f"({plan.codes_text()}); first: {first.message}. Fix or remove them, leave them out "
         f"(skip_unrepresentable / --skip-unrepresentable: {plan.train_count} train + "
         f"{plan.eval_count} eval would be written), or choose another preset."
     )
@@ -301,7 +304,7 @@ def write_plan(
     if not (plan.train or plan.eval):
         raise ExportError(
             f"Nothing to export: none of the {plan.n_selected} selected examples can be written "
-            f"as {plan.settings.preset} ({_codes_text(plan)}); choose another preset."
+            f"as {plan.settings.preset} ({plan.codes_text()}); choose another preset."
         )
     s = plan.settings
     params = {**dict(parameters), **s.parameters(), "left_out": len(plan.left_out)}
@@ -325,10 +328,6 @@ def write_plan(
         overwrite=overwrite,
         created_at=created_at,
     )
-
-
-def _codes_text(plan: ExportPlan) -> str:
-    return ", ".join(f"{c} x{k}" for c, k in plan.unrepresentable_codes().items()) or "none"
 
 
 @dataclass(slots=True)
