@@ -91,25 +91,32 @@ def _configure_import(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--map-user", default=None, help="comma-separated columns joined into the user turn"
     )
+    p.add_argument(
+        "--map-template",
+        default=None,
+        metavar="TEMPLATE",
+        help="build the user turn from columns instead of --map-user, e.g. "
+        "'Premise: {sentence1}\\nHypothesis: {sentence2}' (\\n is a line break, {{ a brace)",
+    )
     p.add_argument("--map-assistant", default=None, help="column holding the answer")
     p.add_argument("--map-system", default=None, help="column holding the system prompt")
+    p.add_argument(
+        "--drop-where",
+        action="append",
+        default=None,
+        metavar="RULE",
+        help="leave out rows of a mapped table where COLUMN=VALUE (e.g. gold_label=-); also "
+        "'COLUMN in [A, B]' or 'COLUMN is empty'; repeatable",
+    )
     p.add_argument("--allow-reimport", action="store_true", help="import a file seen before again")
     _common(p)
 
 
 @command("import", "import files into a project", _configure_import)
 def cmd_import(args: argparse.Namespace) -> dict[str, Any]:
-    from curation.formats import ColumnMapping, read_examples
+    from curation.formats import read_examples
 
-    mapping = None
-    if args.map_user or args.map_assistant:
-        if not (args.map_user and args.map_assistant):
-            raise CurationError("--map-user and --map-assistant go together.")
-        mapping = ColumnMapping(
-            user=[c.strip() for c in args.map_user.split(",") if c.strip()],
-            assistant=args.map_assistant,
-            system=args.map_system,
-        )
+    mapping = _mapping_from_args(args)
     store = _store(args)
     author = args.author or default_author()
     store.ensure_project(args.project, author)
@@ -123,7 +130,8 @@ def cmd_import(args: argparse.Namespace) -> dict[str, Any]:
         if result.needs_mapping and mapping is None:
             raise CurationError(
                 f"{path}: could not tell which columns hold the prompt and the answer "
-                f"(columns: {', '.join(result.columns)}). Pass --map-user and --map-assistant."
+                f"(columns: {', '.join(result.columns)}). Pass --map-assistant and --map-user "
+                "(or --map-template)."
             )
         progress = Progress(not args.quiet, desc=f"store {os.path.basename(path)}")
         try:
@@ -141,6 +149,45 @@ def cmd_import(args: argparse.Namespace) -> dict[str, Any]:
         "imported": sum(f["imported"] for f in files),
         "skipped": sum(f["skipped"] for f in files),
     }
+
+
+def _unescape(template: str) -> str:
+    """A template typed in a shell: ``\\n`` and ``\\t`` become a line break and a tab."""
+    out, i = [], 0
+    while i < len(template):
+        pair = template[i : i + 2]
+        if pair in ("\\n", "\\t", "\\\\"):
+            out.append({"\\n": "\n", "\\t": "\t", "\\\\": "\\"}[pair])
+            i += 2
+        else:
+            out.append(template[i])
+            i += 1
+    return "".join(out)
+
+
+def _mapping_from_args(args: argparse.Namespace) -> Any:
+    """The column mapping the ``--map-*`` and ``--drop-where`` options describe, or None."""
+    from curation.formats import ColumnMapping
+    from curation.formats.mapping import DropRule
+
+    if not (args.map_user or args.map_assistant or args.map_template or args.drop_where):
+        return None
+    if not args.map_assistant or not (args.map_user or args.map_template):
+        raise CurationError(
+            "A column mapping needs --map-assistant and either --map-user or --map-template "
+            "(--drop-where belongs to a mapping too)."
+        )
+    if args.map_user and args.map_template:
+        raise CurationError(
+            "Give --map-user or --map-template, not both: the template names its columns."
+        )
+    return ColumnMapping(
+        user=[c.strip() for c in (args.map_user or "").split(",") if c.strip()],
+        assistant=args.map_assistant,
+        system=args.map_system,
+        user_template=_unescape(args.map_template) if args.map_template else None,
+        drop_where=tuple(DropRule.parse(rule) for rule in args.drop_where or ()),
+    )
 
 
 def _print_import(report: dict[str, Any]) -> None:
@@ -624,24 +671,33 @@ def _export_stored(
         args.out,
         args.preset,
         author=author or args.author or default_author(),
+        settings=_export_settings(args),
+        card_info=_card(args, project),
+        zip=args.zip,
+        overwrite=args.overwrite,
+        progress=_split_progress(progress),
+    )
+
+
+def _export_settings(args: argparse.Namespace) -> Any:
+    from curation.export import ExportSettings
+
+    return ExportSettings(
+        preset=args.preset,
         eval_fraction=args.eval_fraction,
         eval_count=args.eval_count,
         seed=args.seed,
         stratify_by=args.stratify_by,
-        holdout_sources=args.holdout_source,
-        card_info=_card(args, project),
-        tokenizer=args.tokenizer,
-        max_tokens=args.max_tokens,
-        zip=args.zip,
-        overwrite=args.overwrite,
+        holdout_sources=tuple(args.holdout_source or ()),
         skip_unrepresentable=args.skip_unrepresentable,
-        progress=_split_progress(progress),
+        max_tokens=args.max_tokens,
+        tokenizer=args.tokenizer,
     )
 
 
 @command("export", "write leak-free train/validation files for a trainer", _configure_export)
 def cmd_export(args: argparse.Namespace) -> dict[str, Any]:
-    from curation.export import export_dataset, split_examples
+    from curation.export import plan_export, write_plan
 
     kind = _resolve_target(args)
     progress = Progress(not args.quiet)
@@ -652,14 +708,8 @@ def cmd_export(args: argparse.Namespace) -> dict[str, Any]:
             read = read_examples(args.target)
             if not read.examples:
                 raise CurationError(f"{args.target}: no example could be read to export.")
-            train, eval_ = split_examples(
-                read.examples,
-                args.eval_fraction,
-                args.seed,
-                stratify_by=args.stratify_by,
-                eval_count=args.eval_count,
-                holdout_sources=args.holdout_source,
-                progress=_split_progress(progress),
+            plan = plan_export(
+                read.examples, _export_settings(args), progress=_split_progress(progress)
             )
             stats = {
                 "import": {
@@ -668,27 +718,14 @@ def cmd_export(args: argparse.Namespace) -> dict[str, Any]:
                     "records_skipped": read.skipped,
                 }
             }
-            result = export_dataset(
-                train,
-                eval_,
+            result = write_plan(
+                plan,
                 args.out,
-                args.preset,
-                seed=args.seed,
-                parameters={
-                    "source": os.path.basename(args.target),
-                    "preset": args.preset,
-                    "eval_fraction": args.eval_fraction,
-                    "eval_count": args.eval_count,
-                    "seed": args.seed,
-                    "stratify_by": args.stratify_by,
-                },
+                parameters={"source": os.path.basename(args.target)},
                 curation_stats=stats,
                 card_info=_card(args, os.path.basename(args.target)),
-                tokenizer=args.tokenizer,
-                max_tokens=args.max_tokens,
                 zip=args.zip,
                 overwrite=args.overwrite,
-                on_unrepresentable="skip" if args.skip_unrepresentable else "error",
             )
         else:
             result = _export_stored(args, _store(args), args.target, progress)

@@ -17,37 +17,21 @@ from curation.errors import CurationError, ValidationFailed
 from curation.export import (
     CURATION_STEPS,
     CardInfo,
-    ReadinessItem,
-    export_dataset,
+    ExportSettings,
     get_preset,
-    leakage_check,
     preset_names,
-    readiness_summary,
-    split_examples,
 )
 from curation.export.from_project import (
     curation_stats,
     dedup_groups,
+    dry_run_project,
     export_project,
     select_examples,
 )
 from ui import state
+from ui.exporting import dry_run_view, readiness_rows
 from ui.filters import metadata_filter
-
-STATUS_LABEL = {"ok": "ok", "warn": "warning", "fail": "FAIL", "not-run": "not run"}
-
-
-def _readiness_rows(items: list[ReadinessItem]) -> list[dict[str, object]]:
-    return [
-        {
-            "status": STATUS_LABEL.get(i.status, i.status),
-            "check": i.name,
-            "value": i.value,
-            "note": i.message,
-        }
-        for i in items
-    ]
-
+from ui.safe import esc
 
 state.init_state()
 project, user = state.require_project_and_user()
@@ -158,68 +142,76 @@ with st.expander("Dataset card"):
     description = st.text_area("Description", value="", key="card_description")
 
 stratify_by = None if stratify == "(random)" else stratify
+try:
+    settings = ExportSettings(
+        preset=preset,
+        eval_fraction=eval_fraction,
+        eval_count=eval_count,
+        seed=seed,
+        stratify_by=stratify_by,
+        holdout_sources=tuple(holdout),
+        skip_unrepresentable=skip_unrepresentable,
+        max_tokens=max_tokens or None,
+        tokenizer=tokenizer.strip() or None,
+    )
+except CurationError as exc:
+    st.error(str(exc))
+    st.stop()
+# What the dry run was made of: a check made with other settings no longer describes the export.
+check_key = repr((settings, sorted(sources), sorted(metadata.items())))
 
 # ---- readiness ------------------------------------------------------------------------------
 st.subheader("4 · Readiness")
 if st.button("Check readiness", key="export_check"):
-    # A dry run: split, write and validate in a scratch folder, so the summary includes token
-    # counts and any validation error before anything is exported.
+    # The dry run is the export itself written to a scratch folder: the counts below are the
+    # line counts the Export button writes with the same settings.
     with st.spinner("Splitting, writing and validating a dry run…"):
-        problems: list[dict[str, object]] = []
         try:
-            train, eval_ = split_examples(
-                selection.examples,
-                eval_fraction,
-                seed,
-                stratify_by=stratify_by,
-                eval_count=eval_count,
-                groups=groups,
-                holdout_sources=holdout or None,
+            dry = dry_run_project(
+                store, project, settings, sources=sources or None, metadata=metadata
             )
-            with tempfile.TemporaryDirectory() as scratch:
-                try:
-                    items = export_dataset(
-                        train,
-                        eval_,
-                        Path(scratch) / "dry-run",
-                        preset,
-                        seed=seed,
-                        parameters={},
-                        curation_stats=steps,
-                        tokenizer=tokenizer.strip() or None,
-                        max_tokens=max_tokens or None,
-                        on_unrepresentable="skip" if skip_unrepresentable else "error",
-                    ).readiness
-                except ValidationFailed as exc:
-                    report = exc.report
-                    problems = [
-                        {"line": i.line, "id": i.example_id, "code": i.code, "problem": i.message}
-                        for i in getattr(report, "errors", [])[:500]
-                    ]
-                    items = readiness_summary(
-                        train, eval_, stats=steps, leakage=leakage_check(train, eval_)
-                    )
         except CurationError as exc:
             st.error(str(exc))
         else:
-            st.session_state["export_readiness"] = _readiness_rows(items)
-            st.session_state["export_split_sizes"] = (len(train), len(eval_))
-            st.session_state["export_dry_run_errors"] = problems
-if st.session_state.get("export_readiness"):
-    n_train, n_eval = st.session_state["export_split_sizes"]
-    st.markdown(f"Split: **{n_train:,}** train / **{n_eval:,}** eval")
-    if st.session_state.get("export_dry_run_errors"):
-        st.error(f"The {preset} files would fail validation; the export is blocked until fixed.")
-        st.dataframe(
-            pd.DataFrame(st.session_state["export_dry_run_errors"]),
-            hide_index=True,
-            key="export_dry_run_table",
-        )
-    st.dataframe(
-        pd.DataFrame(st.session_state["export_readiness"]),
-        hide_index=True,
-        key="export_readiness_table",
+            st.session_state[state.EXPORT_DRY_RUN] = dry_run_view(dry, check_key)
+shown = st.session_state.get(state.EXPORT_DRY_RUN)
+if shown:
+    if shown["key"] != check_key:
+        st.info("The settings changed since this check: check readiness again.")
+    counts = f"**{shown['train']:,}** train / **{shown['eval']:,}** eval examples"
+    st.markdown(
+        f"Blocked as it is; without the examples listed below it would write {counts}."
+        if shown["blocked"]
+        else f"The export writes {counts} as {esc(shown['preset'])}."
     )
+    if shown["left_out"]:
+        st.warning(
+            f"{shown['n_left_out']:,} example(s) this format cannot carry are left out "
+            f"({esc(shown['codes'])}); the export lists each as a warning."
+        )
+        st.dataframe(
+            pd.DataFrame(shown["left_out"]), hide_index=True, key="export_dry_run_left_out"
+        )
+    if not shown["train"]:
+        st.error(
+            f"None of the {shown['selected']:,} selected examples can be written as "
+            f"{esc(shown['preset'])} ({esc(shown['codes'])}): choose another preset."
+        )
+    elif shown["blocked"]:
+        st.error(
+            f"{shown['n_blocked']:,} example(s) cannot be written as {esc(shown['preset'])} "
+            f"({esc(shown['codes'])}), so the export is blocked. Fix them, choose another "
+            f"preset, or tick 'Leave out…' to write the {shown['train']:,} / "
+            f"{shown['eval']:,} above without them."
+        )
+    if shown["file_errors"]:
+        st.error(
+            f"The {esc(shown['preset'])} files would fail validation; the export is blocked "
+            "until fixed."
+        )
+    if shown["errors"]:
+        st.dataframe(pd.DataFrame(shown["errors"]), hide_index=True, key="export_dry_run_table")
+    st.dataframe(pd.DataFrame(shown["readiness"]), hide_index=True, key="export_readiness_table")
 
 # ---- write ----------------------------------------------------------------------------------
 st.subheader("5 · Write")
@@ -242,11 +234,7 @@ if st.button("Export", type="primary", key="export_run"):
             out_dir,
             preset,
             author=user,
-            eval_fraction=eval_fraction,
-            eval_count=eval_count,
-            seed=seed,
-            stratify_by=stratify_by,
-            holdout_sources=holdout or None,
+            settings=settings,
             sources=sources or None,
             metadata=metadata,
             card_info=CardInfo(
@@ -256,11 +244,8 @@ if st.button("Export", type="primary", key="export_run"):
                 description=description,
                 label_field=stratify_by,
             ),
-            tokenizer=tokenizer.strip() or None,
-            max_tokens=max_tokens or None,
             zip=True,
             overwrite=True,
-            skip_unrepresentable=skip_unrepresentable,
             progress=_progress,
         )
     except ValidationFailed as exc:
@@ -298,7 +283,7 @@ if st.button("Export", type="primary", key="export_run"):
         "tokens": result.validation.tokens.to_dict(),
         "estimates": result.validation.token_counts_are_estimates,
         "leakage": result.leakage.summary(),
-        "readiness": _readiness_rows(result.readiness),
+        "readiness": readiness_rows(result.readiness),
     }
     st.toast(f"Exported {result.train_count} + {result.eval_count} examples")
 

@@ -1,6 +1,6 @@
-"""Import step: upload files or give a local path, check the detected format and mapping, import.
+"""Import step: upload files or give a local path, see what each would add, map columns, import.
 
-Parsing is cached per file content, so adjusting the mapping re-reads nothing twice.
+Parsing is cached per file content; the counts shown before the click come from the store's plan.
 """
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import os
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -15,7 +16,10 @@ import streamlit as st
 from curation.errors import CurationError
 from curation.formats import SHAPES, ColumnMapping, ImportResult, read_examples
 from curation.formats.containers import load_records
+from curation.formats.mapping import DropRule, column_values
 from ui import state
+from ui.importing import EMPTY_VALUE, plan_rows, show_summaries
+from ui.safe import esc
 from ui.widgets import show_example
 
 state.init_state()
@@ -23,6 +27,8 @@ project, user = state.require_project_and_user()
 store = state.get_store()
 
 st.title("Import")
+# The last import's outcome comes first, above the (now empty) inputs.
+show_summaries(st.session_state.get(state.IMPORT_SUMMARIES) or [])
 st.caption(
     "JSONL, JSON, CSV/TSV, Parquet or a Hugging Face dataset folder. Alpaca, ShareGPT, OpenAI "
     "chat, prompt/completion, Dolly and Self-Instruct are detected; any other table is mapped "
@@ -57,6 +63,20 @@ def _raw_rows(data: bytes | None, path: str | None, name: str) -> pd.DataFrame:
     return pd.DataFrame([{k: str(v)[:300] for k, v in r.items()} for r in rows])
 
 
+@st.cache_data(show_spinner=False, max_entries=32)
+def _values(data: bytes | None, path: str | None, name: str, column: str) -> list[str]:
+    """The column's most common values, offered as values to drop rows by."""
+    source: str | io.BytesIO
+    if path is not None:
+        source = path
+    else:
+        source = io.BytesIO(data or b"")
+        source.name = name
+    loaded = load_records(source, source=name)
+    values = [v for v, _ in column_values((r for _, r, _ in loaded.rows), column)]
+    return [EMPTY_VALUE if v == "" else v for v in values]
+
+
 def _mapping_widgets(
     result: ImportResult, slot: str, data: bytes | None, path: str | None, name: str
 ) -> ColumnMapping | None:
@@ -70,12 +90,20 @@ def _mapping_widgets(
     guess = result.suggested_mapping or ColumnMapping(user=[], assistant="")
     st.markdown("**Column mapping**: which columns make the user turn and the answer.")
     st.dataframe(_raw_rows(data, path, name), hide_index=True, key=f"raw_rows_{slot}")
+    template = st.text_area(
+        "User turn from a template (optional; replaces the user columns)",
+        key=f"map_template_{slot}",
+        placeholder="Premise: {sentence1}\nHypothesis: {sentence2}",
+        help="Write each column as {column}; {{ and }} are literal braces.",
+        height=80,
+    ).strip("\n")
     c1, c2, c3 = st.columns(3)
     user_cols = c1.multiselect(
         "User turn (joined in order)",
         cols,
         default=[c for c in guess.user if c in cols],
         key=f"map_user_{slot}",
+        disabled=bool(template),
     )
     none = "(none)"
     assistant_options = [none, *cols]
@@ -91,13 +119,36 @@ def _mapping_widgets(
         index=assistant_options.index(guess.system) if guess.system in cols else 0,
         key=f"map_system_{slot}",
     )
-    if not user_cols or assistant == none:
-        st.warning("Pick at least one user column and the answer column to import this file.")
+    d1, d2 = st.columns(2)
+    drop_column = d1.selectbox(
+        "Drop rows where column…", [none, *cols], key=f"map_drop_column_{slot}"
+    )
+    drop_values: list[str] = []
+    if drop_column != none:
+        drop_values = d2.multiselect(
+            "…is one of",
+            _values(data, path, name, drop_column),
+            key=f"map_drop_values_{slot}",
+            accept_new_options=True,
+            help=f"{EMPTY_VALUE} is an empty cell; type a value that is not listed.",
+        )
+    if not (user_cols or template) or assistant == none:
+        st.warning(
+            "Pick the user column(s) or write a template, and the answer column, to import "
+            "this file."
+        )
         return ColumnMapping(user=user_cols, assistant="")
+    rules = (
+        (DropRule(drop_column, tuple("" if v == EMPTY_VALUE else v for v in drop_values)),)
+        if drop_values
+        else ()
+    )
     return ColumnMapping(
-        user=list(user_cols),
+        user=[] if template else list(user_cols),
         assistant=assistant,
         system=None if system == none else system,
+        user_template=template or None,
+        drop_where=rules,
     )
 
 
@@ -109,30 +160,38 @@ def _show_result(result: ImportResult, slot: str) -> None:
     cols[2].metric("Importable", importable)
     cols[3].metric("Skipped", result.skipped)
     for warning in result.warnings:
-        st.warning(warning.message)
+        st.warning(esc(warning.message))
     if result.errors:
-        with st.expander(f"{len(result.errors)} problem(s) found; the rest imports", expanded=True):
-            st.dataframe(
-                pd.DataFrame(
-                    [
-                        {"line": e.line, "record": e.record_id, "problem": e.message}
-                        for e in result.errors[:500]
-                    ]
-                ),
-                hide_index=True,
-                key=f"errors_{slot}",
-            )
+        st.caption(f"{len(result.errors)} problem(s) found; the rest imports")
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {"line": e.line, "record": e.record_id, "problem": e.message}
+                    for e in result.errors[:500]
+                ]
+            ),
+            hide_index=True,
+            height=min(250, 38 + 35 * len(result.errors)),
+            key=f"errors_{slot}",
+        )
     if result.examples:
-        st.markdown("**Preview** (canonical chat view)")
-        preview_cols = st.columns(min(2, len(result.examples)))
-        for col, example in zip(preview_cols, result.examples[:2], strict=False):
-            with col, st.container(border=True):
-                st.caption(f"id {example.id}")
-                show_example(example)
+        st.markdown("**Preview** (canonical chat view, first two examples)")
+        # A fixed-height box scrolls instead of growing with long conversations.
+        with st.container(height=420, border=True):
+            preview_cols = st.columns(min(2, len(result.examples)))
+            for col, example in zip(preview_cols, result.examples[:2], strict=False):
+                with col, st.container(border=True):
+                    st.caption(f"id {esc(example.id)}")
+                    show_example(example)
 
 
+if st.session_state.pop(state.IMPORT_CLEAR, False):
+    st.session_state["import_path"] = ""  # an import done: start again from empty inputs
 uploads = st.file_uploader(
-    "Upload one or more files", accept_multiple_files=True, key="import_files"
+    "Upload one or more files",
+    accept_multiple_files=True,
+    # A new key after each import empties the uploader (its value cannot be set directly).
+    key=f"import_files_{st.session_state[state.IMPORT_ROUND]}",
 )
 path_text = st.text_input(
     "…or a local file or folder path (e.g. a `save_to_disk` dataset folder)", key="import_path"
@@ -142,21 +201,23 @@ allow_reimport = st.checkbox(
     "Import again even if this exact file was imported before", key="import_allow_reimport"
 )
 
-pending: list[tuple[str, ImportResult]] = []
 sources: list[tuple[str, bytes | None, str | None]] = [
     (u.name, u.getvalue(), None) for u in (uploads or [])
 ]
 if path_text.strip():
     sources.append((Path(path_text.strip()).name, None, path_text.strip()))
 
-for slot_index, (name, data, path) in enumerate(sources):
+plan_box = st.container()  # filled once every file is read and mapped below
+read: list[tuple[str, ImportResult | None, str]] = []  # name, result, why unreadable
+tabs = st.tabs([esc(name) for name, _, _ in sources]) if sources else []
+for slot_index, ((name, data, path), tab) in enumerate(zip(sources, tabs, strict=True)):
     slot = f"{slot_index}"
-    with st.container(border=True):
-        st.subheader(name)
+    with tab:
         try:
             if path is not None:
                 if not os.path.exists(path):
-                    st.error(f"No file or folder at {path}.")
+                    st.error(f"No file or folder at {esc(path)}.")
+                    read.append((name, None, f"no file or folder at {path}"))
                     continue
                 result = _parse_path(path, os.path.getmtime(path), fmt, None)
             else:
@@ -170,50 +231,50 @@ for slot_index, (name, data, path) in enumerate(sources):
                     else _parse_bytes(data, name, fmt, mapping)  # type: ignore[arg-type]
                 )
         except CurationError as exc:
-            st.error(str(exc))
+            st.error(esc(str(exc)))
+            read.append((name, None, str(exc)))
             continue
         _show_result(result, slot)
-        if result.examples:
-            pending.append((name, result))
+        read.append((name, result, ""))
 
-if pending:
-    total = sum(len(r.examples) for _, r in pending)
-    if st.button(f"Import {total} examples into {project}", type="primary", key="import_button"):
-        summaries = []
-        bar = st.progress(0.0, text="Importing…")
-        for i, (name, result) in enumerate(pending):
-            try:
-                summary = store.add_import(project, result, user, allow_reimport=allow_reimport)
-            except CurationError as exc:
-                st.error(f"{name}: {exc}")
-                continue
-            summaries.append(summary.to_dict())
-            bar.progress((i + 1) / len(pending), text=f"Imported {name}")
-        bar.empty()
-        st.session_state[state.IMPORT_SUMMARIES] = summaries
-        st.toast(f"Imported {sum(s['imported'] for s in summaries)} examples")
-        st.rerun()
-
-summaries = st.session_state.get(state.IMPORT_SUMMARIES) or []
-if summaries:
-    st.subheader("Last import")
-    for s in summaries:
-        if s["already_imported"]:
-            st.warning(
-                f"{s['file_name']} was already imported into this project; nothing was added. "
-                "Tick 'Import again' to add its new records anyway."
+readable = [r for _, r, _ in read if r is not None]
+plans = store.plan_imports(project, readable, allow_reimport=allow_reimport)
+with plan_box:
+    if read:
+        st.markdown("**What the import adds** (details of each file in its tab below)")
+        st.dataframe(pd.DataFrame(plan_rows(read, plans)), hide_index=True, key="import_plan_table")
+        total = sum(p.new for p in plans)
+        n_files = sum(1 for p in plans if p.new)
+        if not total:
+            st.caption(
+                "Nothing new to import: see the notes above (a file imported before, ids the "
+                "project has, or columns still to map)."
             )
-            continue
-        reasons = "; ".join(f"{k}: {v}" for k, v in s["skipped_reasons"].items()) or "none"
-        st.success(
-            f"{s['file_name']}: imported {s['imported']} examples ({s['detected_format']}), "
-            f"skipped {s['skipped']} ({reasons})."
-        )
-    st.page_link("pages/browse_page.py", label="Browse the examples", icon=":material/table_rows:")
+        files = f" from {n_files} files" if n_files > 1 else ""
+        label = f"Import {total:,} new example{'s' * (total != 1)}{files} into {esc(project)}"
+        if st.button(label, type="primary", key="import_button", disabled=not total):
+            summaries: list[dict[str, Any]] = []
+            bar = st.progress(0.0, text="Importing…")
+            pending = [(n, r) for n, r, _ in read if r is not None and r.examples]
+            for i, (name, result) in enumerate(pending):
+                try:
+                    summary = store.add_import(project, result, user, allow_reimport=allow_reimport)
+                except CurationError as exc:
+                    summaries.append({"file_name": name, "error": str(exc)})
+                    continue
+                summaries.append(summary.to_dict())
+                bar.progress((i + 1) / len(pending), text=f"Imported {name}")
+            bar.empty()
+            st.session_state[state.IMPORT_SUMMARIES] = summaries
+            st.session_state[state.IMPORT_ROUND] += 1
+            st.session_state[state.IMPORT_CLEAR] = True
+            added = sum(int(s.get("imported", 0)) for s in summaries)
+            st.toast(f"Imported {added:,} examples")
+            st.rerun()
 
 imports = store.list_imports(project)
 if imports:
-    with st.expander(f"Imports into {project} ({len(imports)})"):
+    with st.expander(f"Imports into {esc(project)} ({len(imports)})"):
         st.dataframe(
             pd.DataFrame(
                 [

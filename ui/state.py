@@ -20,10 +20,14 @@ BROWSE_PINNED = "browse_pinned"  # True while the shown example was opened by it
 BROWSE_TABLE_NONCE = "browse_table_nonce"  # bumped to clear the table's row selection
 BROWSE_LAST_PICK = "browse_last_pick"  # (table key, selected rows) seen on the last run
 IMPORT_SUMMARIES = "import_summaries"  # summaries of the last import, for the page to show
+IMPORT_ROUND = "import_round"  # imports done this session: part of the uploader's key
+IMPORT_CLEAR = "import_clear"  # set by an import: empty the path input on the next run
 DEDUP_RUN = "dedup_run"  # id of the step run the dedup page shows
 DEDUP_CLUSTER = "dedup_cluster"  # index of the cluster under review
 EXPORT_RESULT = "export_result"  # summary of the last export
 CONTAM_REPORT = "contam_report"  # the last contamination check's report, for the page to show
+UNDO_CONFIRM = "undo_confirm"  # id of the event whose undo waits for a confirmation
+EXPORT_DRY_RUN = "export_dry_run"  # what the last readiness check's dry run would write
 
 DEFAULTS: dict[str, Any] = {
     PROJECT: os.environ.get("CURATION_PROJECT") or None,
@@ -34,10 +38,14 @@ DEFAULTS: dict[str, Any] = {
     BROWSE_TABLE_NONCE: 0,
     BROWSE_LAST_PICK: ("", ()),
     IMPORT_SUMMARIES: [],
+    IMPORT_ROUND: 0,
+    IMPORT_CLEAR: False,
     DEDUP_RUN: None,
     DEDUP_CLUSTER: 0,
     EXPORT_RESULT: None,
     CONTAM_REPORT: None,
+    UNDO_CONFIRM: None,
+    EXPORT_DRY_RUN: None,
 }
 
 

@@ -20,10 +20,11 @@ from typing import Any
 import curation
 from curation.errors import ExportError, ValidationFailed
 from curation.export.card import CardInfo, build_card
-from curation.export.issues import ValidationReport
+from curation.export.issues import Issue, ValidationReport
 from curation.export.leakage import LeakageReport, leakage_check
 from curation.export.presets import Preset, get_preset
 from curation.export.readiness import ReadinessItem, readiness_summary
+from curation.export.representable import SKIPPED_CODE
 from curation.export.validate import MANIFEST_NAME, validate
 from curation.export.writer import OnUnrepresentable, write_split
 from curation.records import Example
@@ -131,6 +132,7 @@ def export_dataset(
     max_tokens: int | None = None,
     leakage_threshold: float | None = None,
     on_unrepresentable: OnUnrepresentable = "error",
+    left_out: Sequence[Issue] = (),
     overwrite: bool = False,
     created_at: str | None = None,
 ) -> ExportResult:
@@ -161,6 +163,9 @@ def export_dataset(
     on_unrepresentable:
         ``"error"`` blocks the export on examples the preset cannot carry; ``"skip"`` leaves
         them out with a warning naming each id.
+    left_out:
+        ``skipped_unrepresentable`` warnings of examples already left out before the split
+        (`plan_export` does that), listed in the report, the manifest and the card.
     overwrite:
         Replace an existing non-empty ``out_dir``.
     created_at:
@@ -225,6 +230,7 @@ def export_dataset(
         for w in writes.values():
             report.errors[:0] = w.errors
             report.warnings[:0] = w.warnings
+        report.warnings[:0] = list(left_out)
         if not report.ok:
             codes = ", ".join(f"{c} x{k}" for c, k in report.codes().items())
             first = report.errors[0]
@@ -234,6 +240,11 @@ def export_dataset(
                 "examples, or choose another preset.",
                 report,
             )
+        # The card, readiness and leakage describe the files: examples left out while writing
+        # are not in them.
+        written = {s: set(w.ids) for s, w in writes.items()}
+        train = [ex for ex in train if ex.id in written["train"]]
+        eval = [ex for ex in eval if ex.id in written.get("validation", set())]
         leakage = leakage_check(train, eval, threshold=leakage_threshold)
         readiness = readiness_summary(
             train, eval, stats=curation_stats, tokens=report.tokens, leakage=leakage
@@ -244,6 +255,7 @@ def export_dataset(
         extra_steps["validation"] = {
             "errors": len(report.errors),
             "warnings": len(report.warnings),
+            "left_out_unrepresentable": report.codes(level="warnings").get(SKIPPED_CODE, 0),
             "token_p95": report.tokens.p95,
             "token_counts_are_estimates": report.token_counts_are_estimates,
         }

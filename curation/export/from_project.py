@@ -1,5 +1,5 @@
 """Export from a stored project: select examples, reuse dedup clusters as split groups, gather
-each step's numbers for the dataset card and readiness summary, and log the export.
+each step's numbers for the card and readiness, dry-run or write the plan, and log the export.
 """
 
 from __future__ import annotations
@@ -11,6 +11,16 @@ from typing import Any
 
 from curation.dedup.project import DedupRun, load_run, unresolved_duplicates
 from curation.errors import ExportError
+from curation.export.bundle import ExportResult
+from curation.export.card import CardInfo
+from curation.export.plan import (
+    DryRun,
+    ExportPlan,
+    ExportSettings,
+    dry_run,
+    plan_export,
+    write_plan,
+)
 from curation.records import Example
 from curation.store import ExampleFilter, Store
 
@@ -98,6 +108,61 @@ def curation_stats(store: Store, project: str, run: DedupRun | None) -> dict[str
     return out
 
 
+def plan_project_export(
+    store: Store,
+    project: str,
+    settings: ExportSettings,
+    *,
+    sources: Sequence[str] | None = None,
+    metadata: dict[str, str] | None = None,
+    progress: Callable[..., None] | None = None,
+) -> tuple[Selection, ExportPlan, DedupRun | None]:
+    """Select a project's examples and plan their export (`plan_export`).
+
+    The latest dedup run's clusters are split groups beside the near-duplicate clusters the
+    split computes itself. Returns the selection, the plan and that run (None if never run).
+
+    Raises
+    ------
+    ExportError
+        When no active example matches the selection, or the settings do not fit it.
+    """
+    selection = select_examples(store, project, sources=sources, metadata=metadata)
+    if not selection.examples:
+        raise ExportError(
+            f"Nothing to export from {project!r}: no active examples match the selection."
+        )
+    run = load_run(store, project)
+    plan = plan_export(
+        selection.examples,
+        settings,
+        groups=dedup_groups(run, selection.examples),
+        progress=progress,
+    )
+    return selection, plan, run
+
+
+def dry_run_project(
+    store: Store,
+    project: str,
+    settings: ExportSettings,
+    *,
+    sources: Sequence[str] | None = None,
+    metadata: dict[str, str] | None = None,
+    card_info: CardInfo | None = None,
+    progress: Callable[..., None] | None = None,
+) -> DryRun:
+    """What `export_project` with the same settings would write, measured without writing it.
+
+    The counts are the line counts the export writes: both go through `plan_project_export`
+    and `write_plan`; the dry run writes into a scratch folder that is removed afterwards.
+    """
+    _, plan, run = plan_project_export(
+        store, project, settings, sources=sources, metadata=metadata, progress=progress
+    )
+    return dry_run(plan, curation_stats=curation_stats(store, project, run), card_info=card_info)
+
+
 def export_project(
     store: Store,
     project: str,
@@ -119,75 +184,67 @@ def export_project(
     overwrite: bool = False,
     skip_unrepresentable: bool = False,
     progress: Callable[..., None] | None = None,
-) -> Any:
+    settings: ExportSettings | None = None,
+) -> ExportResult:
     """Select, split (group-aware), write, validate and describe a project's export.
 
     Dedup clusters of the latest run are the split groups; without a run, the split computes
     near-duplicate clusters itself. Examples the preset cannot carry block the export, unless
-    `skip_unrepresentable` leaves them out (each listed as a warning with its id). Returns the
-    `ExportResult`; logs an `export` event.
+    `skip_unrepresentable` leaves them out before the split (each listed as a warning with its
+    id). `dry_run_project` with the same settings counts exactly what this writes. Pass
+    ``settings`` instead of the split keywords to reuse the dry run's. Logs an `export` event.
     """
-    from curation.export import export_dataset, split_examples
-
-    selection = select_examples(store, project, sources=sources, metadata=metadata)
-    if not selection.examples:
+    if settings is not None and settings.preset != preset:
         raise ExportError(
-            f"Nothing to export from {project!r}: no active examples match the selection."
+            f"preset {preset!r} differs from the settings' preset {settings.preset!r}; "
+            "pass the same one"
         )
-    run = load_run(store, project)
-    groups = dedup_groups(run, selection.examples)
-    train, eval_ = split_examples(
-        selection.examples,
-        eval_fraction,
-        seed,
-        stratify_by=stratify_by,
-        group_by_duplicates=True,
-        eval_count=eval_count,
-        groups=groups,
-        holdout_sources=holdout_sources,
-        progress=progress,
+    if settings is None:
+        settings = ExportSettings(
+            preset=preset,
+            eval_fraction=eval_fraction,
+            eval_count=eval_count,
+            seed=seed,
+            stratify_by=stratify_by,
+            holdout_sources=tuple(holdout_sources or ()),
+            skip_unrepresentable=skip_unrepresentable,
+            max_tokens=max_tokens,
+            tokenizer=tokenizer,
+        )
+    selection, plan, run = plan_project_export(
+        store, project, settings, sources=sources, metadata=metadata, progress=progress
     )
     parameters = {
         "project": project,
-        "preset": preset,
-        "eval_fraction": eval_fraction,
-        "eval_count": eval_count,
-        "seed": seed,
-        "stratify_by": stratify_by,
-        "holdout_sources": sorted(holdout_sources or []),
         "sources": sorted(sources or []),
         "metadata_filter": dict(sorted((metadata or {}).items())),
         "split_groups": "near-duplicate clusters"
-        + (" + latest dedup run" if groups is not None else "")
+        + (" + latest dedup run" if run is not None else "")
         + " + shared prompts",
         "excluded": selection.excluded,
     }
-    result = export_dataset(
-        train,
-        eval_,
+    result = write_plan(
+        plan,
         out_dir,
-        preset,
-        seed=seed,
         parameters=parameters,
         curation_stats=curation_stats(store, project, run),
         card_info=card_info,
         zip=zip,
-        tokenizer=tokenizer,
-        max_tokens=max_tokens,
         overwrite=overwrite,
-        on_unrepresentable="skip" if skip_unrepresentable else "error",
     )
     store.log_event(
         project,
         "export",
         author,
-        f"exported {result.train_count} train + {result.eval_count} eval examples as {preset}",
+        f"exported {result.train_count} train + {result.eval_count} eval examples as "
+        f"{settings.preset}",
         {
             "out_dir": str(result.out_dir),
-            "preset": preset,
-            "seed": seed,
+            "preset": settings.preset,
+            "seed": settings.seed,
             "train": result.train_count,
             "eval": result.eval_count,
+            "left_out": len(plan.left_out),
         },
     )
     return result

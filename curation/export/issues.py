@@ -27,6 +27,9 @@ class Issue:
         What is wrong, naming the bad value, and what to do.
     file:
         The file name the line belongs to, when known.
+    cause:
+        For an example left out (``skipped_unrepresentable``): the code of the error that kept
+        the preset from carrying it (``last_not_assistant``, ``tool_calls_unsupported``...).
     """
 
     line: int | None
@@ -34,15 +37,19 @@ class Issue:
     code: str
     message: str
     file: str | None = None
+    cause: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "file": self.file,
             "line": self.line,
             "example_id": self.example_id,
             "code": self.code,
             "message": self.message,
         }
+        if self.cause is not None:
+            out["cause"] = self.cause
+        return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from curation.errors import ExportError
 from curation.export.issues import Issue, TokenStats, ValidationReport
 from curation.export.presets import Preset, get_preset
 from curation.export.presets.base import SPLITS, WARNING_CODES
+from curation.export.representable import record_issues
 from curation.export.tokens import record_tokens, resolve_token_counter
 
 MANIFEST_NAME = "manifest.json"
@@ -149,16 +150,6 @@ def _outermost(paths: list[str]) -> list[str]:
     return out
 
 
-def _null_paths(value: Any, path: str = "$") -> list[str]:
-    if value is None:
-        return [path]
-    if isinstance(value, dict):
-        return [p for k, v in value.items() for p in _null_paths(v, f"{path}.{k}")]
-    if isinstance(value, list):
-        return [p for i, v in enumerate(value) for p in _null_paths(v, f"{path}[{i}]")]
-    return []
-
-
 def split_files(path: Path, preset: Preset) -> list[Path]:
     """The split files to check: the preset's train/validation files in a folder, or one file."""
     if path.is_dir():
@@ -259,18 +250,8 @@ def validate(
             ex_id = file_ids[rr.line - 1] if rr.line - 1 < len(file_ids) else None
             if ex_id is None and isinstance(value, dict) and isinstance(value.get("id"), str):
                 ex_id = value["id"]
-            issues = chosen.validate_record(value, rr.line - 1)
+            issues = record_issues(chosen, value, rr.line - 1)
             if isinstance(value, dict):
-                for p in _null_paths(value)[:3]:
-                    issues.append(
-                        Issue(
-                            rr.line,
-                            None,
-                            "null_value",
-                            f"{p} is null; omit the key or write a string",
-                            name,
-                        )
-                    )
                 issues.extend(tracker.check(value, name, rr.line))
                 tokens = record_tokens(value, counter, messages_key=chosen.messages_key)
                 counts.append(tokens)

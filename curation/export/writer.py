@@ -1,21 +1,21 @@
 """Write one split of canonical examples in a preset's record shape.
 
-Unrepresentable examples become issues with their ids; nothing is dropped silently.
+Examples the preset cannot carry become issues with their ids; nothing is dropped silently.
 """
 
 from __future__ import annotations
 
 import hashlib
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from curation.errors import ExportError
-from curation.export.conversation import Layout, Unrepresentable
+from curation.export.conversation import Layout
 from curation.export.issues import Issue
 from curation.export.presets import Preset, get_preset
+from curation.export.representable import check_example, left_out_warnings
 from curation.export.tokens import record_tokens, resolve_token_counter
 from curation.records import Example
 
@@ -67,27 +67,6 @@ class WriteResult:
         return [self.path]
 
 
-def invalid_value(record: Any) -> str | None:
-    """Why a record cannot be written as strict JSON in UTF-8 (NaN, lone surrogate), or None."""
-    stack = [record]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, str):
-            try:
-                value.encode("utf-8")
-            except UnicodeEncodeError:
-                return f"text {value[:40]!r} holds a lone surrogate (not valid UTF-8)"
-        elif isinstance(value, float) and not math.isfinite(value):
-            return f"number {value} is not valid JSON"
-        elif value is None:
-            return "a value is null; trainers need a string there"
-        elif isinstance(value, dict):
-            stack.extend(value.values())
-        elif isinstance(value, list):
-            stack.extend(value)
-    return None
-
-
 def build_records(
     examples: Sequence[Example],
     preset: Preset,
@@ -96,29 +75,31 @@ def build_records(
     file: str | None = None,
     on_unrepresentable: OnUnrepresentable = "error",
 ) -> tuple[list[dict[str, Any]], list[str], list[Issue], list[Issue]]:
-    """Convert examples to records; returns records, their ids, errors and warnings."""
+    """Convert examples to records; returns records, their ids, errors and warnings.
+
+    Each example goes through `check_example`. With ``on_unrepresentable="skip"`` that includes
+    the record rules the validator applies to a written record, and an example failing any of
+    them is left out with a ``skipped_unrepresentable`` warning naming its id. With ``"error"``
+    an example that cannot be built is an error here, and a built record that breaks a record
+    rule is written and then reported by the validator, which applies the same rules.
+    """
+    skip = on_unrepresentable == "skip"
     records: list[dict[str, Any]] = []
     ids: list[str] = []
     errors: list[Issue] = []
     warnings: list[Issue] = []
     for ex in examples:
-        try:
-            built = preset.build(ex, layout)
-            problem = invalid_value(built.record)
-            if problem:
-                raise Unrepresentable("invalid_value", problem)
-        except (Unrepresentable, ValueError) as exc:
-            code = exc.code if isinstance(exc, Unrepresentable) else "invalid_value"
-            message = f"{preset.name} cannot represent example {ex.id!r}: {exc}"
-            if on_unrepresentable == "skip":
-                warnings.append(Issue(None, ex.id, "skipped_unrepresentable", message, file))
+        checked = check_example(preset, ex, layout, file=file, record_rules=skip)
+        if checked.built is None or checked.errors:
+            if skip:
+                warnings.extend(left_out_warnings(checked.errors))
             else:
-                errors.append(Issue(None, ex.id, code, message, file))
+                errors.extend(checked.errors)
             continue
         line = len(records) + 1
-        for note in built.warnings:
+        for note in checked.built.warnings:
             warnings.append(Issue(line, ex.id, "lossy_conversion", note, file))
-        records.append(built.record)
+        records.append(checked.built.record)
         ids.append(ex.id)
     return records, ids, errors, warnings
 

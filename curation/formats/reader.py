@@ -15,7 +15,9 @@ from curation.formats.containers import LoadedRecords, PathOrBuffer, Unreadable,
 from curation.formats.detect import SAMPLE_SIZE, detect_format
 from curation.formats.mapping import (
     ColumnMapping,
+    RecordDropped,
     mapped_converter,
+    placeholder_warning,
     suggest_mapping,
     validate_mapping,
 )
@@ -111,7 +113,24 @@ def read_examples(
         return result
     # Mapped tables may have a "tools" column of their own; only chat shapes carry schemas.
     _convert_all(loaded, converter, id_column, result, progress, tools=shape_has_tools)
+    answer_column = (mapping or result.suggested_mapping or ColumnMapping()).assistant or None
+    warning = placeholder_warning(
+        (_answer(e) for e in result.examples),
+        column=answer_column if result.detected_format == "mapped" else None,
+        total=len(result.examples),
+    )
+    if warning:
+        result.warnings.append(ImportIssue(None, warning, reason="placeholder answers"))
+    for rule in mapping.drop_where if mapping is not None else ():
+        if RecordDropped(rule).reason not in result.skip_counts:
+            message = f"The drop rule {rule.describe()} matched no row; check its value."
+            result.warnings.append(ImportIssue(None, message, reason="drop rule unused"))
     return result
+
+
+def _answer(example: Example) -> str:
+    """The example's last assistant turn: what a trainer teaches as the answer."""
+    return next((m.content for m in reversed(example.messages) if m.role == "assistant"), "")
 
 
 def preview(
@@ -279,6 +298,9 @@ def _convert_all(
         try:
             row_tools = normalise_tools(record.get("tools")) if tools else None
             converted = converter(record)
+        except RecordDropped as exc:  # a drop rule the user asked for: counted, not a problem
+            _count(result, exc.reason)
+            continue
         except RecordError as exc:
             result.errors.append(_issue(loaded, number, exc.message, example_id, exc.reason))
             _count(result, exc.reason)

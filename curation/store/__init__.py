@@ -7,20 +7,24 @@ from curation.store.metadata_index import MetadataField
 from curation.store.store import (
     STATUSES,
     ExampleFilter,
+    ImportPlan,
     ImportSummary,
     StatusChange,
     Store,
     StoredExample,
+    UndoPreview,
     default_db_url,
 )
 
 __all__ = [
     "STATUSES",
     "ExampleFilter",
+    "ImportPlan",
     "ImportSummary",
     "MetadataField",
     "StatusChange",
     "Store",
     "StoredExample",
+    "UndoPreview",
     "default_db_url",
 ]

@@ -6,6 +6,7 @@ Every write is one short locked transaction attributed to an author; an edit del
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -45,6 +46,7 @@ from curation.store.metadata_index import MetadataField, add_to_index, read_inde
 
 STATUSES = ("active", "duplicate", "rejected", "filtered", "removed")
 NOT_UNDOABLE = ("undo", "create_project", "step_run", "export")  # events that changed no example
+CONFIRM_UNDO_ABOVE = 5  # undoing more examples than this (or any import) asks for confirmation
 _BATCH = 2000
 
 
@@ -113,6 +115,103 @@ class ImportSummary:
             "issues": self.issues,
             "already_imported": self.already_imported,
         }
+
+
+@dataclass(slots=True)
+class ImportPlan:
+    """What importing one read file would add, told before anything is written.
+
+    Attributes
+    ----------
+    file_name, sha256:
+        The file, as `ImportResult` names it.
+    records:
+        Records found in the file.
+    new:
+        Examples the import would add.
+    already_in_project:
+        Examples whose id the project already holds (not added again).
+    in_earlier_file:
+        Examples whose id an earlier file of the same batch (or an earlier record of this
+        file) adds first.
+    skipped:
+        Records the reader could not turn into examples (or a drop rule left out).
+    skipped_reasons:
+        Reason -> records, for ``skipped``.
+    already_imported:
+        This exact file (by sha256) is in the project already, or earlier in the batch, and
+        importing it again was not asked for: nothing would be added.
+    earlier_import:
+        ``file_name``, ``created_at``, ``created_by`` of that earlier import, when stored.
+    """
+
+    file_name: str
+    sha256: str
+    records: int
+    new: int
+    already_in_project: int = 0
+    in_earlier_file: int = 0
+    skipped: int = 0
+    skipped_reasons: dict[str, int] = field(default_factory=dict)
+    already_imported: bool = False
+    earlier_import: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file_name": self.file_name,
+            "sha256": self.sha256,
+            "records": self.records,
+            "new": self.new,
+            "already_in_project": self.already_in_project,
+            "in_earlier_file": self.in_earlier_file,
+            "skipped": self.skipped,
+            "skipped_reasons": dict(self.skipped_reasons),
+            "already_imported": self.already_imported,
+            "earlier_import": self.earlier_import,
+        }
+
+
+def split_new_examples(
+    examples: Iterable[Example], taken: set[str]
+) -> tuple[list[Example], list[Example]]:
+    """Examples whose id is not in ``taken`` (first of each id), and the others.
+
+    ``taken`` grows with the new ids, so it can be passed on to the next file of a batch.
+    `Store.add_import` and `Store.plan_imports` both decide with this, so the plan shown before
+    an import counts what the import adds.
+    """
+    new: list[Example] = []
+    repeated: list[Example] = []
+    for ex in examples:
+        if ex.id in taken:
+            repeated.append(ex)
+        else:
+            taken.add(ex.id)
+            new.append(ex)
+    return new, repeated
+
+
+@dataclass(frozen=True, slots=True)
+class UndoPreview:
+    """What undoing one event would do, in words, before anyone clicks.
+
+    Attributes
+    ----------
+    event_id, kind:
+        The event.
+    n_examples:
+        Examples the undo would change (or remove, for an import).
+    effect:
+        One sentence naming what goes: "removes the 2,000 examples imported from a.json ...".
+    needs_confirmation:
+        True for imports and for events touching more than `CONFIRM_UNDO_ABOVE` examples.
+    """
+
+    event_id: int
+    kind: str
+    n_examples: int
+    effect: str
+    needs_confirmation: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,13 +408,9 @@ class Store:
                 or 0
             )
             rows: list[dict[str, Any]] = []
-            seen: set[str] = set()
-            already = 0
-            for ex in result.examples:
-                if ex.id in existing or ex.id in seen:
-                    already += 1
-                    continue
-                seen.add(ex.id)
+            new, repeated = split_new_examples(result.examples, existing)
+            already = len(repeated)
+            for ex in new:
                 position += 1
                 rows.append(_example_row(pid, ex, position, now))
             import_id = conn.execute(
@@ -355,6 +450,87 @@ class Store:
         summary.skipped = result.skipped + already
         summary.skipped_reasons = reasons
         return summary
+
+    def plan_imports(
+        self, project: str, results: Sequence[Any], *, allow_reimport: bool = False
+    ) -> list[ImportPlan]:
+        """What `add_import` would do with each `ImportResult`, in order, without writing.
+
+        Files are taken as one batch imported in the given order: an id an earlier file adds
+        counts as ``in_earlier_file`` for later ones, and a file whose bytes an earlier file of
+        the batch already brings is ``already_imported`` (unless ``allow_reimport``).
+
+        Parameters
+        ----------
+        project:
+            The project to import into.
+        results:
+            What `read_examples` returned for each file.
+        allow_reimport:
+            As for `add_import`: files imported before still add their new ids.
+
+        Returns
+        -------
+        list[ImportPlan]
+            One per result; ``new`` is what the import would add.
+        """
+        pid = self.project_id(project)
+        shas = list(dict.fromkeys(r.sha256 for r in results))
+        ids = list(dict.fromkeys(ex.id for r in results for ex in r.examples))
+        c = s.examples.c
+        earlier: dict[str, dict[str, Any]] = {}
+        in_project: set[str] = set()
+        with reading(self.engine) as conn:
+            for row in conn.execute(
+                select(
+                    s.imports.c.sha256,
+                    s.imports.c.file_name,
+                    s.imports.c.created_at,
+                    s.imports.c.created_by,
+                )
+                .where(s.imports.c.project_id == pid, s.imports.c.sha256.in_(shas))
+                .order_by(s.imports.c.id)
+            ):
+                earlier.setdefault(
+                    row.sha256,
+                    {
+                        "file_name": row.file_name,
+                        "created_at": row.created_at,
+                        "created_by": row.created_by,
+                    },
+                )
+            for start in range(0, len(ids), _BATCH):
+                in_project.update(
+                    conn.scalars(
+                        select(c.example_id).where(
+                            c.project_id == pid, c.example_id.in_(ids[start : start + _BATCH])
+                        )
+                    )
+                )
+        plans: list[ImportPlan] = []
+        taken = set(in_project)
+        batch_shas: set[str] = set()
+        for result in results:
+            plan = ImportPlan(
+                file_name=result.source,
+                sha256=result.sha256,
+                records=result.total_records,
+                new=0,
+                skipped=result.skipped,
+                skipped_reasons=dict(result.skipped_reasons()),
+                earlier_import=earlier.get(result.sha256),
+            )
+            seen_before = result.sha256 in earlier or result.sha256 in batch_shas
+            if seen_before and not allow_reimport:
+                plan.already_imported = True
+            else:
+                batch_shas.add(result.sha256)
+                new, repeated = split_new_examples(result.examples, taken)
+                plan.new = len(new)
+                plan.already_in_project = sum(1 for ex in repeated if ex.id in in_project)
+                plan.in_earlier_file = len(repeated) - plan.already_in_project
+            plans.append(plan)
+        return plans
 
     def list_imports(self, project: str) -> list[dict[str, Any]]:
         pid = self.project_id(project)
@@ -864,6 +1040,78 @@ class Store:
             self._write_revision(
                 conn, by_pk[ch["pk"]], messages, tools, author, f"undo of event {ev.id}"
             )
+
+    def undo_preview(self, project: str, event_id: int) -> UndoPreview:
+        """Describe what `undo` of this event would change, without changing anything.
+
+        Raises
+        ------
+        NotFoundError
+            When the project has no such event.
+        StoreError
+            When the event was undone already or is of a kind that cannot be undone.
+        """
+        pid = self.project_id(project)
+        with reading(self.engine) as conn:
+            ev = conn.execute(
+                select(s.events).where(s.events.c.project_id == pid, s.events.c.id == event_id)
+            ).first()
+            if ev is None:
+                raise NotFoundError(f"No event {event_id} in project {project!r}.")
+            if ev.undone_by is not None:
+                raise StoreError(_already_undone(conn, ev))
+            if ev.kind in NOT_UNDOABLE:
+                raise StoreError(f"Events of kind {ev.kind!r} cannot be undone.")
+            payload = ev.payload or {}
+            changes = payload.get("changes") or []
+            # the same refusal `undo` gives, so nobody confirms an undo that cannot happen
+            c = s.examples.c
+            where = (
+                c.import_id == payload.get("import_id")
+                if _event_shape(ev) == "import"
+                else c.pk.in_([ch["pk"] for ch in changes])
+            )
+            rows = conn.execute(select(c.pk, c.example_id).where(c.project_id == pid, where)).all()
+            blockers = _later_events_touching(conn, pid, event_id, {r.pk for r in rows})
+            if blockers:
+                raise ConflictError(_blocked_message(ev, blockers, rows))
+            if ev.kind == "import":
+                import_id = payload.get("import_id")
+                n = int(
+                    conn.scalar(
+                        select(func.count()).where(
+                            s.examples.c.project_id == pid, s.examples.c.import_id == import_id
+                        )
+                    )
+                    or 0
+                )
+                row = conn.execute(select(s.imports).where(s.imports.c.id == import_id)).first()
+                source = f" from {row.file_name}" if row is not None else ""
+                when = ev.created_at.strftime("%Y-%m-%d %H:%M")
+                effect = (
+                    f"removes the {n:,} example{'s' * (n != 1)} imported{source} by {ev.author} "
+                    f"on {when}, and the import itself (the file can be imported again)"
+                )
+            elif changes and "before" in changes[0]:
+                n = len(changes)
+                moves = Counter((ch["after"]["status"], ch["before"]["status"]) for ch in changes)
+                effect = "puts " + ", ".join(
+                    f"{k:,} example{'s' * (k != 1)} back from {after!r} to {before!r}"
+                    for (after, before), k in sorted(moves.items(), key=lambda m: -m[1])
+                )
+            elif changes:
+                n = len(changes)
+                effect = f"restores the previous text of {n:,} example{'s' * (n != 1)}"
+            else:
+                n = 0
+                effect = f"reverses event {event_id} ({ev.kind})"
+        return UndoPreview(
+            event_id=event_id,
+            kind=ev.kind,
+            n_examples=n,
+            effect=effect,
+            needs_confirmation=ev.kind == "import" or n > CONFIRM_UNDO_ABOVE,
+        )
 
     # ---- audit log and step runs ----------------------------------------------------------
 

@@ -11,6 +11,19 @@ from curation.store import Store
 PAGE = "pages/export_page.py"
 
 
+def _table(at, *columns: str):
+    """The first table on the page with exactly these columns."""
+    for frame in at.dataframe:
+        if list(frame.value.columns) == list(columns):
+            return frame.value
+    raise AssertionError(f"no table with columns {columns}")
+
+
+READINESS = ("status", "check", "value", "note")
+ERRORS = ("line", "id", "code", "problem")
+LEFT_OUT = ("left out", "because", "detail")
+
+
 def _lines(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
@@ -31,7 +44,7 @@ def test_export_writes_validated_split(
     assert dict(zip(steps["step"], steps["status"], strict=True))["dedup"] == "not run yet"
 
     at.button(key="export_check").click().run()
-    readiness = at.dataframe[1].value
+    readiness = _table(at, *READINESS)
     rows = dict(zip(readiness["check"], readiness["status"], strict=True))
     assert rows["examples"] == "ok"
     assert rows["token budget"] in ("ok", "warning")  # measured by the dry run
@@ -63,7 +76,8 @@ def test_unrepresentable_examples_block_the_export(
     out = tmp_path / "out"
     at.selectbox(key="export_preset").set_value("alpaca").run()
     at.button(key="export_check").click().run()
-    assert any("would fail validation" in e.value for e in at.error)
+    assert any("cannot be written as alpaca" in e.value for e in at.error)
+    assert "tool_calls_unsupported" in set(_table(at, *ERRORS)["code"])
     at.text_input(key="export_folder").input(str(out)).run()
     at.button(key="export_run").click().run()
     assert at.error, "tool-call conversations cannot be written as alpaca"
@@ -106,3 +120,46 @@ def test_boolean_metadata_filter_selects_what_it_says(
     assert len(written) == n_true
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["parameters"]["metadata_filter"] == {"is_classification": True}
+
+
+def _cut_fastchat(shared_data: Path, tmp_path: Path) -> tuple[Path, int]:
+    """Real FastChat conversations, 30 of them cut to end on a user turn."""
+    records = json.loads((shared_data / "fastchat" / "dummy_conversation.json").read_text())
+    long = [r for r in records if len(r["conversations"]) >= 4]
+    rows = [{**r, "conversations": r["conversations"][:-1]} for r in long[:30]] + records[:400]
+    path = tmp_path / "chats.json"
+    path.write_text(json.dumps(rows))
+    return path, 30
+
+
+def test_readiness_promises_what_the_export_writes(
+    open_page, store: Store, shared_data: Path, tmp_path: Path
+) -> None:
+    """The issue's case: readiness counted examples the export then left out."""
+    path, n_cut = _cut_fastchat(shared_data, tmp_path)
+    store.create_project("p", "ada")
+    store.add_import("p", read_examples(path), "ada")
+    total = store.count_examples("p")
+    at = open_page(PAGE)
+    at.selectbox(key="export_preset").set_value("openai").run()
+    at.button(key="export_check").click().run()
+    assert any(f"{n_cut} example(s) cannot be written as openai" in e.value for e in at.error), [
+        e.value for e in at.error
+    ]
+    blocked = _table(at, *ERRORS)
+    assert set(blocked["code"]) == {"last_not_assistant"} and len(blocked) == n_cut
+
+    at.checkbox(key="export_skip_unrepresentable").check().run()
+    assert any("settings changed" in i.value for i in at.info)
+    at.button(key="export_check").click().run()
+    promised = next(m.value for m in at.markdown if "The export writes" in m.value)
+    left_out = _table(at, *LEFT_OUT)
+    assert len(left_out) == n_cut and set(left_out["because"]) == {"last_not_assistant"}
+
+    out = tmp_path / "out"
+    at.text_input(key="export_folder").input(str(out)).run()
+    at.button(key="export_run").click().run()
+    assert not at.exception, at.exception
+    train, valid = _lines(out / "train.jsonl"), _lines(out / "validation.jsonl")
+    assert len(train) + len(valid) == total - n_cut
+    assert f"**{len(train):,}** train / **{len(valid):,}** eval" in promised

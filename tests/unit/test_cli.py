@@ -255,3 +255,123 @@ def test_export_can_leave_out_what_the_preset_cannot_carry(
     )
     assert len(written) == 91 + single_turn_glaive
     assert report["validation"]["warnings"]["skipped_unrepresentable"] == 300 - single_turn_glaive
+
+
+def test_import_a_table_with_a_template_and_drop_rules(tmp_path: Path, capsys) -> None:
+    from tests.unit.test_formats_mapping import read_csv, write_snli
+
+    db = f"sqlite:///{tmp_path / 'c.db'}"
+    path = write_snli(tmp_path / "snli.csv")
+    rows = read_csv(path)
+    code, report = run(
+        capsys,
+        "import",
+        str(path),
+        "--project",
+        "p",
+        "--db",
+        db,
+        "--map-template",
+        r"Premise: {sentence1}\nHypothesis: {sentence2}",
+        "--map-assistant",
+        "gold_label",
+        "--drop-where",
+        "gold_label=-",
+        "--drop-where",
+        "label1 in [nothing, none]",
+        "--json",
+        "--quiet",
+    )
+    assert code == 0, report
+    kept = [r for r in rows if r["gold_label"] != "-"]
+    assert report["imported"] == len(kept)
+    assert report["files"][0]["skipped_reasons"] == {
+        "dropped: gold_label = '-'": len(rows) - len(kept)
+    }
+    assert report["files"][0]["warnings"] == [
+        "The drop rule label1 in ['nothing', 'none'] matched no row; check its value."
+    ]
+    from curation.store import Store
+
+    st = Store(db)
+    prompts = [e.example.prompt for e in st.list_examples("p", limit=None)]
+    st.dispose()
+    assert prompts == [f"Premise: {r['sentence1']}\nHypothesis: {r['sentence2']}" for r in kept]
+
+
+def test_import_warns_about_placeholder_answers_and_names_the_fix(tmp_path: Path, capsys) -> None:
+    from tests.unit.test_formats_mapping import write_snli
+
+    db = f"sqlite:///{tmp_path / 'c.db'}"
+    path = write_snli(tmp_path / "snli.csv")
+    args = ["import", str(path), "--project", "p", "--db", db, "--quiet"]
+    code, out = run(
+        capsys, *args, "--map-user", "sentence1,sentence2", "--map-assistant", "gold_label"
+    )
+    assert code == 0
+    assert "warning: 3 of 24 examples have a placeholder as the answer column 'gold_label'" in out
+    assert "--drop-where 'gold_label=-'" in out
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--map-template", "{sentence1} {nope}", "--map-assistant", "gold_label"], "'nope'"),
+        (["--drop-where", "gold_label=-"], "needs --map-assistant"),
+        (
+            ["--map-user", "sentence1", "--map-template", "{sentence2}", "--map-assistant", "x"],
+            "not both",
+        ),
+        (
+            ["--map-user", "sentence1", "--map-assistant", "gold_label", "--drop-where", "oops"],
+            "Cannot read the drop rule 'oops'",
+        ),
+    ],
+)
+def test_bad_mapping_options_are_named(
+    options: list[str], message: str, tmp_path: Path, capsys
+) -> None:
+    from tests.unit.test_formats_mapping import write_snli
+
+    path = write_snli(tmp_path / "snli.csv")
+    db = f"sqlite:///{tmp_path / 'c.db'}"
+    code, out = run(capsys, "import", str(path), "--project", "p", "--db", db, "--quiet", *options)
+    assert code == 2 and message in out
+
+
+def test_export_file_leaves_out_before_the_split(tmp_path: Path, shared_data: Path, capsys) -> None:
+    """Real Dolly pairs as OpenAI chats, 20 of them ending on a user turn (openai cannot carry
+    them): they are left out before the split, so the eval file has the 10 lines asked for."""
+    dolly = json.loads((shared_data / "dolly" / "random_selection_20_top_100.json").read_text())
+    chats = [
+        {
+            "messages": [
+                {"role": "user", "content": r["instruction"]},
+                {"role": "assistant", "content": r["response"]},
+            ]
+        }
+        for r in dolly[:80]
+    ]
+    for chat in chats[60:]:
+        chat["messages"].append({"role": "user", "content": "Thanks! And why is that?"})
+    path = tmp_path / "chats.jsonl"
+    path.write_text("".join(json.dumps(c) + "\n" for c in chats))
+    out = tmp_path / "out"
+    code, report = run(
+        capsys,
+        "export",
+        str(path),
+        "--preset",
+        "openai",
+        "--eval-count",
+        "10",
+        "--skip-unrepresentable",
+        "--out",
+        str(out),
+        "--json",
+        "--quiet",
+    )
+    assert code == 0, report
+    assert len(_read_jsonl(out / "validation.jsonl")) == 10  # the eval size asked for
+    assert len(_read_jsonl(out / "train.jsonl")) == 50 == report["train"]
+    assert report["validation"]["warnings"]["skipped_unrepresentable"] == 20

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, insert, text
 
-from curation.errors import NotFoundError, StoreError
+from curation.errors import ConflictError, NotFoundError, StoreError
 from curation.formats import read_examples
 from curation.records import Message
 from curation.store import ExampleFilter, Store
@@ -166,3 +166,93 @@ def test_older_schema_is_migrated_and_newer_is_refused(db_url: str) -> None:
     st.dispose()
     with pytest.raises(StoreError, match="newer than this app"):
         Store(db_url)
+
+
+def _overlapping_files(shared_data: Path, tmp_path: Path) -> list[Path]:
+    """Real FastChat records: the whole file, a second file sharing 100 of its ids plus 50
+    records under new ids, and identity.json."""
+    fastchat = shared_data / "fastchat" / "dummy_conversation.json"
+    records = json.loads(fastchat.read_text())
+    second = records[:100] + [{**r, "id": f"copy_{r['id']}"} for r in records[100:150]]
+    other = tmp_path / "fastchat_part.json"
+    other.write_text(json.dumps(second))
+    return [fastchat, other, shared_data / "llamafactory" / "identity.json"]
+
+
+def test_plan_imports_counts_what_the_import_adds(
+    store: Store, shared_data: Path, tmp_path: Path
+) -> None:
+    store.create_project("p", "ada")
+    files = _overlapping_files(shared_data, tmp_path)
+    store.add_import("p", read_examples(files[2]), "ada")  # identity.json is in already
+    results = [read_examples(f) for f in files] + [read_examples(files[0])]  # fastchat twice
+    plans = store.plan_imports("p", results)
+    assert store.count_examples("p") == 91 and len(store.list_imports("p")) == 1  # wrote nothing
+    n_fastchat = len(json.loads(files[0].read_text()))
+    assert [p.new for p in plans] == [n_fastchat, 50, 0, 0]
+    assert [p.in_earlier_file for p in plans] == [0, 100, 0, 0]
+    assert [p.already_imported for p in plans] == [False, False, True, True]
+    assert plans[2].earlier_import["created_by"] == "ada"
+    assert plans[2].earlier_import["file_name"] == "identity.json"
+    summaries = [store.add_import("p", r, "ada") for r in results]
+    assert [s.imported for s in summaries] == [p.new for p in plans]
+    assert [s.already_imported for s in summaries] == [p.already_imported for p in plans]
+    for plan, summary in zip(plans, summaries, strict=True):
+        if not plan.already_imported:
+            assert summary.skipped == plan.skipped + plan.already_in_project + plan.in_earlier_file
+    assert store.count_examples("p") == 91 + n_fastchat + 50
+
+
+def test_plan_imports_with_reimport_counts_ids_already_in_the_project(
+    store: Store, shared_data: Path
+) -> None:
+    store.create_project("p", "ada")
+    store.add_import("p", _identity(shared_data), "ada")
+    (plan,) = store.plan_imports("p", [_identity(shared_data)], allow_reimport=True)
+    assert not plan.already_imported
+    assert (plan.new, plan.already_in_project) == (0, 91)
+    forced = store.add_import("p", _identity(shared_data), "ada", allow_reimport=True)
+    assert forced.imported == plan.new
+    assert forced.skipped_reasons["already in project"] == plan.already_in_project
+
+
+def test_undo_preview_names_what_an_undo_changes_and_changes_nothing(
+    store: Store, shared_data: Path
+) -> None:
+    store.create_project("p", "ada")
+    store.add_import("p", _identity(shared_data), "ada")
+    imported = store.events("p", kinds=["import"])[0]["id"]
+    ids = [e.id for e in store.list_examples("p", limit=10)]
+    preview = store.undo_preview("p", imported)
+    assert (preview.kind, preview.n_examples, preview.needs_confirmation) == ("import", 91, True)
+    assert preview.effect.startswith("removes the 91 examples imported from identity.json by ada")
+    few = store.set_status("p", ids[:5], "rejected", "bob", "off-topic")
+    preview = store.undo_preview("p", few)
+    assert preview.n_examples == 5 and not preview.needs_confirmation
+    assert preview.effect == "puts 5 examples back from 'rejected' to 'active'"
+    many = store.set_status("p", ids[5:10], "duplicate", "bob", "dup", duplicate_of=ids[0])
+    assert store.undo_preview("p", many).n_examples == 5
+    first = store.get_example("p", ids[0])
+    edited = [Message(m.role, m.content + " (edited)") for m in first.example.messages]
+    store.edit_messages("p", ids[0], edited, "carol", "typo", expected_revision=0)
+    edit = store.events("p", kinds=["edit"])[0]["id"]
+    preview = store.undo_preview("p", edit)
+    assert preview.effect == "restores the previous text of 1 example"
+    # an undo that would be refused is refused by its preview too, naming the later events
+    with pytest.raises(ConflictError, match=f"#{edit} \\(edit by carol\\)"):
+        store.undo_preview("p", few)
+    with pytest.raises(ConflictError, match="10 of its 91 examples"):
+        store.undo_preview("p", imported)
+    assert store.count_examples("p") == 91 and store.statuses("p", ids[:1]) == {ids[0]: "rejected"}
+
+    big = store.set_status("p", ids[:6], "filtered", "bob", "contaminated")
+    assert store.undo_preview("p", big).needs_confirmation
+    assert store.undo_preview("p", big).effect == (
+        "puts 5 examples back from 'filtered' to 'rejected', 1 example back from 'filtered' to "
+        "'duplicate'"
+    )
+    store.undo("p", big, "ada")
+    with pytest.raises(StoreError, match="already undone"):
+        store.undo_preview("p", big)
+    with pytest.raises(NotFoundError):
+        store.undo_preview("p", 10_000)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from curation.export.checks import check_template_tokens
+from curation.export.checks import TEMPLATE_TOKENS, check_template_tokens
 from curation.export.conversation import Layout
 from curation.export.issues import Issue
 from curation.records import Example
@@ -141,7 +141,12 @@ class Preset:
                 Issue(line, None, "data_type", f"line is a {type(record).__name__}, not an object")
             ]
         issues = self.check_record(record, line)
-        issues.extend(check_template_tokens(string_leaves(record), line))
+        try:  # one C-speed pass rules out almost every record before walking its strings
+            text = json.dumps(record, ensure_ascii=False)
+        except (TypeError, ValueError):
+            text = None
+        if text is None or any(token in text for token in TEMPLATE_TOKENS):
+            issues.extend(check_template_tokens(string_leaves(record), line))
         return issues
 
     # ---- files --------------------------------------------------------------------------
@@ -187,7 +192,6 @@ WARNING_CODES = frozenset(
         "lossy_conversion",
         "no_trailing_newline",
         "unrecognized_top_level_key",
-        "tool_response_mismatch",
         "skipped_unrepresentable",
         "completion_boundary",
         "too_few_records",

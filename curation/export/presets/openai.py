@@ -81,7 +81,7 @@ class OpenAIPreset(Preset):
             if t.role == "tool":
                 if t.tool_call_id is None:
                     raise Unrepresentable(
-                        "tool_response_mismatch", "a tool message answers no call"
+                        "unrecognized_role", "a tool message must answer an assistant tool call"
                     )
                 m["tool_call_id"] = t.tool_call_id
             elif t.name is not None:

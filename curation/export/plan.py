@@ -1,0 +1,429 @@
+"""Plan an export before anything is written: what the preset carries, what is left out, the split.
+
+The readiness dry run and the real export both go through `plan_export`, so their counts agree.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from curation.errors import ExportError, ValidationFailed
+from curation.export.bundle import ExportResult, export_dataset
+from curation.export.card import CardInfo
+from curation.export.issues import Issue, ValidationReport
+from curation.export.leakage import leakage_check
+from curation.export.presets import get_preset
+from curation.export.readiness import ReadinessItem, readiness_summary
+from curation.export.representable import error_codes, left_out_warnings, partition_examples
+from curation.export.split import SplitPlan, plan_split
+from curation.records import Example
+
+Progress = Callable[[float, str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class ExportSettings:
+    """How an export is made: the trainer preset, the split, and examples the preset cannot carry.
+
+    Attributes
+    ----------
+    preset:
+        A registered preset name (see `preset_names`).
+    eval_fraction:
+        Share of the carried, non-held-out examples put in eval, in [0, 1); ignored when
+        ``eval_count`` is given. 0.1 gives 50 eval examples out of 500: below about 50 the eval
+        loss is too noisy to show overfitting (see `readiness_summary`).
+    eval_count:
+        Exact eval size instead of a fraction (groups permitting), or None.
+    seed:
+        Integer seed of the split; the same examples and seed give byte-identical files.
+    stratify_by:
+        A metadata field whose values keep their proportions in both splits, or None.
+    holdout_sources:
+        Sources whose examples all go to eval (a held-out domain), on top of the target size.
+    skip_unrepresentable:
+        Leave out examples the preset cannot carry (each listed with its id and reason) instead
+        of blocking the export on them. Left out *before* the split, so the eval size asked for
+        is the eval size written.
+    max_tokens:
+        Per-example token limit for warnings; the preset's default when None.
+    tokenizer:
+        A local ``tokenizer.json`` (or folder) to count tokens with; an estimate when None.
+    """
+
+    preset: str
+    eval_fraction: float = 0.1
+    eval_count: int | None = None
+    seed: int = 0
+    stratify_by: str | None = None
+    holdout_sources: tuple[str, ...] = ()
+    skip_unrepresentable: bool = False
+    max_tokens: int | None = None
+    tokenizer: str | None = None
+
+    def __post_init__(self) -> None:
+        get_preset(self.preset)  # raises ExportError naming the registered presets
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            raise ExportError(f"seed must be an integer, not {self.seed!r}")
+        if self.eval_count is not None and (
+            isinstance(self.eval_count, bool)
+            or not isinstance(self.eval_count, int)
+            or self.eval_count < 0
+        ):
+            raise ExportError(f"eval_count {self.eval_count!r} must be a whole number >= 0")
+        if (
+            isinstance(self.eval_fraction, bool)
+            or not isinstance(self.eval_fraction, int | float)
+            or not 0 <= self.eval_fraction < 1
+        ):
+            raise ExportError(f"eval_fraction {self.eval_fraction!r} must be a number in [0, 1)")
+        if self.max_tokens is not None and (
+            isinstance(self.max_tokens, bool)
+            or not isinstance(self.max_tokens, int)
+            or self.max_tokens <= 0
+        ):
+            raise ExportError(f"max_tokens must be a positive integer, not {self.max_tokens!r}")
+        if isinstance(self.holdout_sources, str):
+            raise ExportError(
+                f"holdout_sources must be a list of source names, not the string "
+                f"{self.holdout_sources!r}"
+            )
+        object.__setattr__(self, "holdout_sources", tuple(sorted(set(self.holdout_sources))))
+        if self.stratify_by is not None and not str(self.stratify_by).strip():
+            object.__setattr__(self, "stratify_by", None)
+
+    def parameters(self) -> dict[str, Any]:
+        """The settings as JSON values, for the manifest."""
+        return {
+            "preset": self.preset,
+            "eval_fraction": self.eval_fraction,
+            "eval_count": self.eval_count,
+            "seed": self.seed,
+            "stratify_by": self.stratify_by,
+            "holdout_sources": list(self.holdout_sources),
+            "skip_unrepresentable": self.skip_unrepresentable,
+            "max_tokens": self.max_tokens,
+        }
+
+
+@dataclass(slots=True)
+class ExportPlan:
+    """What an export will write, decided before writing.
+
+    Attributes
+    ----------
+    settings:
+        The settings the plan was made with.
+    train, eval:
+        The examples each file will hold, in line order: exactly what is written.
+    unrepresentable:
+        Errors of the examples the preset cannot carry (each names its example). With
+        ``skip_unrepresentable`` they are left out; otherwise they block the export.
+    split:
+        The split plan of the carried examples (ids, groups kept together, targets).
+    n_selected:
+        Examples the plan started from.
+    """
+
+    settings: ExportSettings
+    train: list[Example]
+    eval: list[Example]
+    unrepresentable: list[Issue] = field(default_factory=list)
+    split: SplitPlan = field(default_factory=lambda: SplitPlan([], []))
+    n_selected: int = 0
+
+    @property
+    def train_count(self) -> int:
+        return len(self.train)
+
+    @property
+    def eval_count(self) -> int:
+        return len(self.eval)
+
+    @property
+    def unrepresentable_ids(self) -> list[str]:
+        """Ids of the examples the preset cannot carry, each once."""
+        return list(dict.fromkeys(i.example_id for i in self.unrepresentable if i.example_id))
+
+    @property
+    def blocking(self) -> list[Issue]:
+        """Errors that stop the export: the unrepresentable examples, unless they are skipped."""
+        return [] if self.settings.skip_unrepresentable else list(self.unrepresentable)
+
+    @property
+    def left_out(self) -> list[Issue]:
+        """One ``skipped_unrepresentable`` warning per example left out (when skipping)."""
+        return left_out_warnings(self.unrepresentable) if self.settings.skip_unrepresentable else []
+
+    def unrepresentable_codes(self) -> dict[str, int]:
+        """Error code -> number of examples the preset cannot carry for it."""
+        return error_codes(self.unrepresentable)
+
+    def codes_text(self) -> str:
+        """The codes in words, e.g. ``last_not_assistant x97, role_order x3`` (or ``none``)."""
+        return ", ".join(f"{c} x{k}" for c, k in self.unrepresentable_codes().items()) or "none"
+
+    def blocked_report(self) -> ValidationReport:
+        """A validation report holding the blocking errors (what `ValidationFailed` carries)."""
+        return ValidationReport(preset=self.settings.preset, errors=self.blocking)
+
+
+def _remap_groups(
+    groups: Sequence[Sequence[int]] | None, kept: Sequence[int]
+) -> list[list[int]] | None:
+    """Index groups over the selection, re-expressed over the carried examples."""
+    if groups is None:
+        return None
+    position = {old: new for new, old in enumerate(kept)}
+    out = []
+    for g in groups:
+        members = sorted({position[i] for i in g if i in position})
+        if len(members) >= 2:
+            out.append(members)
+    return out
+
+
+def plan_export(
+    examples: Sequence[Example],
+    settings: ExportSettings,
+    *,
+    groups: Sequence[Sequence[int]] | None = None,
+    group_by_duplicates: bool = True,
+    progress: Progress | None = None,
+) -> ExportPlan:
+    """Decide what an export writes: the examples the preset carries, split group-aware.
+
+    Every example goes through `partition_examples` (the same per-example check the writer and
+    the validator apply), then the carried ones are split with `plan_split`. The examples the
+    preset cannot carry are left out of the split in both modes, so the counts of a blocked
+    plan are what ticking "leave them out" writes.
+
+    Parameters
+    ----------
+    examples:
+        The selected examples, unique ids.
+    settings:
+        Preset, split and skip settings.
+    groups:
+        Index groups over ``examples`` that must share a split (e.g. dedup clusters).
+    group_by_duplicates:
+        Also keep near-duplicate clusters computed on the spot together (see `split_examples`).
+    progress:
+        Called as ``progress(fraction, message)`` during the split.
+
+    Returns
+    -------
+    ExportPlan
+
+    Raises
+    ------
+    ExportError
+        For an empty selection, bad split settings, or holdout sources that match nothing.
+    """
+    if not examples:
+        raise ExportError("Nothing to export: the selection holds no example.")
+    preset = get_preset(settings.preset)
+    partition = partition_examples(preset, examples)
+    left = set(partition.left_out_ids)
+    kept = [i for i, ex in enumerate(examples) if ex.id not in left]
+    carried = [examples[i] for i in kept]
+    if not carried:
+        return ExportPlan(settings, [], [], partition.errors, n_selected=len(examples))
+    split = plan_split(
+        carried,
+        settings.eval_fraction,
+        settings.seed,
+        settings.stratify_by,
+        group_by_duplicates,
+        eval_count=settings.eval_count,
+        groups=_remap_groups(groups, kept),
+        holdout_sources=settings.holdout_sources or None,
+        progress=progress,
+    )
+    by_id = {ex.id: ex for ex in carried}
+    return ExportPlan(
+        settings,
+        [by_id[i] for i in split.train_ids],
+        [by_id[i] for i in split.eval_ids],
+        partition.errors,
+        split,
+        len(examples),
+    )
+
+
+def _blocked_message(plan: ExportPlan) -> str:
+    first = plan.blocking[0]
+    return (
+        f"{len(plan.unrepresentable_ids)} example(s) cannot be written as {plan.settings.preset} "
+        f"({plan.codes_text()}); first: {first.message}. Fix or remove them, leave them out "
+        f"(skip_unrepresentable / --skip-unrepresentable: {plan.train_count} train + "
+        f"{plan.eval_count} eval would be written), or choose another preset."
+    )
+
+
+def write_plan(
+    plan: ExportPlan,
+    out_dir: str | Path,
+    *,
+    parameters: Mapping[str, Any],
+    curation_stats: Mapping[str, Any],
+    card_info: CardInfo | None = None,
+    zip: bool = False,
+    overwrite: bool = False,
+    created_at: str | None = None,
+    allow_blocked: bool = False,
+) -> ExportResult:
+    """Write exactly the planned files with `export_dataset` (validated, card, manifest).
+
+    Parameters
+    ----------
+    plan:
+        From `plan_export`.
+    out_dir, zip, overwrite, created_at:
+        See `export_dataset`.
+    parameters:
+        Recorded in the manifest beside the plan's settings.
+    curation_stats, card_info:
+        For the card and readiness (see `export_dataset`).
+    allow_blocked:
+        Write the carried examples even when unrepresentable ones block (the dry run does, in a
+        scratch folder, to measure tokens and file rules too); never for a real export.
+
+    Raises
+    ------
+    ValidationFailed
+        When unrepresentable examples block the plan (nothing is written), or validation of
+        the written files finds errors (file rules; ``out_dir`` is untouched).
+    """
+    if plan.blocking and not allow_blocked:
+        raise ValidationFailed(_blocked_message(plan), plan.blocked_report())
+    if not (plan.train or plan.eval):
+        raise ExportError(
+            f"Nothing to export: none of the {plan.n_selected} selected examples can be written "
+            f"as {plan.settings.preset} ({plan.codes_text()}); choose another preset."
+        )
+    s = plan.settings
+    params = {**dict(parameters), **s.parameters(), "left_out": len(plan.left_out)}
+    return export_dataset(
+        plan.train,
+        plan.eval,
+        out_dir,
+        s.preset,
+        seed=s.seed,
+        parameters=params,
+        curation_stats=curation_stats,
+        card_info=card_info,
+        split_stats=plan.split.stats(),
+        zip=zip,
+        tokenizer=s.tokenizer,
+        max_tokens=s.max_tokens,
+        # Every planned example passed the writer's own check: anything failing now is a bug,
+        # and failing beats writing fewer examples than the readiness summary promised.
+        on_unrepresentable="error",
+        left_out=plan.left_out,
+        overwrite=overwrite,
+        created_at=created_at,
+    )
+
+
+@dataclass(slots=True)
+class DryRun:
+    """What an export would write, measured by writing it to a scratch folder.
+
+    Attributes
+    ----------
+    plan:
+        The plan; its ``train_count`` / ``eval_count`` are the line counts the export writes.
+    report:
+        Validation of the scratch files plus the blocking unrepresentable examples: errors (the
+        export is blocked while there are any), warnings, token statistics.
+    readiness:
+        The readiness summary of exactly the planned splits.
+    """
+
+    plan: ExportPlan
+    report: ValidationReport
+    readiness: list[ReadinessItem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when the export would be written as planned."""
+        return not self.report.errors
+
+    @property
+    def train_count(self) -> int:
+        return self.plan.train_count
+
+    @property
+    def eval_count(self) -> int:
+        return self.plan.eval_count
+
+    @property
+    def file_errors(self) -> list[Issue]:
+        """Errors of the files as a whole (schema across files...): leaving out cannot fix them."""
+        unrepresentable = {id(i) for i in self.plan.unrepresentable}
+        return [i for i in self.report.errors if id(i) not in unrepresentable]
+
+    def summary(self) -> dict[str, Any]:
+        """Counts, left-out and blocking examples by code, and readiness, as JSON values."""
+        return {
+            "preset": self.plan.settings.preset,
+            "ok": self.ok,
+            "train": self.train_count,
+            "eval": self.eval_count,
+            "selected": self.plan.n_selected,
+            "unrepresentable": self.plan.unrepresentable_codes(),
+            "skip_unrepresentable": self.plan.settings.skip_unrepresentable,
+            "validation": self.report.summary(),
+            "readiness": [item.to_dict() for item in self.readiness],
+        }
+
+
+def dry_run(
+    plan: ExportPlan,
+    *,
+    curation_stats: Mapping[str, Any],
+    card_info: CardInfo | None = None,
+) -> DryRun:
+    """Write the plan to a scratch folder and validate it: the export's outcome, without output.
+
+    The carried examples are written even when unrepresentable ones block, so one dry run
+    reports the blocking examples, the file rules and the token budget together.
+    """
+    if not (plan.train or plan.eval):
+        report = plan.blocked_report()
+        if not report.errors:
+            report.errors = list(plan.unrepresentable)
+        items = readiness_summary([], [], stats=curation_stats)
+        return DryRun(plan, report, items)
+    with tempfile.TemporaryDirectory(prefix="curation-dry-run-") as scratch:
+        try:
+            result = write_plan(
+                plan,
+                Path(scratch) / "dry-run",
+                parameters={},
+                curation_stats=curation_stats,
+                card_info=card_info,
+                allow_blocked=True,
+            )
+        except ValidationFailed as exc:
+            report = (
+                exc.report
+                if isinstance(exc.report, ValidationReport)
+                else ValidationReport(preset=plan.settings.preset)
+            )
+            items = readiness_summary(
+                plan.train,
+                plan.eval,
+                stats=curation_stats,
+                tokens=report.tokens,
+                leakage=leakage_check(plan.train, plan.eval),
+            )
+        else:
+            report, items = result.validation, result.readiness
+    report.errors[:0] = plan.blocking
+    return DryRun(plan, report, items)

@@ -1,0 +1,72 @@
+"""Export page glue: readiness rows and the dry-run summary kept in session state.
+
+Turns the core's `DryRun` into small tables the page shows; no export logic lives here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from curation.export import DryRun, ReadinessItem
+from curation.export.issues import Issue
+
+STATUS_LABEL = {"ok": "ok", "warn": "warning", "fail": "FAIL", "not-run": "not run"}
+MAX_ROWS = 500
+
+
+def readiness_rows(items: list[ReadinessItem]) -> list[dict[str, object]]:
+    """Readiness items as table rows (status word, check, value, note)."""
+    return [
+        {
+            "status": STATUS_LABEL.get(i.status, i.status),
+            "check": i.name,
+            "value": i.value,
+            "note": i.message,
+        }
+        for i in items
+    ]
+
+
+def issue_rows(issues: list[Issue]) -> list[dict[str, object]]:
+    """Errors as table rows, at most `MAX_ROWS` (messages stay data, shown in a table)."""
+    return [
+        {"line": i.line, "id": i.example_id, "code": i.code, "problem": i.message}
+        for i in issues[:MAX_ROWS]
+    ]
+
+
+def left_out_rows(issues: list[Issue]) -> list[dict[str, object]]:
+    """Examples left out as table rows: id, the error that keeps them out, its message."""
+    return [
+        {"left out": i.example_id, "because": i.cause or i.code, "detail": i.message}
+        for i in issues[:MAX_ROWS]
+    ]
+
+
+def dry_run_view(dry: DryRun, key: str) -> dict[str, Any]:
+    """What the page shows of a dry run, as plain values for `st.session_state`.
+
+    Parameters
+    ----------
+    dry:
+        The core's dry run.
+    key:
+        The settings the dry run was made with, so the page can tell when they changed.
+    """
+    plan = dry.plan
+    file_errors = dry.file_errors
+    return {
+        "key": key,
+        "preset": plan.settings.preset,
+        "selected": plan.n_selected,
+        "train": plan.train_count,
+        "eval": plan.eval_count,
+        "codes": plan.codes_text(),
+        "left_out": left_out_rows(plan.left_out),
+        "n_left_out": len(plan.left_out),
+        "blocked": bool(plan.blocking),
+        "n_blocked": len(plan.unrepresentable_ids),
+        "file_errors": bool(file_errors),
+        "errors": issue_rows(plan.blocking + file_errors),
+        "readiness": readiness_rows(dry.readiness),
+    }
