@@ -26,6 +26,7 @@ from curation.errors import CurationError
 from curation.formats import read_examples
 from curation.records import TEXT_FIELDS
 from ui import state
+from ui.safe import esc, md
 from ui.widgets import show_diff, show_example
 
 METHOD_HELP = {
@@ -62,7 +63,9 @@ if submitted:
     bar = st.progress(0.0, text="Starting…")
 
     def _progress(stage: str, done: int, total: int) -> None:
-        bar.progress(min(1.0, done / total) if total else 0.0, text=f"{stage}: {done:,}/{total:,}")
+        bar.progress(
+            min(1.0, done / total) if total else 0.0, text=md("{}: {:,}/{:,}", stage, done, total)
+        )
 
     try:
         new_run = run_dedup(
@@ -77,23 +80,30 @@ if submitted:
         )
     except CurationError as exc:
         bar.empty()
-        st.error(str(exc))
+        st.error(esc(exc))
         st.stop()
     bar.empty()
     st.session_state[state.DEDUP_RUN] = new_run.run_id
     st.session_state[state.DEDUP_CLUSTER] = 0
-    st.toast(f"Found {len(new_run.clusters)} clusters")
+    st.toast(md("Found {} clusters", len(new_run.clusters)))
     st.rerun()  # refresh the sidebar's counts and steps
 
 
 def _review(run: DedupRun) -> None:
     """Summary of a saved run, bulk decisions, the cluster list and one cluster in detail."""
-    threshold_text = "" if run.threshold is None else f", threshold {run.threshold:g}"
+    threshold_text = "" if run.threshold is None else md(", threshold {:g}", run.threshold)
     st.markdown(
-        f"**Run {run.run_id}**: {run.method} on {FIELD_LABELS.get(run.fields, run.fields)}"
-        f"{threshold_text} · backend `{run.backend}` · {run.n_examples:,} examples · "
-        f"**{len(run.clusters)}** clusters, {run.n_duplicates} examples beyond one per cluster · "
-        f"by {run.author}"
+        md("**Run {}**: {} on {}", run.run_id, run.method, FIELD_LABELS.get(run.fields, run.fields))
+        + threshold_text
+        + md(
+            " · backend {} · {:,} examples · **{}** clusters, {} examples beyond one per "
+            "cluster · by {}",
+            run.backend,
+            run.n_examples,
+            len(run.clusters),
+            run.n_duplicates,
+            run.author,
+        )
     )
     if "fallback" in run.backend:
         st.warning(
@@ -111,7 +121,7 @@ def _review(run: DedupRun) -> None:
         try:
             store.undo(project, last[0]["id"], user)
         except CurationError as exc:
-            st.error(str(exc))
+            st.error(esc(exc))
         else:
             st.toast("Undone")
             st.rerun()
@@ -123,7 +133,9 @@ def _review(run: DedupRun) -> None:
     if apply_col.button("Apply to all clusters", key="dedup_apply_all") and run.clusters:
         event_id = apply_policy(store, project, run, policy, author=user)
         st.toast(
-            "Nothing left to decide" if event_id is None else f"Applied '{policy}' to all clusters"
+            "Nothing left to decide"
+            if event_id is None
+            else md("Applied '{}' to all clusters", policy)
         )
         st.rerun()
 
@@ -158,7 +170,7 @@ def _review(run: DedupRun) -> None:
         cluster = run.clusters[index]
         members = cluster_members(store, project, cluster)
 
-        st.subheader(f"Cluster {index + 1} · {len(members)} examples")
+        st.subheader(md("Cluster {} · {} examples", index + 1, len(members)))
         st.dataframe(
             pd.DataFrame(
                 [
@@ -184,7 +196,7 @@ def _review(run: DedupRun) -> None:
         )
         if k2.button("Resolve cluster", key="dedup_resolve", type="primary"):
             resolve_cluster(store, project, run, index, keeper, author=user)
-            st.toast(f"Kept {keeper}; the others are marked duplicate")
+            st.toast(md("Kept {}; the others are marked duplicate", keeper))
             st.rerun()
 
         st.markdown("**Compare two members**")
@@ -196,7 +208,7 @@ def _review(run: DedupRun) -> None:
         by_id = {m.id: m for m in members}
         scores = {frozenset((x, y)): sim for x, y, sim in cluster.pairs}
         if a != b and frozenset((a, b)) in scores:
-            st.caption(f"similarity {scores[frozenset((a, b))]:.3f}")
+            st.caption(md("similarity {:.3f}", scores[frozenset((a, b))]))
         with st.container(height=480):
             show_diff(by_id[a].example.text(run.fields), by_id[b].example.text(run.fields))
         with st.expander("Full conversations"):
@@ -244,16 +256,16 @@ def _contamination() -> None:
                 author=user,
             )
         except CurationError as exc:
-            st.error(str(exc))
+            st.error(esc(exc))
         else:
             hits = report["hits"]
             if not hits:
-                st.success(f"No example matches any of the {len(refs)} reference items.")
+                st.success(md("No example matches any of the {} reference items.", len(refs)))
             else:
-                st.warning(f"{len(hits)} example(s) match a reference item.")
+                st.warning(md("{} example(s) match a reference item.", len(hits)))
                 st.dataframe(pd.DataFrame(hits), hide_index=True, key="contam_hits")
                 if report["event_id"]:
-                    st.toast(f"Marked {len(hits)} example(s) as filtered")
+                    st.toast(md("Marked {} example(s) as filtered", len(hits)))
 
 
 run = load_run(store, project, st.session_state.get(state.DEDUP_RUN))

@@ -32,6 +32,7 @@ from curation.export.from_project import (
     select_examples,
 )
 from ui import state
+from ui.safe import esc, md
 
 STATUS_LABEL = {"ok": "ok", "warn": "warning", "fail": "FAIL", "not-run": "not run"}
 
@@ -75,8 +76,12 @@ if meta_key != "(no filter)":
 selection = select_examples(store, project, sources=sources or None, metadata=metadata)
 excluded = ", ".join(f"{v} {k}" for k, v in selection.excluded.items()) or "nothing"
 st.markdown(
-    f"**{len(selection.examples):,}** active examples selected · left out: {excluded} "
-    "(duplicate, rejected, filtered and removed examples never go out)."
+    md(
+        "**{:,}** active examples selected · left out: {} "
+        "(duplicate, rejected, filtered and removed examples never go out).",
+        len(selection.examples),
+        excluded,
+    )
 )
 
 dedup_run = load_run(store, project)
@@ -193,16 +198,18 @@ if st.button("Check readiness", key="export_check"):
                         train, eval_, stats=steps, leakage=leakage_check(train, eval_)
                     )
         except CurationError as exc:
-            st.error(str(exc))
+            st.error(esc(exc))
         else:
             st.session_state["export_readiness"] = _readiness_rows(items)
             st.session_state["export_split_sizes"] = (len(train), len(eval_))
             st.session_state["export_dry_run_errors"] = problems
 if st.session_state.get("export_readiness"):
     n_train, n_eval = st.session_state["export_split_sizes"]
-    st.markdown(f"Split: **{n_train:,}** train / **{n_eval:,}** eval")
+    st.markdown(md("Split: **{:,}** train / **{:,}** eval", n_train, n_eval))
     if st.session_state.get("export_dry_run_errors"):
-        st.error(f"The {preset} files would fail validation; the export is blocked until fixed.")
+        st.error(
+            md("The {} files would fail validation; the export is blocked until fixed.", preset)
+        )
         st.dataframe(
             pd.DataFrame(st.session_state["export_dry_run_errors"]),
             hide_index=True,
@@ -258,7 +265,7 @@ if st.button("Export", type="primary", key="export_run"):
         )
     except ValidationFailed as exc:
         bar.empty()
-        st.error(f"Validation failed, nothing was written: {exc}")
+        st.error(md("Validation failed, nothing was written: {}", exc))
         report = exc.report
         if getattr(report, "errors", None):
             st.dataframe(
@@ -274,7 +281,7 @@ if st.button("Export", type="primary", key="export_run"):
         st.stop()
     except (CurationError, OSError) as exc:
         bar.empty()
-        st.error(str(exc))
+        st.error(esc(exc))
         st.stop()
     bar.empty()
     st.session_state[state.EXPORT_RESULT] = {
@@ -293,18 +300,28 @@ if st.button("Export", type="primary", key="export_run"):
         "leakage": result.leakage.summary(),
         "readiness": _readiness_rows(result.readiness),
     }
-    st.toast(f"Exported {result.train_count} + {result.eval_count} examples")
+    st.toast(md("Exported {} + {} examples", result.train_count, result.eval_count))
 
 done = st.session_state.get(state.EXPORT_RESULT)
 if done:
     st.success(
-        f"Wrote {done['train']:,} train and {done['eval']:,} eval examples ({done['preset']}) to "
-        f"{done['out_dir']}: {', '.join(done['files'])}"
+        md(
+            "Wrote {:,} train and {:,} eval examples ({}) to {}: {}",
+            done["train"],
+            done["eval"],
+            done["preset"],
+            done["out_dir"],
+            ", ".join(done["files"]),
+        )
     )
     leak = done["leakage"]
     st.markdown(
-        f"Leakage check: highest train/eval similarity **{leak['max_similarity']:.3f}**, "
-        f"{leak['pairs_over_threshold']} pair(s) at or above {leak['threshold']}."
+        md(
+            "Leakage check: highest train/eval similarity **{:.3f}**, {} pair(s) at or above {}.",
+            leak["max_similarity"],
+            leak["pairs_over_threshold"],
+            leak["threshold"],
+        )
     )
     if leak["pairs"]:
         st.dataframe(
@@ -320,7 +337,7 @@ if done:
     )
     st.dataframe(pd.DataFrame(done["readiness"]), hide_index=True, key="export_final_readiness")
     if done["warnings"]:
-        with st.expander(f"{len(done['warnings'])} validation warning(s)"):
+        with st.expander(md("{} validation warning(s)", len(done["warnings"]))):
             st.dataframe(pd.DataFrame(done["warnings"]), hide_index=True, key="export_warnings")
     if done["zip"]:
         st.download_button(
@@ -331,4 +348,4 @@ if done:
             key="export_download",
         )
     if os.path.isdir(done["out_dir"]):
-        st.caption(f"Files are also in {done['out_dir']}.")
+        st.caption(md("Files are also in {}.", done["out_dir"]))

@@ -16,6 +16,7 @@ from curation.errors import CurationError
 from curation.formats import SHAPES, ColumnMapping, ImportResult, read_examples
 from curation.formats.containers import load_records
 from ui import state
+from ui.safe import esc, md
 from ui.widgets import show_example
 
 state.init_state()
@@ -109,9 +110,11 @@ def _show_result(result: ImportResult, slot: str) -> None:
     cols[2].metric("Importable", importable)
     cols[3].metric("Skipped", result.skipped)
     for warning in result.warnings:
-        st.warning(warning.message)
+        st.warning(esc(warning.message))
     if result.errors:
-        with st.expander(f"{len(result.errors)} problem(s) found; the rest imports", expanded=True):
+        with st.expander(
+            md("{} problem(s) found; the rest imports", len(result.errors)), expanded=True
+        ):
             st.dataframe(
                 pd.DataFrame(
                     [
@@ -127,7 +130,7 @@ def _show_result(result: ImportResult, slot: str) -> None:
         preview_cols = st.columns(min(2, len(result.examples)))
         for col, example in zip(preview_cols, result.examples[:2], strict=False):
             with col, st.container(border=True):
-                st.caption(f"id {example.id}")
+                st.caption(md("id {}", example.id))
                 show_example(example)
 
 
@@ -152,11 +155,11 @@ if path_text.strip():
 for slot_index, (name, data, path) in enumerate(sources):
     slot = f"{slot_index}"
     with st.container(border=True):
-        st.subheader(name)
+        st.subheader(esc(name))
         try:
             if path is not None:
                 if not os.path.exists(path):
-                    st.error(f"No file or folder at {path}.")
+                    st.error(md("No file or folder at {}.", path))
                     continue
                 result = _parse_path(path, os.path.getmtime(path), fmt, None)
             else:
@@ -170,7 +173,7 @@ for slot_index, (name, data, path) in enumerate(sources):
                     else _parse_bytes(data, name, fmt, mapping)  # type: ignore[arg-type]
                 )
         except CurationError as exc:
-            st.error(str(exc))
+            st.error(esc(exc))
             continue
         _show_result(result, slot)
         if result.examples:
@@ -178,20 +181,22 @@ for slot_index, (name, data, path) in enumerate(sources):
 
 if pending:
     total = sum(len(r.examples) for _, r in pending)
-    if st.button(f"Import {total} examples into {project}", type="primary", key="import_button"):
+    if st.button(
+        md("Import {} examples into {}", total, project), type="primary", key="import_button"
+    ):
         summaries = []
         bar = st.progress(0.0, text="Importing…")
         for i, (name, result) in enumerate(pending):
             try:
                 summary = store.add_import(project, result, user, allow_reimport=allow_reimport)
             except CurationError as exc:
-                st.error(f"{name}: {exc}")
+                st.error(md("{}: {}", name, exc))
                 continue
             summaries.append(summary.to_dict())
-            bar.progress((i + 1) / len(pending), text=f"Imported {name}")
+            bar.progress((i + 1) / len(pending), text=md("Imported {}", name))
         bar.empty()
         st.session_state[state.IMPORT_SUMMARIES] = summaries
-        st.toast(f"Imported {sum(s['imported'] for s in summaries)} examples")
+        st.toast(md("Imported {} examples", sum(s["imported"] for s in summaries)))
         st.rerun()
 
 summaries = st.session_state.get(state.IMPORT_SUMMARIES) or []
@@ -200,20 +205,29 @@ if summaries:
     for s in summaries:
         if s["already_imported"]:
             st.warning(
-                f"{s['file_name']} was already imported into this project; nothing was added. "
-                "Tick 'Import again' to add its new records anyway."
+                md(
+                    "{} was already imported into this project; nothing was added. "
+                    "Tick 'Import again' to add its new records anyway.",
+                    s["file_name"],
+                )
             )
             continue
         reasons = "; ".join(f"{k}: {v}" for k, v in s["skipped_reasons"].items()) or "none"
         st.success(
-            f"{s['file_name']}: imported {s['imported']} examples ({s['detected_format']}), "
-            f"skipped {s['skipped']} ({reasons})."
+            md(
+                "{}: imported {} examples ({}), skipped {} ({}).",
+                s["file_name"],
+                s["imported"],
+                s["detected_format"],
+                s["skipped"],
+                reasons,
+            )
         )
     st.page_link("pages/browse_page.py", label="Browse the examples", icon=":material/table_rows:")
 
 imports = store.list_imports(project)
 if imports:
-    with st.expander(f"Imports into {project} ({len(imports)})"):
+    with st.expander(md("Imports into {} ({})", project, len(imports))):
         st.dataframe(
             pd.DataFrame(
                 [
