@@ -135,7 +135,10 @@ def _show_result(result: ImportResult, slot: str) -> None:
 
 
 uploads = st.file_uploader(
-    "Upload one or more files", accept_multiple_files=True, key="import_files"
+    "Upload one or more files",
+    accept_multiple_files=True,
+    key="import_files",
+    max_upload_size=state.upload_limit_mb(),
 )
 path_text = st.text_input(
     "…or a local file or folder path (e.g. a `save_to_disk` dataset folder)", key="import_path"
