@@ -9,9 +9,11 @@ import pandas as pd
 import streamlit as st
 
 from curation.errors import CurationError
+from curation.paths import safe_file_stem
 from curation.records import Message
 from curation.store import STATUSES, ExampleFilter
 from ui import state
+from ui.downloads import examples_csv
 from ui.safe import esc, md
 from ui.widgets import show_example
 
@@ -96,6 +98,15 @@ event = st.dataframe(
     on_select="rerun",
     selection_mode="single-row",
     key="browse_table",
+)
+st.download_button(
+    "Download the matching examples as CSV",
+    data=lambda: examples_csv(store, project, flt),
+    file_name=f"{safe_file_stem(project)}-examples.csv",
+    mime="text/csv",
+    key="browse_download_csv",
+    help="Every matching example, all pages; cells that spreadsheets would run as formulas "
+    "start with ' so they stay text.",
 )
 selected_rows = event.selection.rows if event is not None else []
 goto = (st.session_state.get("browse_goto") or "").strip()
