@@ -5,7 +5,6 @@ Download as a zip or write to a folder; every export is validated before it is k
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 
@@ -25,12 +24,14 @@ from curation.export import (
     readiness_summary,
     split_examples,
 )
+from curation.export.bundle import inspect_export_target
 from curation.export.from_project import (
     curation_stats,
     dedup_groups,
     export_project,
     select_examples,
 )
+from curation.paths import export_stem
 from ui import state
 from ui.safe import esc, md
 
@@ -223,18 +224,29 @@ if st.session_state.get("export_readiness"):
 
 # ---- write ----------------------------------------------------------------------------------
 st.subheader("5 · Write")
-folder = st.text_input("Write to folder (empty = download only)", key="export_folder")
-if st.button("Export", type="primary", key="export_run"):
-    out_dir = (
-        Path(folder)
-        if folder.strip()
-        else Path(tempfile.mkdtemp(prefix="curation-export-")) / f"{project}-{preset}"
+folder = st.text_input("Write to folder (empty = download only)", key="export_folder").strip()
+# A folder holding anything but an earlier export is never written to; replacing an earlier
+# export needs a confirmation that appears only then.
+target = inspect_export_target(Path(folder).expanduser()) if folder else None
+replace = False
+if target is not None and target.refused:
+    st.warning(esc(target.problem(overwrite=False)))
+elif target is not None and target.needs_confirmation:
+    replace = st.checkbox(
+        md("Replace the earlier export in {} (its files are deleted)", folder),
+        key="export_replace",
     )
+blocked = target is not None and (target.refused or (target.needs_confirmation and not replace))
+if st.button("Export", type="primary", key="export_run", disabled=blocked):
+    name = export_stem(project, preset)
     bar = st.progress(0.0, text="Exporting…")
 
     def _progress(fraction: float, message: str) -> None:
         bar.progress(min(1.0, max(0.0, fraction)), text=message)
 
+    # a download-only export is built in a temporary folder, removed once the zip is made
+    build_dir = tempfile.TemporaryDirectory(prefix="curation-export-")
+    out_dir = target.path if target is not None else Path(build_dir.name) / name
     try:
         result = export_project(
             store,
@@ -259,7 +271,7 @@ if st.button("Export", type="primary", key="export_run"):
             tokenizer=tokenizer.strip() or None,
             max_tokens=max_tokens or None,
             zip=True,
-            overwrite=True,
+            overwrite=replace,
             skip_unrepresentable=skip_unrepresentable,
             progress=_progress,
         )
@@ -283,9 +295,12 @@ if st.button("Export", type="primary", key="export_run"):
         bar.empty()
         st.error(esc(exc))
         st.stop()
+    finally:
+        build_dir.cleanup()
     bar.empty()
     st.session_state[state.EXPORT_RESULT] = {
-        "out_dir": str(result.out_dir),
+        "out_dir": str(result.out_dir) if target is not None else None,
+        "zip_name": f"{name}.zip",
         "files": result.files,
         "train": result.train_count,
         "eval": result.eval_count,
@@ -304,16 +319,25 @@ if st.button("Export", type="primary", key="export_run"):
 
 done = st.session_state.get(state.EXPORT_RESULT)
 if done:
-    st.success(
-        md(
-            "Wrote {:,} train and {:,} eval examples ({}) to {}: {}",
-            done["train"],
-            done["eval"],
-            done["preset"],
-            done["out_dir"],
-            ", ".join(done["files"]),
+    counts = (done["train"], done["eval"], done["preset"])
+    if done["out_dir"]:
+        st.success(
+            md(
+                "Wrote {:,} train and {:,} eval examples ({}) to {}: {}",
+                *counts,
+                done["out_dir"],
+                ", ".join(done["files"]),
+            )
         )
-    )
+    else:
+        st.success(
+            md(
+                "{:,} train and {:,} eval examples ({}) are ready to download as {}: {}",
+                *counts,
+                done["zip_name"],
+                ", ".join(done["files"]),
+            )
+        )
     leak = done["leakage"]
     st.markdown(
         md(
@@ -343,9 +367,7 @@ if done:
         st.download_button(
             "Download zip",
             data=done["zip"],
-            file_name=f"{project}-{done['preset']}.zip",
+            file_name=done["zip_name"],
             mime="application/zip",
             key="export_download",
         )
-    if os.path.isdir(done["out_dir"]):
-        st.caption(md("Files are also in {}.", done["out_dir"]))
