@@ -11,9 +11,8 @@ from curation.errors import CurationError
 from ui import state
 from ui.safe import esc, md
 
-st.set_page_config(
-    page_title="Instruction data curation", page_icon=":material/dataset:", layout="wide"
-)
+# An emoji favicon is drawn in the browser; a :material/...: one is fetched from Google's servers.
+st.set_page_config(page_title="Instruction data curation", page_icon="🗂️", layout="wide")
 state.init_state()
 store = state.get_store()
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import serve
-from tests.e2e.helpers import wait_idle
+from tests.e2e.helpers import off_machine, shown, wait_idle, watch_requests
 from tests.e2e.hostile import MARKUP_CASES
 
 pytestmark = pytest.mark.e2e
@@ -41,22 +41,11 @@ KINDS = [
 PREFIX = {"radio": "option"}
 
 
-def shown(text: str) -> str:
-    """Text as a reader sees it: word joiners are invisible, runs of whitespace are one space."""
-    return re.sub(r"\s+", " ", text.replace("\u2060", "")).strip()
-
-
 @pytest.fixture(scope="module")
 def probe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     home = tmp_path_factory.mktemp("probe_home")
     with serve("tests/e2e/markdown_probe.py", home) as url:
         yield url, home / "server.log"
-
-
-def _watch_requests(page: Any) -> list[str]:
-    requests: list[str] = []
-    page.on("request", lambda request: requests.append(request.url))
-    return requests
 
 
 def _open_probe(page: Any, url: str) -> None:
@@ -72,13 +61,9 @@ def _open_probe(page: Any, url: str) -> None:
     )
 
 
-def _off_machine(requests: list[str], url: str) -> list[str]:
-    return [r for r in requests if not (r.startswith(url) or r.startswith(("data:", "blob:")))]
-
-
 def test_every_markdown_element_shows_hostile_text_literally(page, probe) -> None:
     url, _log = probe
-    requests = _watch_requests(page)
+    requests = watch_requests(page)
     _open_probe(page, url)
     texts: dict[str, str] = page.evaluate(
         """() => Object.fromEntries([...document.querySelectorAll('[class*="st-key-K"]')]
@@ -113,12 +98,12 @@ def test_every_markdown_element_shows_hostile_text_literally(page, probe) -> Non
         .count()
         == 0
     )
-    assert _off_machine(requests, url) == []
+    assert off_machine(requests, url) == []
 
 
 def test_help_tooltips_show_hostile_text_literally(page, probe) -> None:
     url, _log = probe
-    requests = _watch_requests(page)
+    requests = watch_requests(page)
     _open_probe(page, url)
     for i in (0, 1, 2, 4, 6):  # image, links, autolinks, shortcodes, LaTeX
         button = page.locator(f".st-key-K{i}-button")
@@ -129,12 +114,12 @@ def test_help_tooltips_show_hostile_text_literally(page, probe) -> None:
         assert tip.locator("img, a, .katex, code").count() == 0
         page.mouse.move(0, 0)
         page.wait_for_timeout(300)
-    assert _off_machine(requests, url) == []
+    assert off_machine(requests, url) == []
 
 
 def test_toasts_show_hostile_text_literally(page, probe) -> None:
     url, _log = probe
-    requests = _watch_requests(page)
+    requests = watch_requests(page)
     page.goto(f"{url}/?toasts=1")
     page.get_by_text("toasts sent").wait_for()
     toasts = page.get_by_test_id("stToast")
@@ -146,12 +131,12 @@ def test_toasts_show_hostile_text_literally(page, probe) -> None:
         index = int(text.split("-", 1)[0][1:])
         assert shown(f"K{index}-toast: {MARKUP_CASES[index]}") in text
     assert page.get_by_test_id("stToast").locator("img, a, .katex, code").count() == 0
-    assert _off_machine(requests, url) == []
+    assert off_machine(requests, url) == []
 
 
 def test_shipped_config_hides_errors_binds_locally_and_sends_no_statistics(page, probe) -> None:
     url, log = probe
-    requests = _watch_requests(page)
+    requests = watch_requests(page)
     page.goto(f"{url}/?crash=1")
     wait_idle(page)
     error = page.get_by_test_id("stException")
@@ -165,7 +150,7 @@ def test_shipped_config_hides_errors_binds_locally_and_sends_no_statistics(page,
     page.wait_for_timeout(500)
     logged = log.read_text(errors="replace")
     assert "probe-secret-detail" in logged and "Traceback" in logged
-    assert _off_machine(requests, url) == []
+    assert off_machine(requests, url) == []
 
     port = int(url.rsplit(":", 1)[1])
     assert _listening_addresses(port) == {"127.0.0.1"}
