@@ -173,14 +173,19 @@ def inspect_export_target(path: str | os.PathLike[str]) -> ExportTarget:
         return ExportTarget(target, "new")
     if target.is_symlink() or not target.is_dir():
         return ExportTarget(target, "not-a-folder")
-    with os.scandir(target) as entries:
-        first = sorted(e.name + ("/" if e.is_dir(follow_symlinks=False) else "") for e in entries)
-    if not first:
-        return ExportTarget(target, "empty")
-    manifest = _read_manifest(target)
-    if manifest is None:
-        return ExportTarget(target, "not-an-export", tuple(first[:_SHOWN]))
-    foreign = _foreign_entries(target, _export_file_sizes(manifest))
+    try:
+        with os.scandir(target) as entries:
+            first = sorted(
+                e.name + ("/" if e.is_dir(follow_symlinks=False) else "") for e in entries
+            )
+        if not first:
+            return ExportTarget(target, "empty")
+        manifest = _read_manifest(target)
+        if manifest is None:
+            return ExportTarget(target, "not-an-export", tuple(first[:_SHOWN]))
+        foreign = _foreign_entries(target, _export_file_sizes(manifest))
+    except OSError as exc:  # what cannot be read cannot be known to be an earlier export
+        return ExportTarget(target, "not-an-export", (f"cannot be read: {exc.strerror or exc}",))
     if foreign:
         return ExportTarget(target, "not-an-export", tuple(foreign))
     return ExportTarget(target, "earlier-export")
@@ -416,7 +421,7 @@ def export_dataset(
         )
         (tmp / "README.md").write_text(card, encoding="utf-8", newline="\n")
         manifest: dict[str, Any] = {
-            "app": "curation",
+            "app": APP_NAME,
             "app_version": curation.__version__,
             "preset": chosen.name,
             "seed": seed,
