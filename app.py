@@ -9,11 +9,10 @@ import streamlit as st
 
 from curation.errors import CurationError
 from ui import state
-from ui.safe import esc
+from ui.safe import esc, md
 
-st.set_page_config(
-    page_title="Instruction data curation", page_icon=":material/dataset:", layout="wide"
-)
+# An emoji favicon is drawn in the browser; a :material/...: one is fetched from Google's servers.
+st.set_page_config(page_title="Instruction data curation", page_icon="🗂️", layout="wide")
 state.init_state()
 store = state.get_store()
 
@@ -45,13 +44,15 @@ with st.sidebar:
     project = state.current_project()
     if project:
         stats = store.stats(project)
-        st.caption(f"**{project}** · {stats['total']} examples")
+        st.caption(md("**{}** · {} examples", project, stats["total"]))
         by_status = stats["by_status"]
         cols = st.columns(2)
         cols[0].metric("Active", by_status.get("active", 0))
         cols[1].metric("Duplicates", by_status.get("duplicate", 0))
         done = ", ".join(stats["steps_run"]) or "none yet"
-        st.caption(f"Imports: {stats['imports']} · edited: {stats['edited']} · steps run: {done}")
+        st.caption(
+            md("Imports: {} · edited: {} · steps run: {}", stats["imports"], stats["edited"], done)
+        )
 
 pages = [
     st.Page("pages/import_page.py", title="Import", icon=":material/upload:", default=True),

@@ -605,8 +605,18 @@ def _export_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--name", default=None, help="dataset name for the card")
     p.add_argument("--license", default="other", help="Hub license id for the card")
-    p.add_argument("--zip", action="store_true", help="also write OUT.zip")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
+    p.add_argument(
+        "--zip",
+        action="store_true",
+        help="also write OUT.zip beside the folder (an existing file there is kept unless "
+        "--overwrite and it is an earlier export's zip)",
+    )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an earlier export of this app in --out (and its zip); a folder holding "
+        "anything else is never emptied",
+    )
     p.add_argument(
         "--skip-unrepresentable",
         action="store_true",
@@ -646,13 +656,21 @@ def _export_report(result: Any, extra: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Refuse, before any work, an --out folder or zip that the export may not replace."""
+    from curation.export.bundle import check_zip_target, inspect_export_target, zip_path_for
+
+    inspect_export_target(args.out).check(overwrite=args.overwrite)
+    if args.zip:
+        check_zip_target(zip_path_for(args.out), overwrite=args.overwrite)
+
+
 def _write_zip(args: argparse.Namespace, result: Any) -> str | None:
+    from curation.export.bundle import save_zip, zip_path_for
+
     if not (args.zip and result.zip_bytes):
         return None
-    path = str(result.out_dir).rstrip("/") + ".zip"
-    with open(path, "wb") as fh:
-        fh.write(result.zip_bytes)
-    return path
+    return str(save_zip(result.zip_bytes, zip_path_for(args.out), overwrite=args.overwrite))
 
 
 def _export_stored(
@@ -700,6 +718,7 @@ def cmd_export(args: argparse.Namespace) -> dict[str, Any]:
     from curation.export import plan_export, write_plan
 
     kind = _resolve_target(args)
+    _check_outputs(args)
     progress = Progress(not args.quiet)
     try:
         if kind == "file":
@@ -786,6 +805,7 @@ def cmd_pipeline(args: argparse.Namespace) -> dict[str, Any]:
     from curation.formats import read_examples
 
     author = args.author or default_author()
+    _check_outputs(args)
     with tempfile.TemporaryDirectory() as tmp:
         db = args.db or (None if args.project else f"sqlite:///{os.path.join(tmp, 'pipeline.db')}")
         store = Store(db)

@@ -10,7 +10,7 @@ import streamlit as st
 from curation.errors import CurationError
 from curation.store.store import NOT_UNDOABLE
 from ui import state
-from ui.safe import esc
+from ui.safe import esc, md
 
 state.init_state()
 project, user = state.require_project_and_user()
@@ -24,7 +24,7 @@ def _undo(event_id: int) -> None:
     except CurationError as exc:  # names the later events to undo first, newest first
         st.error(esc(str(exc)))
     else:
-        st.toast(f"Undid event #{event_id}")
+        st.toast(md("Undid event #{}", event_id))
         st.rerun()
 
 
@@ -39,11 +39,11 @@ for ev in events:
     with st.container(border=True):
         c1, c2 = st.columns([5, 1])
         when = ev["created_at"].strftime("%Y-%m-%d %H:%M:%S")
-        c1.markdown(f"**#{ev['id']} {esc(ev['kind'])}** · {esc(ev['author'])} · {when}")
+        c1.markdown(md("**#{} {}** · {} · {}", ev["id"], ev["kind"], ev["author"], when))
         c1.text(ev["summary"])
         undoable = ev["kind"] not in NOT_UNDOABLE
         if ev["undone_by"]:
-            c2.caption(f"undone by #{ev['undone_by']}")
+            c2.caption(md("undone by #{}", ev["undone_by"]))
         elif undoable and asking == ev["id"]:
             try:
                 preview = store.undo_preview(project, ev["id"])
@@ -51,7 +51,7 @@ for ev in events:
                 st.session_state[state.UNDO_CONFIRM] = None
                 c1.error(esc(str(exc)))
                 continue
-            c1.warning(f"Undoing #{ev['id']} {esc(preview.effect)}. Undo it?")
+            c1.warning(md("Undoing #{} {}. Undo it?", ev["id"], preview.effect))
             if c2.button("Yes, undo", type="primary", key=f"confirm_undo_{ev['id']}"):
                 _undo(ev["id"])
             if c2.button("Cancel", key=f"cancel_undo_{ev['id']}"):

@@ -9,10 +9,13 @@ import pandas as pd
 import streamlit as st
 
 from curation.errors import CurationError
+from curation.paths import safe_file_stem
 from curation.records import Message
 from curation.store import STATUSES, ExampleFilter
 from ui import state
+from ui.downloads import examples_csv
 from ui.filters import metadata_filter
+from ui.safe import esc, md
 from ui.widgets import show_example
 
 PAGE_SIZE = 50
@@ -83,7 +86,7 @@ nav[0].button("◀ Previous", key="browse_prev", disabled=page == 0, on_click=_g
 nav[1].button(
     "Next ▶", key="browse_next", disabled=page >= pages - 1, on_click=_go, args=(page + 1,)
 )
-nav[2].markdown(f"**{total}** matching examples · page {page + 1} of {pages}")
+nav[2].markdown(md("**{}** matching examples · page {} of {}", total, page + 1, pages))
 
 rows = store.list_examples(project, flt, offset=page * PAGE_SIZE, limit=PAGE_SIZE)
 
@@ -113,6 +116,15 @@ event = st.dataframe(
     on_select="rerun",
     selection_mode="single-row",
     key=table_key,
+)
+st.download_button(
+    "Download the matching examples as CSV",
+    data=lambda: examples_csv(store, project, flt),
+    file_name=f"{safe_file_stem(project)}-examples.csv",
+    mime="text/csv",
+    key="browse_download_csv",
+    help="Every matching example, all pages; cells that spreadsheets would run as formulas "
+    "start with ' so they stay text.",
 )
 # The latest action wins: a row click, or an id typed below. A selection that differs from
 # the last run's is a click; it opens its row and clears the typed id.
@@ -147,19 +159,21 @@ if not selected_id:
 try:
     current = store.get_example(project, selected_id)
 except CurationError as exc:
-    st.error(str(exc))
+    st.error(esc(exc))
     st.stop()
 
-st.subheader(f"Example {current.id}")
-status_line = f"status **{current.status}**"
+st.subheader(md("Example {}", current.id))
+status_line = md("status **{}**", current.status)
 if current.status_reason:
-    status_line += f" ({current.status_reason})"
+    status_line += md(" ({})", current.status_reason)
 if current.duplicate_of:
-    status_line += f" · duplicate of `{current.duplicate_of}`"
-st.markdown(status_line + f" · revision {current.revision} · source `{current.example.source}`")
+    status_line += md(" · duplicate of {}", current.duplicate_of)
+st.markdown(
+    status_line + md(" · revision {} · source {}", current.revision, current.example.source)
+)
 if current.duplicate_of:
     st.button(
-        f"Open the kept example {current.duplicate_of}",
+        md("Open the kept example {}", current.duplicate_of),
         key="browse_open_kept",
         on_click=_open,
         args=(current.duplicate_of,),
@@ -171,7 +185,9 @@ with st.expander("Edit this example"):
     with st.form(f"edit_form_{current.id}_{current.revision}", border=False):
         new_texts = [
             st.text_area(
-                f"{m.role} turn {i + 1}", m.content, key=f"edit_{current.id}_{current.revision}_{i}"
+                md("{} turn {}", m.role, i + 1),
+                m.content,
+                key=f"edit_{current.id}_{current.revision}_{i}",
             )
             for i, m in enumerate(current.example.messages)
         ]
@@ -197,9 +213,9 @@ with st.expander("Edit this example"):
                 project, current.id, messages, user, reason, expected_revision=current.revision
             )
         except CurationError as exc:
-            st.error(str(exc))
+            st.error(esc(exc))
         else:
-            st.toast(f"Saved revision {rev}")
+            st.toast(md("Saved revision {}", rev))
             st.rerun()
     history = store.revisions(project, current.id)
     if history:
@@ -223,9 +239,9 @@ b1, b2 = st.columns(2)
 if current.status == "active":
     if b1.button("Reject this example", key="reject_example"):
         store.set_status(project, [current.id], "rejected", user, "rejected while browsing")
-        st.toast(f"Rejected {current.id}")
+        st.toast(md("Rejected {}", current.id))
         st.rerun()
 elif b2.button("Restore to active", key="restore_example"):
     store.set_status(project, [current.id], "active", user, "restored while browsing")
-    st.toast(f"Restored {current.id}")
+    st.toast(md("Restored {}", current.id))
     st.rerun()

@@ -28,7 +28,7 @@ from curation.errors import CurationError, ReferenceFieldError
 from curation.formats import ReferenceSet, read_reference
 from curation.records import TEXT_FIELDS
 from ui import state
-from ui.safe import esc
+from ui.safe import esc, md
 from ui.widgets import show_diff, show_example
 
 METHOD_HELP = {
@@ -81,7 +81,9 @@ if submitted:
     bar = st.progress(0.0, text="Starting…")
 
     def _progress(stage: str, done: int, total: int) -> None:
-        bar.progress(min(1.0, done / total) if total else 0.0, text=f"{stage}: {done:,}/{total:,}")
+        bar.progress(
+            min(1.0, done / total) if total else 0.0, text=md("{}: {:,}/{:,}", stage, done, total)
+        )
 
     try:
         new_run = run_dedup(
@@ -96,24 +98,31 @@ if submitted:
         )
     except CurationError as exc:
         bar.empty()
-        st.error(str(exc))
+        st.error(esc(exc))
         st.stop()
     bar.empty()
     st.session_state[state.DEDUP_RUN] = new_run.run_id
     st.session_state[state.DEDUP_CLUSTER] = 0
     st.session_state.pop("dedup_run_picker", None)  # the picker opens the new run
-    st.toast(f"Found {len(new_run.clusters)} clusters")
+    st.toast(md("Found {} clusters", len(new_run.clusters)))
     st.rerun()  # refresh the sidebar's counts and steps
 
 
 def _review(run: DedupRun) -> None:
     """Summary of a saved run, bulk decisions, the cluster list and one cluster in detail."""
-    threshold_text = "" if run.threshold is None else f", threshold {run.threshold:g}"
+    threshold_text = "" if run.threshold is None else md(", threshold {:g}", run.threshold)
     st.markdown(
-        f"**Run {run.run_id}**: {run.method} on {FIELD_LABELS.get(run.fields, run.fields)}"
-        f"{threshold_text} · backend `{run.backend}` · {run.n_examples:,} examples · "
-        f"**{len(run.clusters)}** clusters, {run.n_duplicates} examples beyond one per cluster · "
-        f"by {run.author}"
+        md("**Run {}**: {} on {}", run.run_id, run.method, FIELD_LABELS.get(run.fields, run.fields))
+        + threshold_text
+        + md(
+            " · backend {} · {:,} examples · **{}** clusters, {} examples beyond one per "
+            "cluster · by {}",
+            run.backend,
+            run.n_examples,
+            len(run.clusters),
+            run.n_duplicates,
+            run.author,
+        )
     )
     if "fallback" in run.backend:
         st.warning(
@@ -131,7 +140,7 @@ def _review(run: DedupRun) -> None:
         try:
             store.undo(project, last[0]["id"], user)
         except CurationError as exc:
-            st.error(str(exc))
+            st.error(esc(exc))
         else:
             st.toast("Undone")
             st.rerun()
@@ -143,7 +152,9 @@ def _review(run: DedupRun) -> None:
     if apply_col.button("Apply to all clusters", key="dedup_apply_all") and run.clusters:
         event_id = apply_policy(store, project, run, policy, author=user)
         st.toast(
-            "Nothing left to decide" if event_id is None else f"Applied '{policy}' to all clusters"
+            "Nothing left to decide"
+            if event_id is None
+            else md("Applied '{}' to all clusters", policy)
         )
         st.rerun()
 
@@ -178,7 +189,7 @@ def _review(run: DedupRun) -> None:
         cluster = run.clusters[index]
         members = cluster_members(store, project, cluster)
 
-        st.subheader(f"Cluster {index + 1} · {len(members)} examples")
+        st.subheader(md("Cluster {} · {} examples", index + 1, len(members)))
         st.dataframe(
             pd.DataFrame(
                 [
@@ -204,7 +215,7 @@ def _review(run: DedupRun) -> None:
         )
         if k2.button("Resolve cluster", key="dedup_resolve", type="primary"):
             resolve_cluster(store, project, run, index, keeper, author=user)
-            st.toast(f"Kept {keeper}; the others are marked duplicate")
+            st.toast(md("Kept {}; the others are marked duplicate", keeper))
             st.rerun()
 
         st.markdown("**Compare two members**")
@@ -216,7 +227,7 @@ def _review(run: DedupRun) -> None:
         by_id = {m.id: m for m in members}
         scores = {frozenset((x, y)): sim for x, y, sim in cluster.pairs}
         if a != b and frozenset((a, b)) in scores:
-            st.caption(f"similarity {scores[frozenset((a, b))]:.3f}")
+            st.caption(md("similarity {:.3f}", scores[frozenset((a, b))]))
         with st.container(height=480):
             show_diff(by_id[a].example.text(run.fields), by_id[b].example.text(run.fields))
         with st.expander("Full conversations"):
@@ -314,11 +325,11 @@ def _contamination() -> None:
                 author=user,
             )
         except CurationError as exc:
-            st.error(esc(str(exc)))
+            st.error(esc(exc))
             return
         st.session_state[state.CONTAM_REPORT] = report
         if report["event_id"]:
-            st.toast(f"Marked {len(report['hits'])} example(s) as filtered")
+            st.toast(md("Marked {} example(s) as filtered", len(report["hits"])))
     shown = st.session_state.get(state.CONTAM_REPORT)
     if shown and shown["reference"] and shown["reference"]["sha256"] == reference.sha256:
         _show_contamination(shown)
@@ -329,13 +340,22 @@ def _show_contamination(report: dict[str, Any]) -> None:
     n_items, n_examples = report["n_reference_items"], report["n_examples"]
     if not hits:
         st.success(
-            f"No active example matches any of the {n_items:,} reference items "
-            f"({report['method']}, {n_examples:,} examples checked)."
+            md(
+                "No active example matches any of the {:,} reference items ({}, {:,} examples "
+                "checked).",
+                n_items,
+                report["method"],
+                n_examples,
+            )
         )
         return
     st.warning(
-        f"{len(hits)} of {n_examples:,} active example(s) match one of the {n_items:,} "
-        "reference items."
+        md(
+            "{} of {:,} active example(s) match one of the {:,} reference items.",
+            len(hits),
+            n_examples,
+            n_items,
+        )
     )
     st.dataframe(
         pd.DataFrame(

@@ -5,7 +5,6 @@ Download as a zip or write to a folder; every export is validated before it is k
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from curation.export import (
     get_preset,
     preset_names,
 )
+from curation.export.bundle import inspect_export_target
 from curation.export.from_project import (
     curation_stats,
     dedup_groups,
@@ -28,10 +28,11 @@ from curation.export.from_project import (
     export_project,
     select_examples,
 )
+from curation.paths import export_stem
 from ui import state
 from ui.exporting import dry_run_view, readiness_rows
 from ui.filters import metadata_filter
-from ui.safe import esc
+from ui.safe import esc, md
 
 state.init_state()
 project, user = state.require_project_and_user()
@@ -61,8 +62,12 @@ metadata = metadata_filter(
 selection = select_examples(store, project, sources=sources or None, metadata=metadata)
 excluded = ", ".join(f"{v} {k}" for k, v in selection.excluded.items()) or "nothing"
 st.markdown(
-    f"**{len(selection.examples):,}** active examples selected · left out: {excluded} "
-    "(duplicate, rejected, filtered and removed examples never go out)."
+    md(
+        "**{:,}** active examples selected · left out: {} "
+        "(duplicate, rejected, filtered and removed examples never go out).",
+        len(selection.examples),
+        excluded,
+    )
 )
 
 dedup_run = load_run(store, project)
@@ -171,43 +176,60 @@ if st.button("Check readiness", key="export_check"):
                 store, project, settings, sources=sources or None, metadata=metadata
             )
         except CurationError as exc:
-            st.error(str(exc))
+            st.error(esc(exc))
         else:
             st.session_state[state.EXPORT_DRY_RUN] = dry_run_view(dry, check_key)
 shown = st.session_state.get(state.EXPORT_DRY_RUN)
 if shown:
     if shown["key"] != check_key:
         st.info("The settings changed since this check: check readiness again.")
-    counts = f"**{shown['train']:,}** train / **{shown['eval']:,}** eval examples"
+    planned = md("**{:,}** train / **{:,}** eval examples", shown["train"], shown["eval"])
     st.markdown(
-        f"Blocked as it is; without the examples listed below it would write {counts}."
+        "Blocked as it is; without the examples listed below it would write " + planned + "."
         if shown["blocked"]
-        else f"The export writes {counts} as {esc(shown['preset'])}."
+        else "The export writes " + planned + md(" as {}.", shown["preset"])
     )
     if shown["left_out"]:
         st.warning(
-            f"{shown['n_left_out']:,} example(s) this format cannot carry are left out "
-            f"({esc(shown['codes'])}); the export lists each as a warning."
+            md(
+                "{:,} example(s) this format cannot carry are left out ({}); the export lists "
+                "each as a warning.",
+                shown["n_left_out"],
+                shown["codes"],
+            )
         )
         st.dataframe(
             pd.DataFrame(shown["left_out"]), hide_index=True, key="export_dry_run_left_out"
         )
     if not shown["train"]:
         st.error(
-            f"None of the {shown['selected']:,} selected examples can be written as "
-            f"{esc(shown['preset'])} ({esc(shown['codes'])}): choose another preset."
+            md(
+                "None of the {:,} selected examples can be written as {} ({}): choose another "
+                "preset.",
+                shown["selected"],
+                shown["preset"],
+                shown["codes"],
+            )
         )
     elif shown["blocked"]:
         st.error(
-            f"{shown['n_blocked']:,} example(s) cannot be written as {esc(shown['preset'])} "
-            f"({esc(shown['codes'])}), so the export is blocked. Fix them, choose another "
-            f"preset, or tick 'Leave out…' to write the {shown['train']:,} / "
-            f"{shown['eval']:,} above without them."
+            md(
+                "{:,} example(s) cannot be written as {} ({}), so the export is blocked. Fix "
+                "them, choose another preset, or tick 'Leave out…' to write the {:,} / {:,} "
+                "above without them.",
+                shown["n_blocked"],
+                shown["preset"],
+                shown["codes"],
+                shown["train"],
+                shown["eval"],
+            )
         )
     if shown["file_errors"]:
         st.error(
-            f"The {esc(shown['preset'])} files would fail validation; the export is blocked "
-            "until fixed."
+            md(
+                "The {} files would fail validation; the export is blocked until fixed.",
+                shown["preset"],
+            )
         )
     if shown["errors"]:
         st.dataframe(pd.DataFrame(shown["errors"]), hide_index=True, key="export_dry_run_table")
@@ -215,18 +237,29 @@ if shown:
 
 # ---- write ----------------------------------------------------------------------------------
 st.subheader("5 · Write")
-folder = st.text_input("Write to folder (empty = download only)", key="export_folder")
-if st.button("Export", type="primary", key="export_run"):
-    out_dir = (
-        Path(folder)
-        if folder.strip()
-        else Path(tempfile.mkdtemp(prefix="curation-export-")) / f"{project}-{preset}"
+folder = st.text_input("Write to folder (empty = download only)", key="export_folder").strip()
+# A folder holding anything but an earlier export is never written to; replacing an earlier
+# export needs a confirmation that appears only then.
+target = inspect_export_target(Path(folder).expanduser()) if folder else None
+replace = False
+if target is not None and target.refused:
+    st.warning(esc(target.problem(overwrite=False)))
+elif target is not None and target.needs_confirmation:
+    replace = st.checkbox(
+        md("Replace the earlier export in {} (its files are deleted)", folder),
+        key="export_replace",
     )
+blocked = target is not None and (target.refused or (target.needs_confirmation and not replace))
+if st.button("Export", type="primary", key="export_run", disabled=blocked):
+    name = export_stem(project, preset)
     bar = st.progress(0.0, text="Exporting…")
 
     def _progress(fraction: float, message: str) -> None:
         bar.progress(min(1.0, max(0.0, fraction)), text=message)
 
+    # a download-only export is built in a temporary folder, removed once the zip is made
+    build_dir = tempfile.TemporaryDirectory(prefix="curation-export-")
+    out_dir = target.path if target is not None else Path(build_dir.name) / name
     try:
         result = export_project(
             store,
@@ -245,12 +278,12 @@ if st.button("Export", type="primary", key="export_run"):
                 label_field=stratify_by,
             ),
             zip=True,
-            overwrite=True,
+            overwrite=replace,
             progress=_progress,
         )
     except ValidationFailed as exc:
         bar.empty()
-        st.error(f"Validation failed, nothing was written: {exc}")
+        st.error(md("Validation failed, nothing was written: {}", exc))
         report = exc.report
         if getattr(report, "errors", None):
             st.dataframe(
@@ -266,11 +299,14 @@ if st.button("Export", type="primary", key="export_run"):
         st.stop()
     except (CurationError, OSError) as exc:
         bar.empty()
-        st.error(str(exc))
+        st.error(esc(exc))
         st.stop()
+    finally:
+        build_dir.cleanup()
     bar.empty()
     st.session_state[state.EXPORT_RESULT] = {
-        "out_dir": str(result.out_dir),
+        "out_dir": str(result.out_dir) if target is not None else None,
+        "zip_name": f"{name}.zip",
         "files": result.files,
         "train": result.train_count,
         "eval": result.eval_count,
@@ -285,18 +321,37 @@ if st.button("Export", type="primary", key="export_run"):
         "leakage": result.leakage.summary(),
         "readiness": readiness_rows(result.readiness),
     }
-    st.toast(f"Exported {result.train_count} + {result.eval_count} examples")
+    st.toast(md("Exported {} + {} examples", result.train_count, result.eval_count))
 
 done = st.session_state.get(state.EXPORT_RESULT)
 if done:
-    st.success(
-        f"Wrote {done['train']:,} train and {done['eval']:,} eval examples ({done['preset']}) to "
-        f"{done['out_dir']}: {', '.join(done['files'])}"
-    )
+    counts = (done["train"], done["eval"], done["preset"])
+    if done["out_dir"]:
+        st.success(
+            md(
+                "Wrote {:,} train and {:,} eval examples ({}) to {}: {}",
+                *counts,
+                done["out_dir"],
+                ", ".join(done["files"]),
+            )
+        )
+    else:
+        st.success(
+            md(
+                "{:,} train and {:,} eval examples ({}) are ready to download as {}: {}",
+                *counts,
+                done["zip_name"],
+                ", ".join(done["files"]),
+            )
+        )
     leak = done["leakage"]
     st.markdown(
-        f"Leakage check: highest train/eval similarity **{leak['max_similarity']:.3f}**, "
-        f"{leak['pairs_over_threshold']} pair(s) at or above {leak['threshold']}."
+        md(
+            "Leakage check: highest train/eval similarity **{:.3f}**, {} pair(s) at or above {}.",
+            leak["max_similarity"],
+            leak["pairs_over_threshold"],
+            leak["threshold"],
+        )
     )
     if leak["pairs"]:
         st.dataframe(
@@ -312,15 +367,13 @@ if done:
     )
     st.dataframe(pd.DataFrame(done["readiness"]), hide_index=True, key="export_final_readiness")
     if done["warnings"]:
-        with st.expander(f"{len(done['warnings'])} validation warning(s)"):
+        with st.expander(md("{} validation warning(s)", len(done["warnings"]))):
             st.dataframe(pd.DataFrame(done["warnings"]), hide_index=True, key="export_warnings")
     if done["zip"]:
         st.download_button(
             "Download zip",
             data=done["zip"],
-            file_name=f"{project}-{done['preset']}.zip",
+            file_name=done["zip_name"],
             mime="application/zip",
             key="export_download",
         )
-    if os.path.isdir(done["out_dir"]):
-        st.caption(f"Files are also in {done['out_dir']}.")

@@ -19,7 +19,7 @@ from curation.formats.containers import load_records
 from curation.formats.mapping import DropRule, column_values
 from ui import state
 from ui.importing import EMPTY_VALUE, plan_rows, show_summaries
-from ui.safe import esc
+from ui.safe import esc, md
 from ui.widgets import show_example
 
 state.init_state()
@@ -162,7 +162,7 @@ def _show_result(result: ImportResult, slot: str) -> None:
     for warning in result.warnings:
         st.warning(esc(warning.message))
     if result.errors:
-        st.caption(f"{len(result.errors)} problem(s) found; the rest imports")
+        st.caption(md("{} problem(s) found; the rest imports", len(result.errors)))
         st.dataframe(
             pd.DataFrame(
                 [
@@ -181,7 +181,7 @@ def _show_result(result: ImportResult, slot: str) -> None:
             preview_cols = st.columns(min(2, len(result.examples)))
             for col, example in zip(preview_cols, result.examples[:2], strict=False):
                 with col, st.container(border=True):
-                    st.caption(f"id {esc(example.id)}")
+                    st.caption(md("id {}", example.id))
                     show_example(example)
 
 
@@ -192,6 +192,7 @@ uploads = st.file_uploader(
     accept_multiple_files=True,
     # A new key after each import empties the uploader (its value cannot be set directly).
     key=f"import_files_{st.session_state[state.IMPORT_ROUND]}",
+    max_upload_size=state.upload_limit_mb(),
 )
 path_text = st.text_input(
     "…or a local file or folder path (e.g. a `save_to_disk` dataset folder)", key="import_path"
@@ -216,7 +217,7 @@ for slot_index, ((name, data, path), tab) in enumerate(zip(sources, tabs, strict
         try:
             if path is not None:
                 if not os.path.exists(path):
-                    st.error(f"No file or folder at {esc(path)}.")
+                    st.error(md("No file or folder at {}.", path))
                     read.append((name, None, f"no file or folder at {path}"))
                     continue
                 result = _parse_path(path, os.path.getmtime(path), fmt, None)
@@ -231,7 +232,7 @@ for slot_index, ((name, data, path), tab) in enumerate(zip(sources, tabs, strict
                     else _parse_bytes(data, name, fmt, mapping)  # type: ignore[arg-type]
                 )
         except CurationError as exc:
-            st.error(esc(str(exc)))
+            st.error(esc(exc))
             read.append((name, None, str(exc)))
             continue
         _show_result(result, slot)
@@ -250,8 +251,9 @@ with plan_box:
                 "Nothing new to import: see the notes above (a file imported before, ids the "
                 "project has, or columns still to map)."
             )
-        files = f" from {n_files} files" if n_files > 1 else ""
-        label = f"Import {total:,} new example{'s' * (total != 1)}{files} into {esc(project)}"
+        files = md(" from {} files", n_files) if n_files > 1 else ""
+        label = md("Import {:,} new example{}", total, "s" * (total != 1)) + files
+        label += md(" into {}", project)
         if st.button(label, type="primary", key="import_button", disabled=not total):
             summaries: list[dict[str, Any]] = []
             bar = st.progress(0.0, text="Importing…")
@@ -263,18 +265,18 @@ with plan_box:
                     summaries.append({"file_name": name, "error": str(exc)})
                     continue
                 summaries.append(summary.to_dict())
-                bar.progress((i + 1) / len(pending), text=f"Imported {name}")
+                bar.progress((i + 1) / len(pending), text=md("Imported {}", name))
             bar.empty()
             st.session_state[state.IMPORT_SUMMARIES] = summaries
             st.session_state[state.IMPORT_ROUND] += 1
             st.session_state[state.IMPORT_CLEAR] = True
             added = sum(int(s.get("imported", 0)) for s in summaries)
-            st.toast(f"Imported {added:,} examples")
+            st.toast(md("Imported {:,} examples", added))
             st.rerun()
 
 imports = store.list_imports(project)
 if imports:
-    with st.expander(f"Imports into {esc(project)} ({len(imports)})"):
+    with st.expander(md("Imports into {} ({})", project, len(imports))):
         st.dataframe(
             pd.DataFrame(
                 [

@@ -12,7 +12,7 @@ import streamlit as st
 
 from curation.formats import ImportResult
 from curation.store import ImportPlan
-from ui.safe import esc
+from ui.safe import md
 
 EMPTY_VALUE = "(empty)"  # how an empty cell is offered as a value to drop rows by
 
@@ -83,20 +83,29 @@ def show_summaries(summaries: Sequence[dict[str, Any]]) -> None:
     st.subheader("Last import")
     added = sum(s.get("imported", 0) for s in summaries)
     if len(summaries) > 1:
-        st.success(f"Added {added:,} examples from {len(summaries)} files.")
+        st.success(md("Added {:,} examples from {} files.", added, len(summaries)))
     for s in summaries:
-        name = esc(s["file_name"])
+        name = s["file_name"]
         if "error" in s:
-            st.error(f"{name}: nothing was imported: {esc(s['error'])}")
+            st.error(md("{}: nothing was imported: {}", name, s["error"]))
         elif s["already_imported"]:
             st.warning(
-                f"{name} was already imported into this project; nothing was added. "
-                "Tick 'Import again' to add its new records anyway."
+                md(
+                    "{} was already imported into this project; nothing was added. "
+                    "Tick 'Import again' to add its new records anyway.",
+                    name,
+                )
             )
         else:
             reasons = _reasons(s["skipped_reasons"]) or "none"
             st.success(
-                f"{name}: imported {s['imported']:,} examples ({esc(s['detected_format'])}), "
-                f"skipped {s['skipped']:,} ({esc(reasons)})."
+                md(
+                    "{}: imported {:,} examples ({}), skipped {:,} ({}).",
+                    name,
+                    s["imported"],
+                    s["detected_format"],
+                    s["skipped"],
+                    reasons,
+                )
             )
     st.page_link("pages/browse_page.py", label="Browse the examples", icon=":material/table_rows:")

@@ -5,11 +5,13 @@ State holds ids and small values only; the data lives in the store.
 
 from __future__ import annotations
 
+import math
 import os
 from typing import Any
 
 import streamlit as st
 
+from curation.errors import CurationError
 from curation.store import Store, default_db_url
 
 PROJECT = "project"  # name of the current project
@@ -97,6 +99,20 @@ def require_project_and_user() -> tuple[str, str]:
         st.info("Enter your annotator name in the sidebar: every change is attributed to it.")
         st.stop()
     return project, user  # type: ignore[return-value]
+
+
+def upload_limit_mb() -> int | None:
+    """Per-file cap for upload widgets in MB: the importer's size limit (`CURATION_MAX_IMPORT_MB`),
+    never above what the server accepts (`server.maxUploadSize`). None leaves the server's cap
+    (the setting is not a number; the import itself reports that)."""
+    from curation.formats.containers import max_import_bytes
+
+    try:
+        limit = max_import_bytes()
+    except CurationError:
+        return None
+    server = int(st.get_option("server.maxUploadSize"))
+    return max(1, min(server, math.ceil(limit / 2**20)))
 
 
 def require_examples(project: str) -> None:

@@ -1,6 +1,7 @@
 """Widgets shared by pages: a chat viewer that renders untrusted text inert, and a diff view.
 
-Example text is always shown with `st.text`/`st.code`, never as markdown or HTML.
+Example text is always shown with `st.text`/`st.code`, never as markdown or HTML; names and
+roles in captions go through `ui.safe.esc`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import streamlit as st
 
 from curation.records import Example
+from ui.safe import esc, md
 
 _AVATARS = {"system": ":material/settings:", "tool": ":material/build:"}
 
@@ -23,7 +25,9 @@ def show_example(example: Example, *, key: str = "") -> None:
             st.code(_pretty_json(example.tools), language="json")
     for message in example.messages:
         with st.chat_message(message.role, avatar=_AVATARS.get(message.role)):
-            st.caption(message.role + (f" · {message.name}" if message.name else ""))
+            st.caption(
+                md("{} · {}", message.role, message.name) if message.name else esc(message.role)
+            )
             if message.content:
                 st.text(message.content)
             if message.tool_calls:

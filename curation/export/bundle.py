@@ -1,10 +1,12 @@
 """Write a complete export folder atomically: splits, extra files, card, manifest, zip.
 
-Everything is built and validated in a temporary sibling folder, then moved into place.
+Everything is built and validated in a temporary sibling folder, then moved into place; only
+an earlier export of this app is ever replaced, and only when asked.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -15,7 +17,7 @@ import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import curation
 from curation.errors import ExportError, ValidationFailed
@@ -30,6 +32,164 @@ from curation.export.writer import OnUnrepresentable, write_split
 from curation.records import Example
 
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+APP_NAME = "curation"  # the manifest's "app": what marks a folder or zip as an export of ours
+_SHOWN = 5  # entries named in a refusal
+
+TargetKind = Literal["new", "empty", "earlier-export", "not-an-export", "not-a-folder"]
+
+
+@dataclass(frozen=True, slots=True)
+class ExportTarget:
+    """What a folder given for an export holds, and so whether an export may write there.
+
+    Attributes
+    ----------
+    path:
+        The folder as given.
+    kind:
+        ``"new"`` (nothing there), ``"empty"`` (an empty folder), ``"earlier-export"`` (only
+        the files an earlier export of this app wrote, unchanged in size), ``"not-an-export"``
+        (anything else: such a folder is never emptied) or ``"not-a-folder"`` (a file or a
+        symbolic link).
+    foreign:
+        Up to five entries that are not files of an earlier export (``"name/"`` for a folder,
+        ``"name (changed since the export)"`` for an export file whose size changed).
+    """
+
+    path: Path
+    kind: TargetKind
+    foreign: tuple[str, ...] = ()
+
+    @property
+    def needs_confirmation(self) -> bool:
+        """True when writing there replaces an earlier export (the user must confirm)."""
+        return self.kind == "earlier-export"
+
+    @property
+    def refused(self) -> bool:
+        """True when no export may write there, confirmed or not."""
+        return self.kind in ("not-an-export", "not-a-folder")
+
+    def problem(self, *, overwrite: bool) -> str | None:
+        """Why an export may not write here (None when it may), naming what to do instead."""
+        if self.kind == "not-a-folder":
+            what = "a symbolic link" if self.path.is_symlink() else "a file"
+            return f"{self.path} is {what}, not a folder; choose a new or empty folder."
+        if self.kind == "not-an-export":
+            return (
+                f"{self.path} is not empty: it holds files that are not part of an earlier "
+                f"export of this app ({', '.join(self.foreign)}), and such a folder is never "
+                "emptied. Choose a new or empty folder, or move those files out."
+            )
+        if self.kind == "earlier-export" and not overwrite:
+            return (
+                f"{self.path} is not empty: it holds an earlier export of this app. Confirm "
+                "replacing it (--overwrite on the command line), or choose a new folder."
+            )
+        return None
+
+    def check(self, *, overwrite: bool) -> None:
+        """Raise `ExportError` unless an export may write here (see `problem`)."""
+        message = self.problem(overwrite=overwrite)
+        if message:
+            raise ExportError(message)
+
+
+def _read_manifest(folder: Path) -> dict[str, Any] | None:
+    """The folder's manifest when it is one this app wrote, else None."""
+    path = folder / MANIFEST_NAME
+    try:
+        if path.is_symlink() or not path.is_file():
+            return None
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    if (
+        not isinstance(manifest, dict)
+        or manifest.get("app") != APP_NAME
+        or not isinstance(manifest.get("files"), dict)
+    ):
+        return None
+    return manifest
+
+
+def _export_file_sizes(manifest: Mapping[str, Any]) -> dict[str, int | None]:
+    sizes: dict[str, int | None] = {}
+    for name, entry in manifest["files"].items():
+        size = entry.get("bytes") if isinstance(entry, dict) else None
+        sizes[str(name)] = size if isinstance(size, int) else None
+    return sizes
+
+
+def _foreign_entries(folder: Path, sizes: Mapping[str, int | None]) -> list[str]:
+    """Entries of an export folder that its manifest does not account for (at most five).
+
+    The walk never follows symbolic links and stops at the fifth finding, so a folder with a
+    large foreign subtree costs no more than one with a single stray file.
+    """
+    parents = {name.rsplit("/", i)[0] for name in sizes for i in range(1, name.count("/") + 1)}
+    found: list[str] = []
+    stack = [(folder, "")]
+    while stack and len(found) < _SHOWN:
+        current, prefix = stack.pop()
+        with os.scandir(current) as entries:
+            for entry in sorted(entries, key=lambda e: e.name):
+                rel = prefix + entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    if rel in parents:
+                        stack.append((Path(entry.path), rel + "/"))
+                    else:
+                        found.append(rel + "/")
+                elif not entry.is_file(follow_symlinks=False):
+                    found.append(rel)
+                elif rel == MANIFEST_NAME and not prefix:
+                    continue
+                elif rel not in sizes:
+                    found.append(rel)
+                elif (
+                    sizes[rel] is not None
+                    and entry.stat(follow_symlinks=False).st_size != sizes[rel]
+                ):
+                    found.append(f"{rel} (changed since the export)")
+                if len(found) >= _SHOWN:
+                    break
+    return found
+
+
+def inspect_export_target(path: str | os.PathLike[str]) -> ExportTarget:
+    """Classify a folder given for an export (see `ExportTarget`); nothing is changed.
+
+    Parameters
+    ----------
+    path:
+        The folder an export would be written to.
+
+    Returns
+    -------
+    ExportTarget
+        Its ``kind``, and the entries that make it ``"not-an-export"``.
+    """
+    target = Path(path)
+    if not os.path.lexists(target):
+        return ExportTarget(target, "new")
+    if target.is_symlink() or not target.is_dir():
+        return ExportTarget(target, "not-a-folder")
+    try:
+        with os.scandir(target) as entries:
+            first = sorted(
+                e.name + ("/" if e.is_dir(follow_symlinks=False) else "") for e in entries
+            )
+        if not first:
+            return ExportTarget(target, "empty")
+        manifest = _read_manifest(target)
+        if manifest is None:
+            return ExportTarget(target, "not-an-export", tuple(first[:_SHOWN]))
+        foreign = _foreign_entries(target, _export_file_sizes(manifest))
+    except OSError as exc:  # what cannot be read cannot be known to be an earlier export
+        return ExportTarget(target, "not-an-export", (f"cannot be read: {exc.strerror or exc}",))
+    if foreign:
+        return ExportTarget(target, "not-an-export", tuple(foreign))
+    return ExportTarget(target, "earlier-export")
 
 
 @dataclass(slots=True)
@@ -167,7 +327,9 @@ def export_dataset(
         ``skipped_unrepresentable`` warnings of examples already left out before the split
         (`plan_export` does that), listed in the report, the manifest and the card.
     overwrite:
-        Replace an existing non-empty ``out_dir``.
+        Replace ``out_dir`` when it holds an earlier export of this app (its ``manifest.json``
+        says so and it holds nothing else). A folder holding anything else is never emptied,
+        with or without ``overwrite``.
     created_at:
         A timestamp to record; none is written unless given, keeping exports byte-identical.
 
@@ -180,8 +342,9 @@ def export_dataset(
     ValidationFailed
         When validation finds errors; ``.report`` holds them, and ``out_dir`` is untouched.
     ExportError
-        For an empty train split, ids shared by both splits, a non-empty ``out_dir`` without
-        ``overwrite``, or parameters that are not JSON.
+        For an empty train split, ids shared by both splits, an ``out_dir`` that is a file or
+        holds anything but an earlier export, an earlier export without ``overwrite``, or
+        parameters that are not JSON.
     """
     chosen = get_preset(preset)
     train, eval = list(train), list(eval)
@@ -192,10 +355,7 @@ def export_dataset(
         raise ExportError(f"ids {sorted(shared)[:5]} are in both train and eval; split again")
     params = _json_parameters(parameters)
     target = Path(out_dir)
-    if target.exists() and (not target.is_dir() or any(target.iterdir())) and not overwrite:
-        raise ExportError(
-            f"{target} exists and is not empty; choose a new folder or pass overwrite=True"
-        )
+    inspect_export_target(target).check(overwrite=overwrite)
     info = card_info or CardInfo()
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
@@ -273,7 +433,7 @@ def export_dataset(
         )
         (tmp / "README.md").write_text(card, encoding="utf-8", newline="\n")
         manifest: dict[str, Any] = {
-            "app": "curation",
+            "app": APP_NAME,
             "app_version": curation.__version__,
             "preset": chosen.name,
             "seed": seed,
@@ -298,7 +458,7 @@ def export_dataset(
             encoding="utf-8",
             newline="\n",
         )
-        _move_into_place(tmp, target)
+        _move_into_place(tmp, target, overwrite=overwrite)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -317,13 +477,101 @@ def export_dataset(
     )
 
 
-def _move_into_place(tmp: Path, target: Path) -> None:
-    """Swap the finished temp folder in; an old folder is removed only after the swap."""
-    if target.exists():
-        old = target.parent / f".{target.name}.old-{os.getpid()}"
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(target, old)
-        os.replace(tmp, target)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, target)
+def _move_into_place(tmp: Path, target: Path, *, overwrite: bool) -> None:
+    """Swap the finished temp folder in; what was there goes only after the swap.
+
+    A folder already at `target` is first moved aside into a fresh hidden folder, where
+    nobody can add to it any more, and checked again there: if it now holds anything but an
+    earlier export (a file added since the first check), it is put back untouched.
+    """
+    if not os.path.lexists(target):
+        os.replace(tmp, target)  # fails, changing nothing, if a non-empty folder appeared
+        return
+    holder = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+    old = holder / target.name
+    os.replace(target, old)
+    found = inspect_export_target(old)
+    message = ExportTarget(target, found.kind, found.foreign).problem(overwrite=overwrite)
+    if message:
+        os.replace(old, target)
+        holder.rmdir()
+        raise ExportError(message)
+    os.replace(tmp, target)
+    shutil.rmtree(holder, ignore_errors=True)
+
+
+def zip_path_for(out_dir: str | os.PathLike[str]) -> Path:
+    """Where the command line writes an export folder's zip: beside it, as ``<folder>.zip``."""
+    return Path(os.path.abspath(out_dir) + ".zip")
+
+
+def _is_export_zip(path: Path) -> bool:
+    """True when `path` is a zip of one export folder of this app (as `make_zip` writes)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = zf.namelist()
+            tops = {name.split("/", 1)[0] for name in names}
+            if len(tops) != 1 or any("/" not in name for name in names):
+                return False
+            top = tops.pop()
+            manifest = json.loads(zf.read(f"{top}/{MANIFEST_NAME}").decode("utf-8"))
+    except (OSError, KeyError, UnicodeDecodeError, ValueError, zipfile.BadZipFile):
+        return False
+    if not isinstance(manifest, dict) or manifest.get("app") != APP_NAME:
+        return False
+    files = manifest.get("files")
+    listed = {f"{top}/{name}" for name in (files if isinstance(files, dict) else {})}
+    return set(names) <= listed | {f"{top}/{MANIFEST_NAME}"}
+
+
+def check_zip_target(path: str | os.PathLike[str], *, overwrite: bool) -> None:
+    """Raise `ExportError` unless an export zip may be written to `path`.
+
+    A new path is fine; an existing zip of an earlier export of this app is replaced only with
+    ``overwrite``; any other file (or a folder, or a link) is never replaced.
+    """
+    target = Path(path)
+    if not os.path.lexists(target):
+        return
+    if target.is_symlink() or not target.is_file() or not _is_export_zip(target):
+        raise ExportError(
+            f"{target} exists and is not the zip of an earlier export of this app; nothing was "
+            "written. Choose another output folder, or move that file away."
+        )
+    if not overwrite:
+        raise ExportError(
+            f"{target} holds the zip of an earlier export; nothing was written. Pass "
+            "--overwrite to replace it, or choose another output folder."
+        )
+
+
+def save_zip(data: bytes, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+    """Write export zip bytes to `path` atomically, after `check_zip_target`.
+
+    Parameters
+    ----------
+    data:
+        The zip (`ExportResult.zip_bytes`).
+    path:
+        Where to write it (`zip_path_for` gives the command line's choice).
+    overwrite:
+        Replace an existing zip of an earlier export.
+
+    Returns
+    -------
+    Path
+        The path written.
+    """
+    target = Path(path)
+    check_zip_target(target, overwrite=overwrite)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.tmp-", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp_name, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp_name)
+        raise
+    return target

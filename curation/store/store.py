@@ -1071,7 +1071,7 @@ class Store:
                 if _event_shape(ev) == "import"
                 else c.pk.in_([ch["pk"] for ch in changes])
             )
-            rows = conn.execute(select(c.pk, c.example_id).where(c.project_id == pid, where)).all()
+            rows = list(conn.execute(select(c.pk, c.example_id).where(c.project_id == pid, where)))
             blockers = _later_events_touching(conn, pid, event_id, {r.pk for r in rows})
             if blockers:
                 raise ConflictError(_blocked_message(ev, blockers, rows))

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from curation.formats import read_examples
 from curation.store import ExampleFilter, Store
+from tests.app.markup import shown
 from ui.filters import value_key
 
 PAGE = "pages/browse_page.py"
@@ -70,11 +71,11 @@ def test_duplicate_links_to_the_kept_example(open_page, store: Store, shared_dat
     store.set_status("p", [dup], "duplicate", "ada", "near duplicate", duplicate_of=kept)
     at = open_page(PAGE)
     at.multiselect(key="browse_status").set_value(["duplicate"]).run()
-    assert at.subheader[0].value == f"Example {dup}"
+    assert shown(at.subheader[0].value) == f"Example {dup}"
     at.button(key="browse_open_kept").click().run()
-    assert at.subheader[0].value == f"Example {kept}"
+    assert shown(at.subheader[0].value) == f"Example {kept}"
     at.text_input(key="browse_goto").input("no-such-id").run()
-    assert any("No example 'no-such-id'" in e.value for e in at.error)
+    assert any("No example 'no-such-id'" in shown(e.value) for e in at.error)
 
 
 def test_boolean_metadata_filter_counts_true_and_false(
@@ -91,9 +92,9 @@ def test_boolean_metadata_filter_counts_true_and_false(
     values = at.selectbox(key=value_key("browse_meta", "is_classification"))
     assert set(values.options) == {f"true ({n_true})", f"false ({n_false})"}
     values.set_value(True).run()
-    assert f"**{n_true}** matching" in at.markdown[0].value
+    assert f"**{n_true}** matching" in shown(at.markdown[0].value)
     at.selectbox(key=value_key("browse_meta", "is_classification")).set_value(False).run()
-    assert f"**{n_false}** matching" in at.markdown[0].value
+    assert f"**{n_false}** matching" in shown(at.markdown[0].value)
 
 
 def test_fields_first_seen_after_row_500_can_be_filtered(
@@ -112,7 +113,7 @@ def test_fields_first_seen_after_row_500_can_be_filtered(
     fields.set_value("dataset").run()
     at.selectbox(key=value_key("browse_meta", "dataset")).set_value("vicuna").run()
     n_vicuna = sum(1 for r in records if r["dataset"] == "vicuna")
-    assert f"**{n_vicuna}** matching" in at.markdown[0].value
+    assert f"**{n_vicuna}** matching" in shown(at.markdown[0].value)
 
 
 def test_latest_action_wins_between_typed_id_and_row_click(
@@ -122,26 +123,26 @@ def test_latest_action_wins_between_typed_id_and_row_click(
     store.add_import("p", read_examples(shared_data / "llamafactory" / "identity.json"), "ada")
     ids = [e.id for e in store.list_examples("p", limit=None)]
     at = open_page(PAGE)
-    assert at.subheader[0].value == f"Example {ids[0]}"
+    assert shown(at.subheader[0].value) == f"Example {ids[0]}"
     at.text_input(key="browse_goto").input(ids[70]).run()  # on another page of the list
-    assert at.subheader[0].value == f"Example {ids[70]}"
+    assert shown(at.subheader[0].value) == f"Example {ids[70]}"
     # a row click after the typed id opens the row (it did nothing before)
     table = at.dataframe[0]
     at.session_state[table.key] = {"selection": {"rows": [2], "columns": []}}
     at.run()
-    assert at.subheader[0].value == f"Example {ids[2]}"
+    assert shown(at.subheader[0].value) == f"Example {ids[2]}"
     assert at.text_input(key="browse_goto").value == ""
     # and typing an id after the click opens the id again
     at.text_input(key="browse_goto").input(ids[5]).run()
-    assert at.subheader[0].value == f"Example {ids[5]}"
+    assert shown(at.subheader[0].value) == f"Example {ids[5]}"
     # the same row clicked again later still wins (the table was reset by the typed id)
     table = at.dataframe[0]
     at.session_state[table.key] = {"selection": {"rows": [2], "columns": []}}
     at.run()
-    assert at.subheader[0].value == f"Example {ids[2]}"
+    assert shown(at.subheader[0].value) == f"Example {ids[2]}"
     # a filter changed after a typed id: the filtered list decides, the typed id is cleared
     at.text_input(key="browse_goto").input(ids[70]).run()
     at.text_input(key="browse_search").input("name").run()
     first_match = store.list_examples("p", ExampleFilter(search="name"), limit=1)[0].id
-    assert at.subheader[0].value == f"Example {first_match}"
+    assert shown(at.subheader[0].value) == f"Example {first_match}"
     assert at.text_input(key="browse_goto").value == ""

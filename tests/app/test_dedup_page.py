@@ -8,6 +8,7 @@ from pathlib import Path
 from curation.dedup.project import load_run
 from curation.formats import read_examples
 from curation.store import ExampleFilter, Store
+from tests.app.markup import shown
 from ui.safe import esc
 
 PAGE = "pages/dedup_page.py"
@@ -89,7 +90,7 @@ def test_semantic_run_uses_the_local_model(open_page, store: Store, tmp_path: Pa
     at.radio(key="dedup_method").set_value("semantic")
     at.button[[b.label for b in at.button].index("Find duplicates")].click().run()
     assert not at.exception, at.exception
-    summary = next(m.value for m in at.markdown if m.value.startswith("**Run"))
+    summary = next(shown(m.value) for m in at.markdown if m.value.startswith("**Run"))
     assert "sentence-transformers:all-MiniLM-L6-v2" in summary
     run = load_run(store, "p")
     assert run is not None

@@ -5,6 +5,7 @@ The server gets its own store folder, so each test module starts from an empty d
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -35,12 +36,17 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Start the app on a free port with an empty store; wait for its health endpoint."""
-    home = tmp_path_factory.mktemp("curation_home")
+@contextlib.contextmanager
+def serve(script: str, home: Path, env_extra: dict[str, str] | None = None) -> Iterator[str]:
+    """Run `streamlit run SCRIPT` from the repository on a free port; yield its URL once healthy.
+
+    Only the port, headless mode and the file watcher are given on the command line: the bind
+    address, error details, upload cap and usage statistics come from the shipped
+    `.streamlit/config.toml`, as they do for a plain `streamlit run app.py`. The server's
+    output goes to ``home / "server.log"``.
+    """
     port = _free_port()
-    env = {**os.environ, "CURATION_HOME": str(home), "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "CURATION_HOME": str(home), "PYTHONPATH": str(REPO), **(env_extra or {})}
     env.pop("CURATION_DB_URL", None)
     log = open(home / "server.log", "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
@@ -49,15 +55,11 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             "-m",
             "streamlit",
             "run",
-            "app.py",
+            script,
             "--server.headless",
             "true",
             "--server.port",
             str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--browser.gatherUsageStats",
-            "false",
             "--server.fileWatcherType",
             "none",
         ],
@@ -79,7 +81,8 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             if proc.poll() is not None or time.monotonic() > deadline:
                 log.flush()
                 raise RuntimeError(
-                    "streamlit did not start:\n" + (home / "server.log").read_text(errors="replace")
+                    f"streamlit did not start {script}:\n"
+                    + (home / "server.log").read_text(errors="replace")
                 )
             time.sleep(0.3)
         yield url
@@ -90,6 +93,19 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def app_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The app server's store folder (and its server.log)."""
+    return tmp_path_factory.mktemp("curation_home")
+
+
+@pytest.fixture(scope="module")
+def app_url(app_home: Path) -> Iterator[str]:
+    """Start the app on a free port with an empty store; wait for its health endpoint."""
+    with serve("app.py", app_home) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

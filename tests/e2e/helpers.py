@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 
@@ -42,3 +43,20 @@ def upload_and_import(page: Any, path: str) -> None:
     button.wait_for()
     button.click()
     wait_idle(page)
+
+
+def shown(text: str) -> str:
+    """Text as a reader sees it: word joiners are invisible, runs of whitespace are one space."""
+    return re.sub(r"\s+", " ", text.replace("\u2060", "")).strip()
+
+
+def watch_requests(page: Any) -> list[str]:
+    """Every URL the page requests from now on."""
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    return requests
+
+
+def off_machine(requests: list[str], url: str) -> list[str]:
+    """Requests that went anywhere but the app under test."""
+    return [r for r in requests if not (r.startswith(url) or r.startswith(("data:", "blob:")))]
