@@ -15,8 +15,10 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.helpers import off_machine, shown, wait_idle, watch_requests
+from curation.store import Store
+from tests.e2e.helpers import fill, off_machine, shown, wait_idle, watch_requests
 from tests.e2e.hostile import hostile, without_slashes
+from tests.legacy import legacy_project
 
 pytestmark = pytest.mark.e2e
 
@@ -74,7 +76,7 @@ def _go(page: Any, link: str) -> None:
 
 
 def test_hostile_names_and_ids_show_literally_on_every_page(
-    page, app_url: str, tmp_path: Path
+    page, app_url: str, app_home: Path, tmp_path: Path
 ) -> None:
     url = app_url
     requests = watch_requests(page)
@@ -89,6 +91,17 @@ def test_hostile_names_and_ids_show_literally_on_every_page(
         box.press("Enter")
         wait_idle(page)
     page.get_by_role("button", name="Create project").click()
+    wait_idle(page)
+    # today's name rule refuses the name, and the refusal quotes it literally ...
+    assert_inert(page, url, requests, f"The project name '{PROJECT[:50]}")
+    # ... but a database made before the rule can hold it: every page must stay inert for it
+    store = Store(f"sqlite:///{app_home / 'curation.db'}")
+    legacy_project(store, PROJECT)
+    store.dispose()
+    page.reload()
+    page.get_by_label("Annotator name", exact=True).wait_for()
+    wait_idle(page)
+    fill(page, "Annotator name", USER)
     wait_idle(page)
     assert_inert(page, url, requests, f"{PROJECT} · 0 examples")
 
