@@ -1,6 +1,6 @@
 """Near-duplicate search: the MinHash LSH pipeline with its one config dataclass.
 
-normalise -> shingles -> signatures -> buckets -> candidate pairs -> verify (exact Jaccard).
+normalise -> shingles -> signatures -> buckets -> candidate pairs -> verify (exact Jaccard, per part).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from curation.dedup.minhash import (
     candidate_pairs,
     estimated_jaccard,
     identical_set_groups,
+    merge_part_sets,
     optimal_bands_rows,
     overlap,
     shingle_sets,
@@ -24,7 +25,12 @@ from curation.dedup.minhash import (
 from curation.dedup.normalise import normalise_all
 from curation.dedup.results import StageRecorder
 
-__all__ = ["DEFAULT_NEAR_THRESHOLD", "NearDedupConfig", "near_duplicate_pairs"]
+__all__ = [
+    "DEFAULT_NEAR_THRESHOLD",
+    "NearDedupConfig",
+    "near_duplicate_pairs",
+    "near_duplicate_part_pairs",
+]
 
 DEFAULT_NEAR_THRESHOLD = 0.7
 DEFAULT_SHORT_TEXT_MARGIN = 2
@@ -79,6 +85,7 @@ class NearDedupConfig:
     false_positive_weight: float = 0.1
     false_negative_weight: float = 0.9
     short_text_margin: int = DEFAULT_SHORT_TEXT_MARGIN
+    segment_spaceless: bool = True
 
     def __post_init__(self) -> None:
         if self.shingle not in SHINGLE_KINDS:
@@ -162,24 +169,75 @@ def near_duplicate_pairs(
         ``(pairs, similarities)``: int64 ``(P, 2)`` with ``i < j`` and their Jaccard (or the
         MinHash estimate when ``config.verify`` is False).
     """
-    n = len(texts)
+    return near_duplicate_part_pairs([texts], config, recorder, split_at=split_at)
+
+
+def near_duplicate_part_pairs(
+    parts: list[list[str]],
+    config: NearDedupConfig,
+    recorder: StageRecorder,
+    *,
+    split_at: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of documents whose every part is a near duplicate of the other's same part.
+
+    Each document is several texts (its system prompt, user turns and assistant turns, say);
+    a pair counts only when each part passes the threshold and margin rule on its own, so a
+    long shared prompt can no longer hide a different answer. Both parts empty counts as equal,
+    one empty and one not as different. Candidates come from one LSH pass over the union of
+    the part-tagged shingle sets (`merge_part_sets`: any pair whose parts all reach the
+    threshold reaches it on the union), then every part is verified by exact Jaccard.
+
+    Parameters
+    ----------
+    parts:
+        ``parts[p][d]`` is part ``p`` of document ``d``; every part lists all documents.
+    config, recorder, split_at:
+        As in `near_duplicate_pairs`. ``config.verify=False`` (MinHash estimate instead of
+        exact Jaccard) applies to one part only; several parts are always verified exactly.
+
+    Returns
+    -------
+    tuple[numpy.ndarray, numpy.ndarray]
+        ``(pairs, similarities)``: int64 ``(P, 2)`` with ``i < j``; the similarity is the
+        lowest part's Jaccard (1.0 for parts empty on both sides).
+    """
+    if not parts:
+        raise ValueError("parts is empty: give at least one list of texts")
+    n = len(parts[0])
+    if any(len(p) != n for p in parts):
+        raise ValueError(
+            f"every part must list the same {n} documents, got {[len(p) for p in parts]}"
+        )
+    single = len(parts) == 1
     bands, rows = config.lsh_params()
     recorder.params.update(config.to_dict())
-    recorder.params.update({"bands": bands, "rows": rows})
+    recorder.params.update({"bands": bands, "rows": rows, "parts": len(parts)})
     recorder.counts["texts"] = n
 
-    recorder.start("normalise", n)
-    normalised = normalise_all(texts)
-    recorder.finish(n)
+    recorder.start("normalise", n * len(parts))
+    normalised = [normalise_all(p) for p in parts]
+    recorder.finish(n * len(parts))
 
     recorder.start("shingles", n)
-    sets = shingle_sets(normalised, config.shingle, config.ngram)
+    part_sets = [
+        shingle_sets(norm, config.shingle, config.ngram, segment=config.segment_spaceless)
+        for norm in normalised
+    ]
+    sets = merge_part_sets(part_sets)
     sizes = sets.sizes
     recorder.counts["shingles"] = int(sizes.sum())
     recorder.counts["texts_without_shingles"] = int((sizes == 0).sum())
+    if config.shingle == "word" and config.segment_spaceless:
+        from curation.text.script import has_spaceless_script
+
+        recorder.counts["spaceless_script_texts"] = sum(
+            1 for i in range(n) if any(has_spaceless_script(p[i]) for p in normalised)
+        )
     # Documents with identical shingle sets are Jaccard 1.0: link them directly and send only
     # one of each group through LSH, so mass duplicates cannot flood the buckets. A cross check
-    # groups each side apart, so a representative always stands for its own side.
+    # groups each side apart, so a representative always stands for its own side. Tagged
+    # parts make identical merged sets mean identical parts.
     sides = None if split_at is None else (np.arange(n) >= split_at).astype(np.uint64)
     rep = identical_set_groups(sets, sides)
     recorder.finish(n)
@@ -216,15 +274,20 @@ def near_duplicate_pairs(
 
     recorder.start("verify", len(pairs))
     threshold, margin = float(config.threshold), config.short_text_margin
-    if config.verify:
-        inter, union = overlap(sets, pairs)
-        union_f = union.astype(np.float64)
-        sims = np.divide(inter, union_f, out=np.zeros(len(pairs)), where=union > 0)
-    else:
+    if single and not config.verify:
         sims = estimated_jaccard(sig, local)
         size_sum = sizes[pairs[:, 0]] + sizes[pairs[:, 1]] if len(pairs) else np.zeros(0)
         union_f = size_sum / (1.0 + sims)
-    keep = (sims >= 1.0) | (sims * union_f >= threshold * (union_f + margin) - 1e-9)
+        keep = (sims >= 1.0) | (sims * union_f >= threshold * (union_f + margin) - 1e-9)
+    else:
+        keep = np.ones(len(pairs), dtype=bool)
+        sims = np.ones(len(pairs), dtype=np.float64)
+        for part in part_sets:
+            inter, union = overlap(part, pairs)
+            union_f = union.astype(np.float64)
+            part_sims = np.divide(inter, union_f, out=np.ones(len(pairs)), where=union > 0)
+            keep &= (part_sims >= 1.0) | (inter >= threshold * (union_f + margin) - 1e-9)
+            sims = np.minimum(sims, part_sims)
     pairs, sims = pairs[keep], sims[keep]
     recorder.counts["verified_pairs"] = len(pairs)
     recorder.finish(recorder.counts["candidate_pairs"])
