@@ -177,14 +177,14 @@ def _clusters_of_parts(
     n = len(parts[0])
     if method == "exact":
         if len(parts) == 1:
-            texts = parts[0]
+            groups = exact_duplicate_groups(parts[0], recorder)
         else:
             # Normalised text holds no control characters, so this joins parts unambiguously:
             # "A B" + "C" never equals "A" + "B C".
             recorder.counts["parts"] = len(parts)
             normalised = [normalise_all(p) for p in parts]
-            texts = ["\x1f".join(row) for row in zip(*normalised, strict=True)]
-        groups = exact_duplicate_groups(texts, recorder)
+            joined = ["\x1f".join(row) for row in zip(*normalised, strict=True)]
+            groups = exact_duplicate_groups(joined, recorder, normalised=True)
         recorder.start("cluster", len(groups))
         clusters = [Cluster(members=g, pairs=[(g[0], m, 1.0) for m in g[1:]]) for g in groups]
         clusters.sort(key=lambda c: (-len(c.members), c.members[0]))

@@ -116,27 +116,18 @@ def run_dedup(
     if len(rows) < 2:
         raise CurationError("Deduplication needs at least two active examples in the project.")
     examples = [r.example for r in rows]
+    profile, options = semantic_languages(examples, method, options)
     result = cluster_conversations(
-        role_texts_for(examples, fields), method, threshold, progress=progress, **(options or {})
+        role_texts_for(examples, fields), method, threshold, progress=progress, **options
     )
     ids = [r.id for r in rows]
-    warnings: list[str] = []
     stats: dict[str, Any] = {
         **result.stats,
         "n_clusters": len(result.clusters),
         "n_pairs": sum(len(c.pairs) for c in result.clusters),
         "n_same_prompt": len(result.same_prompt),
+        **language_notes(profile, result.backend),
     }
-    if method == "semantic":
-        from curation.dedup.semantic import semantic_language_warning
-        from curation.text import language_profile
-
-        profile = language_profile(sample_texts(examples))
-        stats["languages"] = profile.to_dict()
-        warning = semantic_language_warning(profile, result.backend)
-        if warning:
-            warnings.append(warning)
-    stats["warnings"] = warnings
     params = {
         "method": method,
         "threshold": result.threshold,
@@ -152,6 +143,35 @@ def run_dedup(
     run = load_run(store, project, run_id)
     assert run is not None
     return run
+
+
+def semantic_languages(
+    examples: Sequence[Example], method: str, options: dict[str, Any] | None
+) -> tuple[LanguageProfile | None, dict[str, Any]]:
+    """For a semantic run: the examples' languages, and the options with ``languages`` set
+    so the resolver picks a multilingual model when the text is not English."""
+    options = dict(options or {})
+    if method != "semantic":
+        return None, options
+    from curation.text import language_profile
+
+    profile = language_profile(sample_texts(examples))
+    options.setdefault("languages", tuple(profile.languages()))
+    return profile, options
+
+
+def language_notes(profile: LanguageProfile | None, backend: str) -> dict[str, Any]:
+    """The detected languages of a semantic run and the warnings they call for.
+
+    Returns ``{"warnings": [...]}``, plus ``"languages"`` (a `LanguageProfile` dict) when a
+    profile was taken; a warning when an English-only sentence model met non-English text.
+    """
+    if profile is None:
+        return {"warnings": []}
+    from curation.dedup.semantic import semantic_language_warning
+
+    warning = semantic_language_warning(profile, backend)
+    return {"languages": profile.to_dict(), "warnings": [warning] if warning else []}
 
 
 def sample_texts(examples: Sequence[Example], limit: int = 400) -> list[str]:

@@ -150,9 +150,10 @@ def embedding_models() -> list[EmbeddingModel]:
     ``CURATION_EMBEDDING_MODELS``. Nothing is downloaded; sentence-transformers itself must be
     importable for any model to count.
     """
-    try:
-        import sentence_transformers  # noqa: F401
-    except ImportError:
+    from importlib.util import find_spec
+
+    # find_spec, not import: importing sentence-transformers loads torch (seconds).
+    if find_spec("sentence_transformers") is None:
         return []
     found: list[EmbeddingModel] = []
     try:
@@ -196,10 +197,12 @@ def _is_english_only(backend: str) -> bool:
     if not backend.startswith("sentence-transformers:"):
         return False  # the TF-IDF fallback and custom encoders compare characters and words
     name = backend.split(":", 1)[1]
+    if name == DEFAULT_MODEL_NAME:
+        return True
     for model in embedding_models():
         if model.name == name:
             return not model.multilingual and model.languages == ("en",)
-    return name == DEFAULT_MODEL_NAME
+    return False
 
 
 def semantic_language_warning(profile: Any, backend: str) -> str | None:
