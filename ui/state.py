@@ -92,13 +92,22 @@ def require_examples(project: str) -> None:
 
 
 @st.cache_resource(show_spinner="Loading the sentence-embedding model…")
-def semantic_options() -> dict[str, Any]:
-    """Options for semantic dedup: the embedding model loaded once per process and an
-    embedding cache keyed by text, so re-runs only encode new texts ({} = TF-IDF fallback)."""
+def semantic_options(languages: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Options for semantic dedup: the embedding model for these languages (a multilingual
+    one when installed and needed) loaded once per process and an embedding cache keyed by
+    text, so re-runs only encode new texts ({} = TF-IDF fallback)."""
     from curation.dedup.semantic import SemanticDedupConfig, resolve_encoder
 
-    encoder, name = resolve_encoder(SemanticDedupConfig())
+    encoder, name = resolve_encoder(SemanticDedupConfig(languages=languages))
     if encoder is None:
         return {}
     encoder.backend_name = name  # type: ignore[attr-defined]
     return {"encoder": encoder, "cache": {}}
+
+
+@st.cache_data(show_spinner="Detecting languages…", max_entries=32)
+def project_languages(project: str, n_active: int) -> dict[str, Any]:
+    """The languages of a project's active examples (a sample), cached per example count."""
+    from curation.dedup.project import project_languages as detect
+
+    return detect(get_store(), project).to_dict()

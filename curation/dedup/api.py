@@ -296,10 +296,12 @@ def cluster_conversations(
     """Duplicate conversations: every part (system, user, assistant, tool) must match on its own.
 
     Two examples are duplicates when their prompts *and* their answers are duplicates by the
-    method: each part is compared on its own and each must pass, rather than one concatenated
-    string in which a long shared prompt hides a different answer (an SNLI premise with two
-    hypotheses and labels, a Dolly context with two questions). A part both lack counts as
-    equal; a part one of them lacks, as different. With one part this is `cluster_duplicates`.
+    method: the conversation as a whole must pass the threshold and each part (compared on
+    its own) must come within ``part_slack`` of it, rather than one concatenated string in
+    which a long shared prompt hides a different answer (an SNLI premise with two hypotheses
+    and labels, a Dolly context with two questions). Exact compares every part for equality.
+    A part both lack counts as equal; a part one of them lacks, as different. With one part
+    this is `cluster_duplicates`.
 
     Parameters
     ----------
@@ -411,7 +413,12 @@ def _semantic_pairs(
     else:
         empty = [np.array([not t for t in norm], dtype=bool) for norm in normalised]
         pairs, sims = part_neighbour_pairs(
-            blocks, empty, used, block_size=config.block_size, report=recorder.report
+            blocks,
+            empty,
+            used,
+            part_slack=config.part_slack,
+            block_size=config.block_size,
+            report=recorder.report,
         )
     recorder.counts["similar_pairs"] = len(pairs)
     recorder.finish(n)

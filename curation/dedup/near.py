@@ -86,6 +86,7 @@ class NearDedupConfig:
     false_negative_weight: float = 0.9
     short_text_margin: int = DEFAULT_SHORT_TEXT_MARGIN
     segment_spaceless: bool = True
+    part_slack: float = 0.2
 
     def __post_init__(self) -> None:
         if self.shingle not in SHINGLE_KINDS:
@@ -124,6 +125,8 @@ class NearDedupConfig:
             raise ValueError(
                 f"short_text_margin must be an integer >= 0, not {self.short_text_margin!r}"
             )
+        if isinstance(self.part_slack, bool) or not 0.0 <= float(self.part_slack) < 1.0:
+            raise ValueError(f"part_slack must be in [0, 1), not {self.part_slack!r}")
         if self.bucket_window < 1:
             raise ValueError(f"bucket_window must be >= 1, not {self.bucket_window!r}")
 
@@ -179,14 +182,14 @@ def near_duplicate_part_pairs(
     *,
     split_at: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs of documents whose every part is a near duplicate of the other's same part.
+    """Pairs of documents that are near duplicates as a whole and in every part.
 
-    Each document is several texts (its system prompt, user turns and assistant turns, say);
-    a pair counts only when each part passes the threshold and margin rule on its own, so a
-    long shared prompt can no longer hide a different answer. Both parts empty counts as equal,
-    one empty and one not as different. Candidates come from one LSH pass over the union of
-    the part-tagged shingle sets (`merge_part_sets`: any pair whose parts all reach the
-    threshold reaches it on the union), then every part is verified by exact Jaccard.
+    Each document is several texts (its system prompt, user turns and assistant turns, say).
+    A pair counts when the union of its part-tagged shingle sets (`merge_part_sets`) passes
+    the threshold and margin rule, and each part on its own reaches Jaccard
+    ``threshold - config.part_slack``, so a long shared prompt can no longer hide a different
+    answer. Both parts empty counts as equal, one empty and one not as different. Candidates
+    come from one LSH pass over the merged sets; every part is then verified by exact Jaccard.
 
     Parameters
     ----------
@@ -199,8 +202,8 @@ def near_duplicate_part_pairs(
     Returns
     -------
     tuple[numpy.ndarray, numpy.ndarray]
-        ``(pairs, similarities)``: int64 ``(P, 2)`` with ``i < j``; the similarity is the
-        lowest part's Jaccard (1.0 for parts empty on both sides).
+        ``(pairs, similarities)``: int64 ``(P, 2)`` with ``i < j`` and the Jaccard of their
+        merged sets.
     """
     if not parts:
         raise ValueError("parts is empty: give at least one list of texts")
@@ -280,14 +283,15 @@ def near_duplicate_part_pairs(
         union_f = size_sum / (1.0 + sims)
         keep = (sims >= 1.0) | (sims * union_f >= threshold * (union_f + margin) - 1e-9)
     else:
-        keep = np.ones(len(pairs), dtype=bool)
-        sims = np.ones(len(pairs), dtype=np.float64)
-        for part in part_sets:
-            inter, union = overlap(part, pairs)
-            union_f = union.astype(np.float64)
-            part_sims = np.divide(inter, union_f, out=np.ones(len(pairs)), where=union > 0)
-            keep &= (part_sims >= 1.0) | (inter >= threshold * (union_f + margin) - 1e-9)
-            sims = np.minimum(sims, part_sims)
+        inter, union = overlap(sets, pairs)
+        union_f = union.astype(np.float64)
+        sims = np.divide(inter, union_f, out=np.zeros(len(pairs)), where=union > 0)
+        keep = (sims >= 1.0) | (inter >= threshold * (union_f + margin) - 1e-9)
+        floor = threshold - float(config.part_slack)
+        for part in part_sets if not single else []:
+            p_inter, p_union = overlap(part, pairs[keep])
+            part_sims = np.divide(p_inter, p_union, out=np.ones(len(p_inter)), where=p_union > 0)
+            keep[keep] = part_sims >= floor - 1e-9
     pairs, sims = pairs[keep], sims[keep]
     recorder.counts["verified_pairs"] = len(pairs)
     recorder.finish(recorder.counts["candidate_pairs"])

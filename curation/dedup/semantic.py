@@ -27,6 +27,7 @@ __all__ = [
     "neighbour_pairs",
     "part_neighbour_pairs",
     "resolve_encoder",
+    "semantic_advice",
     "semantic_language_warning",
     "sentence_transformers_available",
     "tfidf_vectors",
@@ -75,6 +76,9 @@ class SemanticDedupConfig:
     languages:
         Languages of the texts (ISO 639-1); when one is not English, the resolver picks a
         multilingual model if one is installed (`choose_embedding_model`).
+    part_slack:
+        With several parts (prompt and answer apart), the mean of the part cosines must reach
+        the threshold and each part ``threshold - part_slack`` (as `NearDedupConfig.part_slack`).
     """
 
     backend: str = "auto"
@@ -84,8 +88,15 @@ class SemanticDedupConfig:
     batch_size: int = 64
     block_size: int = 1024
     languages: tuple[str, ...] = ()
+    part_slack: float = 0.2
 
     def __post_init__(self) -> None:
+        if isinstance(self.part_slack, bool) or not 0.0 <= float(self.part_slack) < 1.0:
+            raise ValueError(f"part_slack must be in [0, 1), not {self.part_slack!r}")
+        if not isinstance(self.languages, tuple) or not all(
+            isinstance(x, str) for x in self.languages
+        ):
+            raise ValueError(f"languages must be a tuple of codes, not {self.languages!r}")
         if self.backend not in SEMANTIC_BACKENDS:
             raise ValueError(f"backend must be one of {SEMANTIC_BACKENDS}, not {self.backend!r}")
         if self.batch_size < 1 or self.block_size < 1:
@@ -227,6 +238,15 @@ def semantic_language_warning(profile: Any, backend: str) -> str | None:
     )
 
 
+def semantic_advice(profile: Any) -> str | None:
+    """Before a run: the warning `semantic_language_warning` would give for the model that
+    would be chosen for these languages (None when it covers them or no model is installed)."""
+    model = choose_embedding_model(profile.languages())
+    if model is None:
+        return None
+    return semantic_language_warning(profile, f"sentence-transformers:{model.name}")
+
+
 def _load_sentence_transformer(
     model_path: str | None, languages: Sequence[str] = ()
 ) -> tuple[Encoder, str]:
@@ -286,6 +306,9 @@ def embed_with_cache(
     """L2-normalised float32 embeddings; only texts missing from `cache` are encoded.
 
     Cache keys are ``f"{backend_name}:{sha256(text)}"`` so two models never share entries.
+    Missing texts are encoded longest first, so each batch holds texts of about one length
+    and pads little (sentence-transformers sorts only within one ``encode`` call);
+    `benchmarks/bench_dedup_semantic.py` measures the gain against input order.
     """
     keys = [f"{backend_name}:{hashlib.sha256(t.encode('utf-8')).hexdigest()}" for t in texts]
     cache = {} if cache is None else cache
@@ -293,10 +316,12 @@ def embed_with_cache(
     for i, key in enumerate(keys):
         if key not in cache and key not in first_of:
             first_of[key] = i
-    missing = list(first_of.values())
+    missing = sorted(first_of.values(), key=lambda i: (-len(texts[i]), i))
     for start in range(0, len(missing), batch_size):
         batch = missing[start : start + batch_size]
-        vectors = np.asarray(encoder.encode([texts[i] for i in batch]), dtype=np.float32)
+        vectors = np.asarray(
+            encoder.encode([texts[i] for i in batch], batch_size=batch_size), dtype=np.float32
+        )
         for i, vector in zip(batch, vectors, strict=True):
             cache[keys[i]] = vector
         if report is not None:
@@ -437,16 +462,17 @@ def part_neighbour_pairs(
     empty: list[np.ndarray],
     threshold: float,
     *,
+    part_slack: float = 0.2,
     block_size: int = 1024,
     report: Callable[[int, int], None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs whose every part has cosine >= threshold; both parts empty count as cosine 1.
+    """Pairs whose mean part cosine reaches `threshold` and each part ``threshold - part_slack``.
 
     Each part's rows get one extra dimension that is 1 for an empty text (0 otherwise), so two
-    empty parts are equal and an empty part never matches a written one. The augmented parts,
-    each scaled by ``1 / sqrt(P)``, are stacked side by side: the stacked cosine is the mean of
-    the part cosines, so one neighbour search at `threshold` finds every pair whose parts all
-    reach it; each candidate is then checked part by part.
+    empty parts are equal (cosine 1) and an empty part never matches a written one. The
+    augmented parts, each scaled by ``1 / sqrt(P)``, are stacked side by side: the stacked
+    cosine is the mean of the part cosines, found by one neighbour search; each candidate is
+    then checked part by part.
 
     Parameters
     ----------
@@ -456,14 +482,16 @@ def part_neighbour_pairs(
     empty:
         One bool array ``(n,)`` per part: True where that part's text is empty.
     threshold:
-        Cosine every part must reach.
+        Cosine the mean of the parts must reach.
+    part_slack:
+        How far below `threshold` a single part may fall.
     block_size, report:
         As in `neighbour_pairs`.
 
     Returns
     -------
     tuple[numpy.ndarray, numpy.ndarray]
-        int64 ``(P, 2)`` with ``i < j``, and the lowest part cosine of each pair.
+        int64 ``(P, 2)`` with ``i < j``, and the mean part cosine of each pair.
     """
     if not parts:
         raise ValueError("parts is empty: give at least one matrix")
@@ -481,11 +509,8 @@ def part_neighbour_pairs(
         stacked = sparse.csr_matrix(sparse.hstack(augmented) * scale, dtype=np.float32)
     else:
         stacked = np.hstack(augmented) * np.float32(scale)
-    cand, _ = neighbour_pairs(stacked, threshold, block_size=block_size, report=report)
+    cand, mean = neighbour_pairs(stacked, threshold, block_size=block_size, report=report)
     keep = np.ones(len(cand), dtype=bool)
-    lowest = np.ones(len(cand), dtype=np.float64)
     for block in augmented:
-        cos = _row_dots(block, cand)
-        keep &= cos >= threshold - 1e-6
-        lowest = np.minimum(lowest, cos)
-    return cand[keep], np.minimum(lowest[keep], 1.0)
+        keep &= _row_dots(block, cand) >= threshold - part_slack - 1e-6
+    return cand[keep], mean[keep]

@@ -81,9 +81,9 @@ def test_long_shared_prompt_no_longer_hides_a_different_answer() -> None:
     assert result.stats["params"]["part_names"] == ["user", "assistant"]
 
 
-def test_copies_edited_in_every_part_still_cluster_scored_by_the_weakest_part() -> None:
+def test_copies_edited_in_every_part_still_cluster_scored_as_a_whole() -> None:
     # user: 60 words, 2 substituted -> 58 shared of 62 distinct; answer: 30 words, 1 swapped
-    # -> 29 of 31. Margin 2: 58/64 = 0.91 and 29/33 = 0.88 both pass; Jaccards 58/62, 29/31.
+    # -> 29 of 31. Together 87 of 93 (87 / 95 >= 0.7 with the margin); parts >= 0.5 each.
     a = chat(words(0, 60), words(60, 90))
     b = chat(
         words(0, 10) + " zebra " + words(11, 40) + " yak " + words(41, 60),
@@ -92,8 +92,19 @@ def test_copies_edited_in_every_part_still_cluster_scored_by_the_weakest_part() 
     other = chat(words(90, 110), words(0, 5))
     result = cluster_conversations([a, other, b], "near")
     assert result.groups() == [[0, 2]]
-    assert result.clusters[0].pairs == [(0, 2, pytest.approx(min(58 / 62, 29 / 31)))]
+    assert result.clusters[0].pairs == [(0, 2, pytest.approx(87 / 93))]
     assert result.same_prompt == []  # the only prompt duplicates are full duplicates
+
+
+def test_a_part_may_fall_below_the_threshold_by_the_slack_only() -> None:
+    # user: 40 words shared; answers: 10 words, 6 shared of 14 distinct (J = 0.43).
+    # Together 46 / 54 = 0.85 passes; the answer part passes only with a slack of 0.3.
+    a = chat(words(0, 40), words(40, 50))
+    b = chat(words(0, 40), words(40, 46) + " " + words(50, 54))
+    assert cluster_conversations([a, b], "near").clusters == []
+    assert cluster_conversations([a, b], "near", part_slack=0.3).groups() == [[0, 1]]
+    with pytest.raises(ValueError, match="part_slack"):
+        NearDedupConfig(part_slack=1.0)
 
 
 def test_exact_compares_parts_not_their_concatenation() -> None:
