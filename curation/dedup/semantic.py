@@ -468,6 +468,8 @@ def part_neighbour_pairs(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pairs whose mean part cosine reaches `threshold` and each part ``threshold - part_slack``.
 
+    Parts that both texts lack are left out of the mean (they say nothing about the pair).
+
     Each part's rows get one extra dimension that is 1 for an empty text (0 otherwise), so two
     empty parts are equal (cosine 1) and an empty part never matches a written one. The
     augmented parts, each scaled by ``1 / sqrt(P)``, are stacked side by side: the stacked
@@ -509,8 +511,19 @@ def part_neighbour_pairs(
         stacked = sparse.csr_matrix(sparse.hstack(augmented) * scale, dtype=np.float32)
     else:
         stacked = np.hstack(augmented) * np.float32(scale)
-    cand, mean = neighbour_pairs(stacked, threshold, block_size=block_size, report=report)
+    # Parts both texts lack say nothing about the pair: they would lift the stacked mean
+    # towards 1, so the final mean is taken over the other parts only (the stacked search,
+    # whose mean is never lower, still finds every such pair).
+    cand, _ = neighbour_pairs(stacked, threshold, block_size=block_size, report=report)
     keep = np.ones(len(cand), dtype=bool)
-    for block in augmented:
-        keep &= _row_dots(block, cand) >= threshold - part_slack - 1e-6
-    return cand[keep], mean[keep]
+    total = np.zeros(len(cand), dtype=np.float64)
+    counted = np.zeros(len(cand), dtype=np.int64)
+    for block, is_empty in zip(augmented, empty, strict=True):
+        cos = _row_dots(block, cand)
+        both_empty = np.asarray(is_empty, dtype=bool)[cand[:, 0]] & np.asarray(is_empty)[cand[:, 1]]
+        keep &= both_empty | (cos >= threshold - part_slack - 1e-6)
+        total += np.where(both_empty, 0.0, cos)
+        counted += ~both_empty
+    mean = np.divide(total, counted, out=np.ones(len(cand)), where=counted > 0)
+    keep &= mean >= threshold - 1e-6
+    return cand[keep], np.minimum(mean[keep], 1.0)

@@ -351,3 +351,18 @@ def test_char_shingles_and_segment_flag_validation() -> None:
     assert cluster_duplicates(texts, "near", config=cfg).groups() == [[0, 1]]
     stats = cluster_duplicates(texts, "near").stats
     assert stats["counts"]["spaceless_script_texts"] == 2
+
+
+def test_semantic_parts_both_lack_do_not_lift_the_mean() -> None:
+    # Prompt vectors at cosine 0.6: below 0.9 on their own. An answer part both lack must not
+    # average in as a 1.0 and lift the pair to (0.6 + 1) / 2 = 0.8.
+    class Angles:
+        backend_name = "angles:v1"
+
+        def encode(self, sentences: list[str], **_: object) -> np.ndarray:
+            table = {"a": [1.0, 0.0], "b": [0.6, 0.8]}
+            return np.array([table[s[:1]] for s in sentences])
+
+    convs = [{"user": "a prompt"}, {"user": "b prompt"}, {"user": "a other", "assistant": "a x"}]
+    result = cluster_conversations(convs, "semantic", 0.75, encoder=Angles())
+    assert result.clusters == []
