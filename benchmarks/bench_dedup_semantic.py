@@ -63,52 +63,55 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--texts", type=int, default=1000)
     parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds, best kept")
     args = parser.parse_args()
     texts = real_texts(args.texts)
     model, load_s = load_model()
     model.encode(["warm up"])
     default_len = model.max_seq_length
-    rows = []
-    rows.append(
-        timed(
-            f"before: input order, batches of {args.batch}, max_seq_length {default_len}",
-            lambda t: unsorted_batches(model, t, args.batch),
-            texts,
-        )
-    )
-    rows.append(
-        timed(
-            f"now: `embed_with_cache` (sorted by length, batches of {args.batch})",
-            lambda t: embed_with_cache(t, model, "bench", batch_size=args.batch),
-            texts,
-        )
-    )
-    model.max_seq_length = 128
-    rows.append(
-        timed(
-            "sorted + max_seq_length 128",
-            lambda t: embed_with_cache(t, model, "bench128", batch_size=args.batch),
-            texts,
-        )
-    )
-    model.max_seq_length = default_len
     import torch
 
     quantised = torch.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
-    rows.append(
-        timed(
+
+    def short(t: list[str]) -> np.ndarray:
+        model.max_seq_length = 128
+        try:
+            return embed_with_cache(t, model, "bench128", batch_size=args.batch)
+        finally:
+            model.max_seq_length = default_len
+
+    paths = [
+        (
+            f"before: input order, batches of {args.batch}, max_seq_length {default_len}",
+            lambda t: unsorted_batches(model, t, args.batch),
+        ),
+        (
+            f"now: `embed_with_cache` (sorted by length, batches of {args.batch})",
+            lambda t: embed_with_cache(t, model, "bench", batch_size=args.batch),
+        ),
+        ("sorted + max_seq_length 128", short),
+        (
             "sorted + int8 dynamic quantisation of Linear layers",
             lambda t: embed_with_cache(t, quantised, "bench-q", batch_size=args.batch),
-            texts,
-        )
-    )
+        ),
+    ]
+    # Rounds interleave the paths, and each keeps its fastest round: the machine is shared,
+    # so load that comes and goes hits every path alike.
+    best: dict[str, tuple[str, np.ndarray, float]] = {}
+    for _ in range(args.rounds):
+        for label, run in paths:
+            got = timed(label, run, texts)
+            if label not in best or got[2] < best[label][2]:
+                best[label] = got
+    rows = [best[label] for label, _ in paths]
     reference = rows[0][1]
     ref_norm = reference / np.linalg.norm(reference, axis=1, keepdims=True)
     ref_pairs, _ = neighbour_pairs(ref_norm, 0.9)
     ref_set = set(map(tuple, ref_pairs.tolist()))
     print(
         f"\n### Semantic encoding speed ({len(texts)} real texts, Alpaca demo user and "
-        f"assistant parts; model load {load_s:.1f} s; one process, 2 shared cores)\n"
+        f"assistant parts; model load {load_s:.1f} s; best of {args.rounds} interleaved "
+        "rounds; one process, 2 shared cores)\n"
     )
     print(
         "| path | seconds | ms / text | speed-up | min cosine to before | "

@@ -26,7 +26,6 @@ from curation.dedup.semantic import semantic_advice
 from curation.errors import CurationError
 from curation.formats import read_examples
 from curation.records import TEXT_FIELDS
-from curation.store import ExampleFilter
 from curation.text.language import LanguageProfile
 from ui import state
 from ui.safe import esc
@@ -51,11 +50,7 @@ state.require_examples(project)
 
 st.title("Deduplicate")
 
-languages = LanguageProfile.from_dict(
-    state.project_languages(
-        project, store.count_examples(project, ExampleFilter(statuses=["active"]))
-    )
-)
+languages = LanguageProfile.from_dict(state.project_languages(project))
 language_warning = semantic_advice(languages)
 if language_warning:
     st.warning(esc(language_warning))

@@ -106,8 +106,21 @@ def semantic_options(languages: tuple[str, ...] = ()) -> dict[str, Any]:
 
 
 @st.cache_data(show_spinner="Detecting languages…", max_entries=32)
-def project_languages(project: str, n_active: int) -> dict[str, Any]:
-    """The languages of a project's active examples (a sample), cached per example count."""
+def _project_languages(db_url: str, project: str, version: tuple[int, int]) -> dict[str, Any]:
     from curation.dedup.project import project_languages as detect
 
     return detect(get_store(), project).to_dict()
+
+
+def project_languages(project: str) -> dict[str, Any]:
+    """The languages of a project's active examples (a sample), cached until the project
+    changes (its active count or its latest event: an import, an edit, a status change)."""
+    from curation.store import ExampleFilter
+
+    store = get_store()
+    latest = store.events(project, limit=1)
+    version = (
+        store.count_examples(project, ExampleFilter(statuses=["active"])),
+        int(latest[0]["id"]) if latest else 0,
+    )
+    return _project_languages(store.url, project, version)

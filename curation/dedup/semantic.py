@@ -241,6 +241,8 @@ def semantic_language_warning(profile: Any, backend: str) -> str | None:
 def semantic_advice(profile: Any) -> str | None:
     """Before a run: the warning `semantic_language_warning` would give for the model that
     would be chosen for these languages (None when it covers them or no model is installed)."""
+    if profile.non_english_share() < NON_ENGLISH_WARNING_SHARE:
+        return None
     model = choose_embedding_model(profile.languages())
     if model is None:
         return None
