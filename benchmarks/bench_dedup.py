@@ -17,14 +17,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from dedup_data import (  # noqa: E402
     STRENGTHS,
+    ConversationNegatives,
     HardNegativeSet,
+    build_conversation_near_set,
+    build_hard_negative_conversations,
     build_hard_negative_set,
     build_mrpc_set,
     build_near_set,
+    build_shared_premise_set,
     pairwise_scores,
 )
 
-from curation.dedup import NearDedupConfig, SemanticDedupConfig, cluster_duplicates  # noqa: E402
+from curation.dedup import (  # noqa: E402
+    NearDedupConfig,
+    SemanticDedupConfig,
+    cluster_conversations,
+    cluster_duplicates,
+)
 from curation.dedup.components import clusters_from_pairs  # noqa: E402
 from curation.dedup.minhash import overlap, shingle_sets  # noqa: E402
 from curation.dedup.near import near_duplicate_pairs  # noqa: E402
@@ -165,9 +174,12 @@ def quality(size: int, cfg: NearDedupConfig, mrpc_pairs: int | None, semantic_ba
         )
 
 
-def false_positive_rates(groups: list[list[int]], hard: HardNegativeSet) -> dict[str, float]:
+def false_positive_rates(
+    groups: list[list[int]], hard: HardNegativeSet | ConversationNegatives
+) -> dict[str, float]:
     """Share of each family's labelled negative pairs that ended in one cluster."""
-    label = np.full(len(hard.texts), -1, dtype=np.int64)
+    n = len(hard.texts) if isinstance(hard, HardNegativeSet) else len(hard.conversations)
+    label = np.full(n, -1, dtype=np.int64)
     for c, members in enumerate(groups):
         label[members] = c
     rates = {}
@@ -284,6 +296,134 @@ def speed(sizes: list[int], cfg: NearDedupConfig, repeats: int) -> None:
         )
 
 
+def _modes(method: str, config: object = None) -> list[tuple[str, object]]:
+    """The two ways of comparing a conversation: one joined text, or each role apart."""
+
+    def joined(convs, texts):  # type: ignore[no-untyped-def]
+        return cluster_duplicates(texts, method, config=config)  # type: ignore[arg-type]
+
+    def per_role(convs, texts):  # type: ignore[no-untyped-def]
+        return cluster_conversations(convs, method, config=config)  # type: ignore[arg-type]
+
+    return [("whole text (before)", joined), ("each role apart (now)", per_role)]
+
+
+def conversations(size: int, semantic_backend: str) -> None:
+    """Perturbed copies, hard negatives and shared premises as conversations, both ways."""
+    data = build_conversation_near_set(size)
+    truth, texts, n = data.near_truth(), data.texts(), len(data.conversations)
+    print(
+        f"\n### Conversations: perturbed copies ({n} conversations, {data.stats}; "
+        f"{len(truth)} true pairs), edits spread over all parts\n"
+    )
+    print("| method | compared as | precision | recall | F1 | seconds |")
+    print("|---|---|---|---|---|---|")
+    semantic = SemanticDedupConfig(backend=semantic_backend)
+    for method, config in (("near", None), ("semantic", semantic)):
+        for name, run in _modes(method, config):
+            start = time.perf_counter()
+            result = run(data.conversations, texts)
+            secs = time.perf_counter() - start
+            sc = pairwise_scores(result.groups(), truth, n)
+            print(f"| {method} ({result.backend}) | {name} | {fmt(sc)} | {secs:.2f} |", flush=True)
+
+    for title, negatives in (
+        ("hard negatives as conversations", build_hard_negative_conversations()),
+        ("shared premises (nothing should cluster)", build_shared_premise_set()),
+    ):
+        families = list(negatives.pairs)
+        counts = ", ".join(f"{k} {len(v)}" for k, v in negatives.pairs.items())
+        print(
+            f"\n### Conversations: {title} ({len(negatives.conversations)} conversations; "
+            f"pairs: {counts})\n"
+        )
+        print(
+            "FP = share of labelled pairs put in one cluster; 'same prompt' = share listed as "
+            "same prompt, different answers (shown apart, never removed by a policy).\n"
+        )
+        print(
+            "| method | compared as | FP all | "
+            + " | ".join(f"FP {f}" for f in families)
+            + " | same prompt |"
+        )
+        print("|---" * (4 + len(families)) + "|")
+        texts = negatives.texts()
+        for method, config in (("exact", None), ("near", None), ("semantic", semantic)):
+            for name, run in _modes(method, config):
+                result = run(negatives.conversations, texts)
+                fp = false_positive_rates(result.groups(), negatives)
+                listed = false_positive_rates([c.members for c in result.same_prompt], negatives)
+                print(
+                    f"| {method} | {name} | {fp['all']:.4f} | "
+                    + " | ".join(f"{fp[f]:.4f}" for f in families)
+                    + f" | {listed['all']:.4f} |",
+                    flush=True,
+                )
+
+
+def _one_character_edit(text: str, rng: object, chinese: bool) -> str:
+    import random
+
+    assert isinstance(rng, random.Random)
+    from curation.text import has_spaceless_script
+
+    positions = [
+        i
+        for i, ch in enumerate(text)
+        if (has_spaceless_script(ch) if chinese else ch.isalpha() and ch.isascii())
+    ]
+    pos = rng.choice(positions)
+    pool = sorted({c for c in text if has_spaceless_script(c)}) if chinese else list("etaoinshrdlu")
+    return text[:pos] + rng.choice([c for c in pool if c != text[pos]]) + text[pos + 1 :]
+
+
+def planted_edits() -> None:
+    """One-character edits planted in real Chinese and English texts of similar length."""
+    import json
+    import random
+
+    root = Path(__file__).resolve().parents[1]
+    chinese = [
+        line.strip()
+        for line in (root / "tests" / "unit" / "data" / "chinese_sentences.txt")
+        .read_text(encoding="utf-8")
+        .splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    alpaca = json.loads(
+        (root.parent / "shared" / "data" / "llamafactory" / "alpaca_en_demo.json").read_text()
+    )
+    english = [r["instruction"] for r in alpaca if 8 <= len(r["instruction"].split()) <= 20][:30]
+    print(
+        "\n### Planted one-character edits: real Chinese vs English texts (each text two "
+        "consecutive sentences, so neighbours share one and must not cluster)\n"
+    )
+    print("| language | texts | mean chars | shingles | edits found | wrong pairs |")
+    print("|---|---|---|---|---|---|")
+    for language, sentences in (("Chinese", chinese), ("English", english)):
+        originals = [sentences[k] + " " + sentences[k + 1] for k in range(len(sentences) - 1)]
+        if language == "Chinese":
+            originals = [sentences[k] + sentences[k + 1] for k in range(len(sentences) - 1)]
+        rng = random.Random(7)
+        copies = [_one_character_edit(t, rng, language == "Chinese") for t in originals]
+        n = len(originals)
+        planted = {(i, i + n) for i in range(n)}
+        mean = sum(map(len, originals)) / n
+        for label, segment in (
+            ("words split on spaces (before)", False),
+            ("+ CJK/Thai bigrams (now)", True),
+        ):
+            groups = cluster_duplicates(
+                originals + copies, "near", segment_spaceless=segment
+            ).groups()
+            found = {(a, b) for g in groups for a in g for b in g if a < b}
+            print(
+                f"| {language} | {n} | {mean:.0f} | {label} | {len(found & planted)} of {n} | "
+                f"{len(found - planted)} |",
+                flush=True,
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000])
@@ -297,6 +437,10 @@ def main() -> None:
     parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--skip-hard", action="store_true", help="skip the hard-negative grid")
+    parser.add_argument(
+        "--skip-conversations", action="store_true", help="skip the per-role conversation sets"
+    )
+    parser.add_argument("--skip-planted", action="store_true", help="skip Chinese vs English edits")
     parser.add_argument(
         "--semantic-backend", default="tfidf", choices=["auto", "sentence-transformers", "tfidf"]
     )
@@ -314,6 +458,10 @@ def main() -> None:
     # Warm-up: character tables, LSH parameters and imports are built once per process
     # (normalise_all is shared by both near implementations).
     cluster_duplicates(["warm up text", "warm up tëxt"], "near", config=cfg)
+    if not args.skip_conversations:
+        conversations(args.quality_size, args.semantic_backend)
+    if not args.skip_planted:
+        planted_edits()
     if not args.skip_quality:
         quality(args.quality_size, cfg, args.mrpc_pairs, args.semantic_backend)
     if not args.skip_hard:

@@ -120,17 +120,25 @@ def sentence_pool(texts: list[str]) -> list[str]:
 
 
 def perturb(
-    text: str, strength: float | None, rng: random.Random, vocab: list[str]
+    text: str,
+    strength: float | None,
+    rng: random.Random,
+    vocab: list[str],
+    touches: int | None = None,
 ) -> tuple[str, bool]:
     """A copy with ``max(1, round(strength * words))`` edits; strength None = format-only edits.
 
     Lexical copies draw each edit from substitute / delete / insert / case / punctuation /
     whitespace; format-only copies only from case / punctuation / whitespace. Returns the copy
-    and whether any lexical edit (substitute / delete / insert) was applied.
+    and whether any lexical edit (substitute / delete / insert) was applied. `touches`, when
+    given, is the number of edits instead.
     """
     words = text.split()
     n = len(words)
-    touches = max(1, round((strength if strength is not None else 0.07) * n))
+    if touches is None:
+        touches = max(1, round((strength if strength is not None else 0.07) * n))
+    if touches == 0 or n == 0:
+        return text, False
     ops = FORMAT_OPS if strength is None else LEXICAL_OPS + FORMAT_OPS
     targets = rng.sample(range(n), min(touches, n))
     out: list[str | None] = list(words)
@@ -514,6 +522,343 @@ def pairwise_scores(
         "predicted_pairs": predicted,
         "true_pairs": len(truth),
     }
+
+
+# ---------------------------------------------------------------- conversations (per role)
+
+Conversation = dict[str, str]  # part name ("system", "user", "assistant", "tool") -> text
+
+
+def _sharegpt_parts(turns: list[dict]) -> Conversation:
+    roles = {
+        "human": "user",
+        "gpt": "assistant",
+        "function_call": "assistant",
+        "observation": "tool",
+    }
+    pieces: dict[str, list[str]] = {}
+    for t in turns:
+        pieces.setdefault(roles.get(t["from"], "user"), []).append(t["value"])
+    return {k: "\n\n".join(v) for k, v in pieces.items()}
+
+
+def _completion(text: str) -> str:
+    return text.replace("<|endoftext|>", "").strip()
+
+
+def load_source_conversations() -> list[tuple[str, Conversation]]:
+    """``(source, {role: text})`` for every record of the real datasets that has roles."""
+    out: list[tuple[str, Conversation]] = []
+    for rel in ("llamafactory/alpaca_en_demo.json", "llamafactory/identity.json"):
+        out += [
+            (rel, {"user": _join(r["instruction"], r["input"]), "assistant": r["output"]})
+            for r in _read_json(rel)
+        ]
+    rel = "dolly/random_selection_20_top_100.json"
+    out += [
+        (rel, {"user": _join(r["instruction"], r["context"]), "assistant": r["response"]})
+        for r in _read_json(rel)
+    ]
+    rel = "self-instruct/seed_tasks.jsonl"
+    for r in _read_jsonl(rel):
+        inst = r["instances"][0] if r["instances"] else {}
+        out.append(
+            (
+                rel,
+                {
+                    "user": _join(r["instruction"], inst.get("input")),
+                    "assistant": inst.get("output", ""),
+                },
+            )
+        )
+    for rel in ("fastchat/dummy_conversation.json", "llamafactory/glaive_toolcall_en_demo.json"):
+        out += [(rel, _sharegpt_parts(r["conversations"])) for r in _read_json(rel)]
+    rel = "t0-prompt-completion/ag_news_classify.jsonl"
+    out += [
+        (rel, {"user": r["prompt"], "assistant": _completion(r["completion"])})
+        for r in _read_jsonl(rel)
+    ]
+    rel = "openai-cookbook/dbpedia_samples.jsonl"
+    out += [(rel, {"user": r["text"], "assistant": str(r["category"])}) for r in _read_jsonl(rel)]
+    return [(src, {k: v for k, v in conv.items() if v}) for src, conv in out]
+
+
+def conversation_text(conv: Conversation) -> str:
+    """The whole conversation as one text, parts in role order (what `texts_for("all")` gives)."""
+    order = ("system", "user", "assistant", "tool")
+    return _join(*(conv[k] for k in order if k in conv))
+
+
+def perturb_parts(
+    conv: Conversation, strength: float | None, rng: random.Random, vocab: list[str]
+) -> tuple[Conversation, bool]:
+    """`perturb` over a whole conversation: as many edits as `perturb` makes for the whole
+    text, each on a word drawn from all parts, so a one-word answer is no likelier to change
+    than any other word."""
+    names = list(conv)
+    sizes = [len(conv[k].split()) for k in names]
+    total = sum(sizes)
+    if total == 0:
+        return dict(conv), False
+    touches = max(1, round((strength if strength is not None else 0.07) * total))
+    owners = [k for k, size in enumerate(sizes) for _ in range(size)]
+    per_part = [0] * len(names)
+    for pos in rng.sample(range(total), min(touches, total)):
+        per_part[owners[pos]] += 1
+    out: Conversation = {}
+    lexical = False
+    for name, count in zip(names, per_part, strict=True):
+        out[name], changed = perturb(conv[name], strength, rng, vocab, touches=count)
+        lexical |= changed
+    return out, lexical
+
+
+@dataclass
+class ConversationSet:
+    """Conversations with their duplicate group and how each was made (as `LabelledSet`)."""
+
+    conversations: list[Conversation]
+    group: list[int]
+    kind: list[str]
+    stats: dict[str, int] = field(default_factory=dict)
+
+    def texts(self) -> list[str]:
+        return [conversation_text(c) for c in self.conversations]
+
+    def near_truth(self) -> set[tuple[int, int]]:
+        return _pairs_within(self.group, range(len(self.conversations)))
+
+
+def build_conversation_near_set(size: int, seed: int = 0) -> ConversationSet:
+    """About `size` conversations: real ones with roles, then 0-3 perturbed copies each.
+
+    Originals are the real records with at least `MIN_WORDS` words in all, not close to one
+    another (word-set Jaccard >= 0.5 of the whole text, by scikit-learn); each gets copies
+    with the probabilities of `build_near_set`, edits spread over all of its parts. Beyond the
+    real originals, new ones pair a composite prompt with a composite answer of real sentences.
+    """
+    rng = random.Random(seed)
+    seen: set[str] = set()
+    real: list[Conversation] = []
+    for _src, conv in load_source_conversations():
+        text = conversation_text(conv)
+        key = " ".join(text.lower().split())
+        if len(text.split()) >= MIN_WORDS and key not in seen and "user" in conv:
+            seen.add(key)
+            real.append(conv)
+    drop = _unigram_sets_too_close([conversation_text(c) for c in real], 0.5)
+    real = [c for c, d in zip(real, drop, strict=True) if not d]
+    rng.shuffle(real)
+    pool = sentence_pool([conversation_text(c) for c in real])
+    vocab = sorted(
+        {w.strip(".,;:!?()\"'").lower() for c in real for w in conversation_text(c).split()}
+    )
+    vocab = [w for w in vocab if w.isalnum()]
+    convs: list[Conversation] = []
+    group: list[int] = []
+    kind: list[str] = []
+    n_orig = n_composite = 0
+    while len(convs) < size:
+        if n_orig < len(real):
+            original = real[n_orig]
+        else:
+            original = {
+                "user": " ".join(rng.sample(pool, rng.randint(1, 2))),
+                "assistant": " ".join(rng.sample(pool, rng.randint(1, 3))),
+            }
+            n_composite += 1
+        convs.append(original)
+        group.append(n_orig)
+        kind.append("original")
+        copies = rng.choices([0, 1, 2, 3], weights=[45, 30, 17, 8])[0]
+        for _ in range(min(copies, size - len(convs))):
+            if rng.random() < 0.2:
+                copy, _ = perturb_parts(original, None, rng, vocab)
+                kind.append("format")
+            else:
+                name = rng.choice(list(STRENGTHS))
+                copy, lexical = perturb_parts(original, STRENGTHS[name], rng, vocab)
+                kind.append(name if lexical else "format")
+            convs.append(copy)
+            group.append(n_orig)
+        n_orig += 1
+    order = list(range(len(convs)))
+    rng.shuffle(order)
+    stats = {"originals": n_orig, "composite_originals": n_composite, "conversations": len(convs)}
+    return ConversationSet(
+        [convs[i] for i in order], [group[i] for i in order], [kind[i] for i in order], stats
+    )
+
+
+@dataclass
+class ConversationNegatives:
+    """Distinct conversations that look alike, and the labelled negative pairs per family."""
+
+    conversations: list[Conversation]
+    pairs: dict[str, list[tuple[int, int]]]
+
+    def texts(self) -> list[str]:
+        return [conversation_text(c) for c in self.conversations]
+
+
+class _NegativeBuilder:
+    def __init__(self) -> None:
+        self.conversations: list[Conversation] = []
+        self.index: dict[str, int] = {}
+        self.pairs: dict[str, list[tuple[int, int]]] = {}
+
+    def add(self, conv: Conversation) -> int:
+        key = json.dumps(conv, sort_keys=True).lower()
+        if key not in self.index:
+            self.index[key] = len(self.conversations)
+            self.conversations.append(conv)
+        return self.index[key]
+
+    def link(self, family: str, a: Conversation, b: Conversation) -> None:
+        i, j = self.add(a), self.add(b)
+        if i != j:
+            self.pairs.setdefault(family, []).append((min(i, j), max(i, j)))
+
+    def chain(self, family: str, items: list[Conversation], width: int = 2) -> None:
+        """Each item with the next `width` (a chain through the family, as in the text sets)."""
+        for k in range(len(items) - 1):
+            for other in items[k + 1 : k + 1 + width]:
+                self.link(family, items[k], other)
+
+    def done(self) -> ConversationNegatives:
+        return ConversationNegatives(self.conversations, self.pairs)
+
+
+def build_hard_negative_conversations(seed: int = 0) -> ConversationNegatives:
+    """The hard-negative families of `build_hard_negative_set` as conversations.
+
+    Items keep their real answers where the data has them: ``ag-news-template`` and
+    ``ag-news-title`` (the T0 prompt and its label), ``close-originals`` (the Alpaca / Dolly
+    record's answer). ``mrpc-negative`` and ``slot-filled`` items have no answers of their own
+    (sentences; instructions with a swapped word), so they are user turns only, compared as
+    the plain-text set compares them.
+    """
+    plain = build_hard_negative_set(seed)
+    b = _NegativeBuilder()
+    for family in ("mrpc-negative", "slot-filled"):
+        for i, j in plain.pairs[family]:
+            b.link(family, {"user": plain.texts[i]}, {"user": plain.texts[j]})
+    rows = _read_jsonl("t0-prompt-completion/ag_news_classify.jsonl")
+    question = "What label best describes this news article?"
+    full = [{"user": r["prompt"], "assistant": _completion(r["completion"])} for r in rows]
+    titled = [
+        {"user": f"{t}\n{question}", "assistant": c["assistant"]}
+        for t, c in (
+            (r["prompt"].split(" (", 1)[0].split(" - ", 1)[0].strip(), c)
+            for r, c in zip(rows, full, strict=True)
+        )
+        if len(t.split()) >= 3
+    ]
+    b.chain("ag-news-template", full)
+    b.chain("ag-news-title", titled)
+    records = [
+        (r["instruction"], r["input"], r["output"])
+        for r in _read_json("llamafactory/alpaca_en_demo.json")
+    ] + [
+        (r["instruction"], r["context"], r["response"])
+        for r in _read_json("dolly/random_selection_20_top_100.json")
+    ]
+    for i, j in _unigram_close_pairs([_join(*r) for r in records], 0.5):
+        if " ".join(records[i][2].lower().split()) != " ".join(records[j][2].lower().split()):
+            b.link(
+                "close-originals",
+                {"user": _join(records[i][0], records[i][1]), "assistant": records[i][2]},
+                {"user": _join(records[j][0], records[j][1]), "assistant": records[j][2]},
+            )
+    return b.done()
+
+
+def _word_jaccards(pairs: list[tuple[str, str]]) -> np.ndarray:
+    """Word-set Jaccard of each pair of texts by scikit-learn (independent of the code tested)."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    if not pairs:
+        return np.zeros(0)
+    texts = [t for pair in pairs for t in pair]
+    x = CountVectorizer(binary=True, token_pattern=r"(?u)\b\w+\b").fit_transform(texts).tocsr()
+    a, b = x[0::2], x[1::2]
+    inter = np.asarray(a.multiply(b).sum(axis=1)).ravel()
+    union = np.asarray(a.sum(axis=1)).ravel() + np.asarray(b.sum(axis=1)).ravel() - inter
+    return np.divide(inter, union, out=np.ones(len(inter)), where=union > 0)
+
+
+def build_shared_premise_set(seed: int = 0, per_context: int = 3) -> ConversationNegatives:
+    """Conversations sharing a long prompt or context with different answers or labels.
+
+    Nothing here is a duplicate: every labelled pair shares its premise and differs in its
+    answer (label, or answer text with word-set Jaccard < 0.5 by scikit-learn). Families:
+    ``fastchat-same-question`` (FastChat conversations with the same user turns and different
+    answers, each with the next two); ``dolly-context`` (each Dolly context of 30+ words asked
+    its own question and `per_context` other Dolly questions, each with the answer that goes
+    with the question: a long shared context, a short different question and answer);
+    ``mrpc-shared-sentence`` (MRPC rows sharing a sentence with different labels, as an
+    SNLI-shaped prompt "Premise / Hypothesis / do they mean the same?" answered yes / no);
+    ``ag-news-other-label`` (T0 ag_news headline prompts, one template, each with the next two
+    of another label).
+    """
+    rng = random.Random(seed)
+    b = _NegativeBuilder()
+    by_prompt: dict[str, list[Conversation]] = {}
+    for r in _read_json("fastchat/dummy_conversation.json"):
+        conv = _sharegpt_parts(r["conversations"])
+        by_prompt.setdefault(conv.get("user", ""), []).append(conv)
+    candidates: list[tuple[Conversation, Conversation]] = []
+    for convs in by_prompt.values():
+        distinct = list({c.get("assistant", ""): c for c in convs}.values())
+        for k in range(len(distinct) - 1):
+            candidates += [(distinct[k], o) for o in distinct[k + 1 : k + 3]]
+    sims = _word_jaccards([(x.get("assistant", ""), y.get("assistant", "")) for x, y in candidates])
+    for (x, y), sim in zip(candidates, sims, strict=True):
+        if sim < 0.5:
+            b.link("fastchat-same-question", x, y)
+
+    dolly = _read_json("dolly/random_selection_20_top_100.json")
+    for r in dolly:
+        if len(r["context"].split()) < 30:
+            continue
+        others = [o for o in dolly if o["instruction"] != r["instruction"]]
+        variants = [{"user": _join(r["instruction"], r["context"]), "assistant": r["response"]}]
+        for o in rng.sample(others, per_context):
+            variants.append(
+                {"user": _join(o["instruction"], r["context"]), "assistant": o["response"]}
+            )
+        for k, a in enumerate(variants):
+            for c in variants[k + 1 :]:
+                b.link("dolly-context", a, c)
+
+    by_sentence: dict[str, list[tuple[str, int]]] = {}
+    for a, c, q in load_mrpc_rows():
+        by_sentence.setdefault(a, []).append((c, q))
+        by_sentence.setdefault(c, []).append((a, q))
+    for shared, items in by_sentence.items():
+        convs = {
+            q: {
+                "user": f"Premise: {shared}\nHypothesis: {other}\n"
+                "Does the hypothesis say the same as the premise?",
+                "assistant": "yes" if q else "no",
+            }
+            for other, q in items
+        }
+        if len(convs) == 2:
+            b.link("mrpc-shared-sentence", convs[0], convs[1])
+
+    question = "What label best describes this news article?"
+    titled: list[Conversation] = []
+    for r in _read_jsonl("t0-prompt-completion/ag_news_classify.jsonl"):
+        title = r["prompt"].split(" (", 1)[0].split(" - ", 1)[0].strip()
+        if len(title.split()) >= 3:
+            label = _completion(r["completion"])
+            titled.append({"user": f"{title}\n{question}", "assistant": label})
+    for k, conv in enumerate(titled):
+        others = [o for o in titled[k + 1 :] if o["assistant"] != conv["assistant"]][:2]
+        for o in others:
+            b.link("ag-news-other-label", conv, o)
+    return b.done()
 
 
 if __name__ == "__main__":

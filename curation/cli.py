@@ -433,8 +433,8 @@ def _contamination_report(matches: list[Any], reference: Any, args: argparse.Nam
 def _dedup_file(
     args: argparse.Namespace, progress: Progress, reference: Any = None
 ) -> dict[str, Any]:
-    from curation.dedup import cluster_duplicates, find_example_contamination
-    from curation.dedup.project import kept_pairs
+    from curation.dedup import cluster_conversations, find_example_contamination, role_texts_for
+    from curation.dedup.project import kept_pairs, language_notes, semantic_languages
     from curation.formats import read_examples
 
     result = read_examples(args.target)
@@ -452,18 +452,29 @@ def _dedup_file(
         )
         contamination = [m.to_dict() for m in matches]
         reference_report = _contamination_report(matches, reference, args)
-    texts = [e.text(args.fields) for e in examples]
-    found = cluster_duplicates(texts, args.method, args.threshold, progress=progress)
-    clusters: list[dict[str, Any]] = [
-        {
-            "members": [examples[i].id for i in c.members],
-            "rows": list(c.members),
-            "pairs": [
-                [examples[i].id, examples[j].id, round(sim, 4)] for i, j, sim in kept_pairs(c.pairs)
-            ],
-        }
-        for c in found.clusters
-    ]
+    profile, options = semantic_languages(examples, args.method, None)
+    found = cluster_conversations(
+        role_texts_for(examples, args.fields),
+        args.method,
+        args.threshold,
+        progress=progress,
+        **options,
+    )
+
+    def listed(groups: list[Any]) -> list[dict[str, Any]]:
+        return [
+            {
+                "members": [examples[i].id for i in c.members],
+                "rows": list(c.members),
+                "pairs": [
+                    [examples[i].id, examples[j].id, round(sim, 4)]
+                    for i, j, sim in kept_pairs(c.pairs)
+                ],
+            }
+            for c in groups
+        ]
+
+    clusters = listed(found.clusters)
     return {
         "target": args.target,
         "method": found.method,
@@ -474,8 +485,10 @@ def _dedup_file(
         "n_clusters": len(clusters),
         "n_duplicates": sum(len(c["members"]) - 1 for c in clusters),
         "clusters": clusters,
+        "same_prompt": listed(found.same_prompt),
         "stats": found.stats,
         **_contamination_fields(contamination, reference_report),
+        **language_notes(profile, found.backend),
     }
 
 
@@ -540,6 +553,10 @@ def _dedup_project(
         "clusters": [
             {"members": c.members, "pairs": [list(p) for p in c.pairs]} for c in run.clusters
         ],
+        "same_prompt": [
+            {"members": c.members, "pairs": [list(p) for p in c.pairs]} for c in run.same_prompt
+        ],
+        "warnings": run.warnings,
         "stats": run.stats,
         **_contamination_fields(contamination, reference_report),
     }
@@ -573,6 +590,15 @@ def _print_dedup(report: dict[str, Any]) -> None:
             )
         if ref.get("event_id"):
             print(f"marked them filtered (event {ref['event_id']}; undo it from the Activity page)")
+    if report.get("same_prompt"):
+        print(
+            f"same prompt, different answers (not duplicates, never removed by --apply): "
+            f"{len(report['same_prompt'])} group(s)"
+        )
+        for c in report["same_prompt"][:10]:
+            print("  " + ", ".join(c["members"][:6]) + (" …" if len(c["members"]) > 6 else ""))
+    for warning in report.get("warnings") or []:
+        print(f"warning: {warning}")
     if report.get("applied_policy"):
         print(
             f"applied keep policy {report['applied_policy']!r} (event {report['event_id']}; "

@@ -24,9 +24,11 @@ from curation.dedup.project import (
     resolve_cluster,
     run_dedup,
 )
+from curation.dedup.semantic import semantic_advice
 from curation.errors import CurationError, ReferenceFieldError
 from curation.formats import ReferenceSet, read_reference
 from curation.records import TEXT_FIELDS
+from curation.text.language import LanguageProfile
 from ui import state
 from ui.safe import esc, md
 from ui.widgets import show_diff, show_example
@@ -38,7 +40,7 @@ METHOD_HELP = {
     "fallback); threshold = cosine similarity.",
 }
 FIELD_LABELS = {
-    "all": "whole conversation",
+    "all": "whole conversation (prompt and answer compared apart)",
     "user": "user turns only (same prompt asked twice)",
     "assistant": "assistant turns only (copied answers)",
 }
@@ -50,9 +52,20 @@ state.require_examples(project)
 
 st.title("Deduplicate")
 
+languages = LanguageProfile.from_dict(state.project_languages(project))
+language_warning = semantic_advice(languages)
+if language_warning:
+    st.warning(esc(language_warning))
+
 # Not a form: the threshold shown follows the method chosen, so what is shown is what runs.
 c1, c2, c3 = st.columns(3)
-method = c1.radio("Method", ["exact", "near", "semantic"], index=1, key="dedup_method")
+method = c1.radio(
+    "Method",
+    ["exact", "near", "semantic"],
+    index=1,
+    key="dedup_method",
+    format_func=lambda m: f"{m} (unreliable here)" if m == "semantic" and language_warning else m,
+)
 fields = c2.radio(
     "Text compared", list(TEXT_FIELDS), format_func=FIELD_LABELS.get, key="dedup_fields"
 )
@@ -94,7 +107,9 @@ if submitted:
             fields=fields,
             author=user,
             progress=_progress,
-            options=state.semantic_options() if method == "semantic" else None,
+            options=state.semantic_options(tuple(languages.languages()))
+            if method == "semantic"
+            else None,
         )
     except CurationError as exc:
         bar.empty()
@@ -124,6 +139,8 @@ def _review(run: DedupRun) -> None:
             run.author,
         )
     )
+    for warning in run.warnings:
+        st.warning(esc(warning))
     if "fallback" in run.backend:
         st.warning(
             "Semantic similarity used the lexical TF-IDF fallback: install the `semantic` extra "
@@ -236,6 +253,46 @@ def _review(run: DedupRun) -> None:
                 show_example(by_id[a].example)
             with right:
                 show_example(by_id[b].example)
+    _same_prompt(run)
+
+
+def _same_prompt(run: DedupRun) -> None:
+    """Groups sharing a prompt with different answers: listed apart, never resolved in bulk."""
+    if not run.same_prompt:
+        return
+    st.subheader(md("Same prompt, different answers · {} groups", len(run.same_prompt)))
+    st.caption(
+        "These examples ask the same thing but answer it differently, so they are not "
+        'duplicates: "Apply to all clusters" leaves them alone. Check the answers (a wrong '
+        "label, an outdated reply) and reject one on the Browse page if it teaches the wrong thing."
+    )
+    firsts = store.get_examples(project, [g.members[0] for g in run.same_prompt])
+    rows = [
+        {
+            "group": i + 1,
+            "size": len(g.members),
+            "similarity": round(g.min_similarity, 3),
+            "prompt": firsts[g.members[0]].example.prompt[:100] if g.members[0] in firsts else "",
+        }
+        for i, g in enumerate(run.same_prompt)
+    ]
+    picked = st.dataframe(
+        pd.DataFrame(rows),
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="single-row",
+        key="dedup_same_prompt",
+    )
+    index = picked.selection.rows[0] if picked is not None and picked.selection.rows else 0
+    members = cluster_members(store, project, run.same_prompt[index])
+    st.markdown(md("**Group {}**: the answers side by side", index + 1))
+    columns = st.columns(min(len(members), 3))
+    for k, member in enumerate(members[:3]):
+        with columns[k]:
+            st.caption(md("{} · {}", member.id, member.status))
+            st.text(member.example.response)
+    if len(members) > 3:
+        st.caption(md("and {} more: {}", len(members) - 3, ", ".join(m.id for m in members[3:])))
 
 
 def _pick_run() -> DedupRun | None:

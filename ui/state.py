@@ -124,13 +124,35 @@ def require_examples(project: str) -> None:
 
 
 @st.cache_resource(show_spinner="Loading the sentence-embedding model…")
-def semantic_options() -> dict[str, Any]:
-    """Options for semantic dedup: the embedding model loaded once per process and an
-    embedding cache keyed by text, so re-runs only encode new texts ({} = TF-IDF fallback)."""
+def semantic_options(languages: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Options for semantic dedup: the embedding model for these languages (a multilingual
+    one when installed and needed) loaded once per process and an embedding cache keyed by
+    text, so re-runs only encode new texts ({} = TF-IDF fallback)."""
     from curation.dedup.semantic import SemanticDedupConfig, resolve_encoder
 
-    encoder, name = resolve_encoder(SemanticDedupConfig())
+    encoder, name = resolve_encoder(SemanticDedupConfig(languages=languages))
     if encoder is None:
         return {}
     encoder.backend_name = name  # type: ignore[attr-defined]
     return {"encoder": encoder, "cache": {}}
+
+
+@st.cache_data(show_spinner="Detecting languages…", max_entries=32)
+def _project_languages(db_url: str, project: str, version: tuple[int, int]) -> dict[str, Any]:
+    from curation.dedup.project import project_languages as detect
+
+    return detect(get_store(), project).to_dict()
+
+
+def project_languages(project: str) -> dict[str, Any]:
+    """The languages of a project's active examples (a sample), cached until the project
+    changes (its active count or its latest event: an import, an edit, a status change)."""
+    from curation.store import ExampleFilter
+
+    store = get_store()
+    latest = store.events(project, limit=1)
+    version = (
+        store.count_examples(project, ExampleFilter(statuses=["active"])),
+        int(latest[0]["id"]) if latest else 0,
+    )
+    return _project_languages(store.url, project, version)

@@ -1,9 +1,19 @@
 """Deduplication core: exact, near (MinHash LSH) and semantic duplicates, keep policies.
 
-Pure functions over lists of texts; no database and no UI. Start at `find_duplicate_clusters`.
+Pure functions over lists of texts or conversations; no database and no UI. Start at
+`find_duplicate_clusters` (plain texts) or `cluster_conversations` (prompt and answer apart).
 """
 
-from curation.dedup.api import METHODS, cluster_duplicates, find_duplicate_clusters, texts_for
+from curation.dedup.api import (
+    ANSWER_PARTS,
+    METHODS,
+    PROMPT_PARTS,
+    cluster_conversations,
+    cluster_duplicates,
+    find_duplicate_clusters,
+    role_texts_for,
+    texts_for,
+)
 from curation.dedup.contamination import (
     CONTAMINATION_METHODS,
     ContaminationMatch,
@@ -22,12 +32,14 @@ from curation.dedup.semantic import (
 )
 
 __all__ = [
+    "ANSWER_PARTS",
     "CONTAMINATION_METHODS",
     "DEFAULT_NEAR_THRESHOLD",
     "DEFAULT_SEMANTIC_THRESHOLD",
     "DEFAULT_TFIDF_THRESHOLD",
     "KEEP_POLICIES",
     "METHODS",
+    "PROMPT_PARTS",
     "SEMANTIC_BACKENDS",
     "Cluster",
     "ContaminationHit",
@@ -38,10 +50,12 @@ __all__ = [
     "ProgressFn",
     "SemanticDedupConfig",
     "choose_keeper",
+    "cluster_conversations",
     "cluster_duplicates",
     "find_contamination",
     "find_example_contamination",
     "find_duplicate_clusters",
     "normalise_for_dedup",
+    "role_texts_for",
     "texts_for",
 ]

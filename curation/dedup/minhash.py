@@ -21,6 +21,7 @@ __all__ = [
     "hash_permutations",
     "identical_set_groups",
     "jaccard",
+    "merge_part_sets",
     "optimal_bands_rows",
     "overlap",
     "shingle_counts",
@@ -109,14 +110,22 @@ def _code_points(normalised: list[str]) -> np.ndarray:
     return np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
 
 
-def _token_values(normalised: list[str], shingle: str) -> tuple[np.ndarray, np.ndarray]:
+def _token_values(
+    normalised: list[str], shingle: str, segment: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """Stable uint64 values for every token (word or character), and tokens per document.
 
     Words are hashed without a per-word Python loop: a polynomial hash (mod 2**64, random odd
     base) of their code points, mixed with the word length. Equal words hash equal in every run
-    and every corpus. Work goes in blocks of about 4 million characters to bound memory.
+    and every corpus. Work goes in blocks of about 4 million characters to bound memory. With
+    `segment`, runs of scripts written without spaces (Chinese, Japanese, Thai...) count as
+    their character bigrams (`curation.text.script.segment_spaceless`), per text.
     """
     n_docs = len(normalised)
+    if shingle == "word" and segment:
+        from curation.text.script import segment_spaceless
+
+        normalised = [t if t.isascii() else segment_spaceless(t) for t in normalised]
     if shingle == "char":
         codes = _code_points(normalised)
         lengths = np.fromiter(map(len, normalised), dtype=np.int64, count=n_docs)
@@ -204,7 +213,7 @@ def _ngram_hashes(values: np.ndarray, lengths: np.ndarray, n: int) -> tuple[np.n
 
 
 def shingle_counts(
-    normalised: list[str], shingle: str = "word", ngram: int = 3
+    normalised: list[str], shingle: str = "word", ngram: int = 3, *, segment: bool = True
 ) -> tuple[csr_matrix, np.ndarray]:
     """Occurrences of each distinct hashed shingle per document: ``(counts CSR, hashes)``.
 
@@ -214,7 +223,7 @@ def shingle_counts(
         raise ValueError(f"shingle must be one of {SHINGLE_KINDS}, not {shingle!r}")
     if ngram < 1:
         raise ValueError(f"ngram must be at least 1, not {ngram!r}")
-    values, lengths = _token_values(normalised, shingle)
+    values, lengths = _token_values(normalised, shingle, segment)
     hashes, owner = _ngram_hashes(values, lengths, ngram)
     distinct = sorted_unique(hashes)
     column = np.searchsorted(distinct, hashes)
@@ -227,7 +236,11 @@ def shingle_counts(
 
 
 def shingle_sets(
-    normalised: list[str], shingle: str = "word", ngram: int | tuple[int, ...] = 3
+    normalised: list[str],
+    shingle: str = "word",
+    ngram: int | tuple[int, ...] = 3,
+    *,
+    segment: bool = True,
 ) -> ShingleSets:
     """Build every document's set of hashed shingles.
 
@@ -240,6 +253,10 @@ def shingle_sets(
     ngram:
         n, at least 1, or several n whose shingles are pooled (``(1, 2)``: words and word
         pairs). Texts shorter than n give one shingle of all they have.
+    segment:
+        Word shingles only: runs of scripts written without spaces (Chinese, Japanese, Thai...)
+        count as overlapping character bigrams, one "word" each, so a one-character edit
+        changes two words instead of a whole clause.
 
     Returns
     -------
@@ -254,7 +271,7 @@ def shingle_sets(
     if not sizes or any(not isinstance(k, int) or k < 1 for k in sizes):
         raise ValueError(f"ngram must be an integer >= 1 or a tuple of them, not {ngram!r}")
     n = len(normalised)
-    values, lengths = _token_values(normalised, shingle)
+    values, lengths = _token_values(normalised, shingle, segment)
     parts = [_ngram_hashes(values, lengths, k) for k in sorted(set(sizes))]
     # Each n-gram size gets its own hash space, so a unigram never equals a bigram.
     hashes = np.concatenate(
@@ -270,6 +287,41 @@ def shingle_sets(
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(doc, minlength=n), out=indptr[1:])
     mask = (np.uint64(1) << (np.uint64(64) - bits)) - np.uint64(1)
+    return ShingleSets(indptr=indptr, values=keys & mask)
+
+
+def merge_part_sets(parts: list[ShingleSets]) -> ShingleSets:
+    """One set per document holding the shingles of all its parts, each tagged by its part.
+
+    A shingle of part ``p`` is mixed with ``p`` first, so the same words in a prompt and in an
+    answer stay distinct; the merged sets are disjoint unions, hence
+    ``J(merged) >= min_p J(part p)`` for any pair: LSH over the merged sets at a threshold finds
+    every pair whose parts all reach it.
+
+    Parameters
+    ----------
+    parts:
+        One `ShingleSets` per part, all over the same documents in the same order.
+    """
+    if not parts:
+        raise ValueError("parts is empty: give at least one ShingleSets")
+    n = parts[0].n_docs
+    if any(p.n_docs != n for p in parts):
+        raise ValueError(f"every part must cover the same {n} documents")
+    if len(parts) == 1:
+        return parts[0]
+    bits = np.uint64(max(n.bit_length(), 1))
+    width = np.uint64(64) - bits
+    mask = (np.uint64(1) << width) - np.uint64(1)
+    owners, values = [], []
+    for k, p in enumerate(parts):
+        owners.append(np.repeat(np.arange(n, dtype=np.uint64), p.sizes))
+        tag = _mix(np.full(1, k + 1, dtype=np.uint64) * _C3)
+        values.append((p.values ^ tag) & mask)
+    keys = sorted_unique((np.concatenate(owners) << width) | np.concatenate(values))
+    doc = (keys >> width).astype(np.int64)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(doc, minlength=n), out=indptr[1:])
     return ShingleSets(indptr=indptr, values=keys & mask)
 
 

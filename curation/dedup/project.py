@@ -1,19 +1,22 @@
 """Deduplication of a stored project: run a method, keep its clusters, resolve them by policy.
 
 Every decision is a status change in the store (one audit event), so it can be undone.
+"Same prompt, different answers" groups are saved with the run but never resolved by a policy.
 """
 
 from __future__ import annotations
 
 import importlib.util
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from curation.dedup.components import UnionFind
 from curation.errors import CurationError
 from curation.formats.reference import ReferenceSet
+from curation.records import Example
 from curation.store import ExampleFilter, StatusChange, Store, StoredExample
+from curation.text.language import LanguageProfile
 
 STEP = "dedup"
 MAX_PAIRS_PER_CLUSTER = 300  # a 50-member cluster has 1,225 pairs; keep what the UI needs
@@ -38,7 +41,12 @@ class StoredCluster:
 
 @dataclass(slots=True)
 class DedupRun:
-    """A saved dedup run of a project."""
+    """A saved dedup run of a project.
+
+    ``same_prompt`` holds the "same prompt, different answers" groups (runs on the whole
+    conversation only; empty for older runs); ``warnings`` what the user should know about the
+    run (e.g. an English-only embedding model on non-English text).
+    """
 
     run_id: int
     method: str
@@ -50,6 +58,8 @@ class DedupRun:
     author: str
     created_at: Any
     n_examples: int
+    same_prompt: list[StoredCluster] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def n_duplicates(self) -> int:
@@ -73,6 +83,16 @@ def kept_pairs(
     return tree + rest[: max(0, limit - len(tree))]
 
 
+def _stored_clusters(clusters: Sequence[Any], ids: Sequence[str]) -> list[dict[str, Any]]:
+    return [
+        {
+            "members": [ids[i] for i in c.members],
+            "pairs": [[ids[i], ids[j], round(float(sim), 4)] for i, j, sim in kept_pairs(c.pairs)],
+        }
+        for c in clusters
+    ]
+
+
 def run_dedup(
     store: Store,
     project: str,
@@ -84,22 +104,32 @@ def run_dedup(
     progress: Callable[[str, int, int], None] | None = None,
     options: dict[str, Any] | None = None,
 ) -> DedupRun:
-    """Cluster the project's active examples and save the clusters as a step run."""
-    from curation.dedup import cluster_duplicates
+    """Cluster the project's active examples and save the clusters as a step run.
+
+    With ``fields="all"`` each role's text is compared on its own (`cluster_conversations`):
+    two examples are duplicates only when their prompts and their answers both are, and
+    groups sharing a prompt with different answers are saved apart as ``same_prompt``.
+    A semantic run also records the detected languages and warns when the model is English
+    only and the text is not.
+    """
+    from curation.dedup import cluster_conversations, role_texts_for
 
     rows = list(store.iter_examples(project, ExampleFilter(statuses=["active"])))
     if len(rows) < 2:
         raise CurationError("Deduplication needs at least two active examples in the project.")
-    texts = [r.example.text(fields) for r in rows]
-    result = cluster_duplicates(texts, method, threshold, progress=progress, **(options or {}))
+    examples = [r.example for r in rows]
+    profile, options = semantic_languages(examples, method, options)
+    result = cluster_conversations(
+        role_texts_for(examples, fields), method, threshold, progress=progress, **options
+    )
     ids = [r.id for r in rows]
-    clusters = [
-        {
-            "members": [ids[i] for i in c.members],
-            "pairs": [[ids[i], ids[j], round(float(sim), 4)] for i, j, sim in kept_pairs(c.pairs)],
-        }
-        for c in result.clusters
-    ]
+    stats: dict[str, Any] = {
+        **result.stats,
+        "n_clusters": len(result.clusters),
+        "n_pairs": sum(len(c.pairs) for c in result.clusters),
+        "n_same_prompt": len(result.same_prompt),
+        **language_notes(profile, result.backend),
+    }
     params = {
         "method": method,
         "threshold": result.threshold,
@@ -107,15 +137,72 @@ def run_dedup(
         "backend": result.backend,
         "n_examples": len(rows),
     }
-    stats = {
-        **result.stats,
-        "n_clusters": len(clusters),
-        "n_pairs": sum(len(c.pairs) for c in result.clusters),
+    saved = {
+        "clusters": _stored_clusters(result.clusters, ids),
+        "same_prompt": _stored_clusters(result.same_prompt, ids),
     }
-    run_id = store.save_step_run(project, STEP, params, {"clusters": clusters}, stats, author)
+    run_id = store.save_step_run(project, STEP, params, saved, stats, author)
     run = load_run(store, project, run_id)
     assert run is not None
     return run
+
+
+def semantic_languages(
+    examples: Sequence[Example], method: str, options: dict[str, Any] | None
+) -> tuple[LanguageProfile | None, dict[str, Any]]:
+    """For a semantic run: the examples' languages, and the options with ``languages`` set
+    so the resolver picks a multilingual model when the text is not English."""
+    options = dict(options or {})
+    if method != "semantic":
+        return None, options
+    from curation.text import language_profile
+
+    profile = language_profile(sample_texts(examples))
+    options.setdefault("languages", tuple(profile.languages()))
+    return profile, options
+
+
+def language_notes(profile: LanguageProfile | None, backend: str) -> dict[str, Any]:
+    """The detected languages of a semantic run and the warnings they call for.
+
+    Returns ``{"warnings": [...]}``, plus ``"languages"`` (a `LanguageProfile` dict) when a
+    profile was taken; a warning when an English-only sentence model met non-English text.
+    """
+    if profile is None:
+        return {"warnings": []}
+    from curation.dedup.semantic import semantic_language_warning
+
+    warning = semantic_language_warning(profile, backend)
+    return {"languages": profile.to_dict(), "warnings": [warning] if warning else []}
+
+
+def sample_texts(examples: Sequence[Example], limit: int = 400) -> list[str]:
+    """The whole text of at most `limit` examples spread evenly over the list (for languages)."""
+    if len(examples) <= limit:
+        chosen = list(examples)
+    else:
+        step = len(examples) / limit
+        chosen = [examples[int(k * step)] for k in range(limit)]
+    return [ex.text("all") for ex in chosen]
+
+
+def project_languages(store: Store, project: str, *, limit: int = 400) -> LanguageProfile:
+    """Languages of the project's active examples, from at most `limit` spread over them."""
+    from curation.text import language_profile
+
+    flt = ExampleFilter(statuses=["active"])
+    n = store.count_examples(project, flt)
+    if n <= limit:
+        chosen = [r.example for r in store.list_examples(project, flt, limit=None)]
+    else:
+        chunk = max(1, limit // 4)
+        chosen = []
+        for k in range(4):
+            offset = (n - chunk) * k // 3
+            chosen += [
+                r.example for r in store.list_examples(project, flt, offset=offset, limit=chunk)
+            ]
+    return language_profile(sample_texts(chosen, limit))
 
 
 def load_run(store: Store, project: str, run_id: int | None = None) -> DedupRun | None:
@@ -142,6 +229,11 @@ def load_run(store: Store, project: str, run_id: int | None = None) -> DedupRun 
         author=saved["author"],
         created_at=saved["created_at"],
         n_examples=int(params.get("n_examples", 0)),
+        same_prompt=[
+            StoredCluster(c["members"], [(a, b, float(x)) for a, b, x in c["pairs"]])
+            for c in saved["result"].get("same_prompt") or []
+        ],
+        warnings=[str(w) for w in (saved["stats"] or {}).get("warnings") or []],
     )
 
 

@@ -59,6 +59,11 @@ class DedupResult:
         What computed the similarities, e.g. ``"minhash-numpy"`` or ``"tfidf-char-fallback"``.
     stats:
         ``{"counts": {name: int}, "seconds": {stage: float}, "params": {...}}``.
+    same_prompt:
+        "Same prompt, different answers": groups of conversations whose prompts (system and
+        user parts) are duplicates but whose answers are not all duplicates of each other.
+        A different finding from a duplicate, never removed by a keep policy; found only when
+        prompts and answers were compared apart (`cluster_conversations`).
     """
 
     clusters: list[Cluster]
@@ -66,6 +71,7 @@ class DedupResult:
     threshold: float | None
     backend: str
     stats: dict[str, Any] = field(default_factory=dict)
+    same_prompt: list[Cluster] = field(default_factory=list)
 
     def groups(self) -> list[list[int]]:
         """The clusters as plain index lists (what `find_duplicate_clusters` returns)."""
@@ -78,6 +84,7 @@ class DedupResult:
             "threshold": self.threshold,
             "backend": self.backend,
             "stats": self.stats,
+            "same_prompt": [c.to_dict() for c in self.same_prompt],
         }
 
     @classmethod
@@ -89,6 +96,7 @@ class DedupResult:
             threshold=None if threshold is None else float(threshold),
             backend=str(data["backend"]),
             stats=dict(data.get("stats") or {}),
+            same_prompt=[Cluster.from_dict(c) for c in data.get("same_prompt") or []],
         )
 
 
@@ -134,8 +142,9 @@ class ContaminationHit:
 class StageRecorder:
     """Times stages, keeps counts and forwards progress to the caller's callback."""
 
-    def __init__(self, progress: ProgressFn | None = None) -> None:
+    def __init__(self, progress: ProgressFn | None = None, *, prefix: str = "") -> None:
         self._progress = progress
+        self._prefix = prefix  # shown before each stage name in progress reports
         self.counts: dict[str, int] = {}
         self.seconds: dict[str, float] = {}
         self.params: dict[str, Any] = {}
@@ -152,7 +161,7 @@ class StageRecorder:
     def report(self, done: int, total: int) -> None:
         """Report progress within the current stage."""
         if self._progress is not None and self._stage is not None:
-            self._progress(self._stage, int(done), int(total))
+            self._progress(self._prefix + self._stage, int(done), int(total))
 
     def finish(self, total: int) -> None:
         """Report the current stage complete and stop its clock."""

@@ -32,7 +32,8 @@ class CardInfo:
     license:
         A Hub license id (``apache-2.0``, ``cc-by-4.0``...) or ``other``.
     language:
-        ISO 639-1 codes.
+        ISO 639-1 codes; None (the default) lists the languages detected in the exported
+        examples (`card_languages`).
     task_categories, tags:
         Hub metadata for search.
     intended_use, out_of_scope_use, limitations:
@@ -46,7 +47,7 @@ class CardInfo:
     pretty_name: str = "Curated instruction-tuning dataset"
     description: str = ""
     license: str = "other"
-    language: list[str] = field(default_factory=lambda: ["en"])
+    language: list[str] | None = None
     task_categories: list[str] = field(default_factory=lambda: ["text-generation"])
     tags: list[str] = field(default_factory=lambda: ["instruction-tuning", "sft"])
     intended_use: str = "Supervised fine-tuning of language models."
@@ -74,6 +75,19 @@ def size_category(n: int) -> str:
         if n < limit:
             return label
     return "n>10M"
+
+
+def card_languages(examples: Sequence[Example], *, sample: int = 500) -> list[str]:
+    """Languages of at least 5 % of the examples (ISO 639-1, most first), for ``language:``.
+
+    Detected offline (`curation.text.detect_language`) on the whole text of at most `sample`
+    examples spread evenly over the list, so the same examples give the same list.
+    """
+    from curation.text import language_profile
+
+    step = max(1.0, len(examples) / sample)
+    chosen = [examples[int(k * step)] for k in range(min(sample, len(examples)))]
+    return language_profile([ex.text("all") for ex in chosen]).languages(min_share=0.05)
 
 
 def _fmt(value: Any) -> str:
@@ -165,7 +179,9 @@ def build_card(
     n = len(train) + len(eval)
     front: dict[str, Any] = {
         "license": info.license,
-        "language": list(info.language),
+        "language": (
+            list(info.language) if info.language is not None else card_languages([*train, *eval])
+        ),
         "pretty_name": info.pretty_name,
         "task_categories": list(info.task_categories),
         "tags": list(info.tags),
