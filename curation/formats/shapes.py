@@ -117,15 +117,25 @@ def type_name(value: Any) -> str:
 
 
 def json_safe(value: Any) -> Any:
-    """A copy of ``value`` that `json.dumps` accepts: numpy/pandas scalars, dates, NaN -> None."""
+    """A copy of ``value`` that `json.dumps` accepts: numpy/pandas scalars, dates, NaN -> None.
+
+    Loops rather than comprehensions, so each level of nesting costs one stack frame
+    (records may nest up to ``MAX_DEPTH`` levels).
+    """
     if value is None or isinstance(value, str | bool | int):
         return value
     if isinstance(value, float):
         return None if math.isnan(value) or math.isinf(value) else value
     if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            out[str(key)] = json_safe(item)
+        return out
     if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
+        items: list[Any] = []
+        for item in value:
+            items.append(json_safe(item))
+        return items
     if isinstance(value, _dt.datetime | _dt.date | _dt.time):
         return value.isoformat()
     if isinstance(value, Decimal):

@@ -5,10 +5,12 @@ Every write is one short transaction attributed to an author; nothing is ever de
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -142,7 +144,7 @@ class Store:
             self.url,
             pool_pre_ping=True,
             json_serializer=_json_dumps,
-            json_deserializer=orjson.loads,
+            json_deserializer=_json_loads,
         )
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
@@ -910,7 +912,32 @@ class Store:
 
 def _json_dumps(value: Any) -> str:
     # orjson is several times faster than json on the import hot path (raw + messages + meta).
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode("utf-8")
+    # It refuses integers beyond 64 bits and nesting beyond 254 levels, which records may hold
+    # (`curation.formats` admits up to 500): the standard library writes both exactly.
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode("utf-8")
+    except TypeError:  # orjson.JSONEncodeError
+        return json.dumps(
+            value, ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=_json_default
+        )
+
+
+def _json_default(value: Any) -> Any:
+    """What orjson writes natively and the standard library does not: dates and times."""
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+# 19 digits in a row may be an integer beyond 64 bits, which orjson would read as a float.
+_LONG_DIGITS = re.compile(rb"[0-9]{19}")
+
+
+def _json_loads(data: str | bytes) -> Any:
+    raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    if _LONG_DIGITS.search(raw) is not None:
+        return json.loads(raw)  # exact for integers of any size
+    return orjson.loads(raw)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
