@@ -5,6 +5,7 @@ Parsing is cached per file content, so adjusting the mapping re-reads nothing tw
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 from pathlib import Path
@@ -15,8 +16,14 @@ import streamlit as st
 from curation.errors import CurationError
 from curation.formats import SHAPES, ColumnMapping, ImportResult, read_examples
 from curation.formats.containers import load_records
+from curation.formats.storable import printable
+from curation.records import Example
 from ui import state
+from ui.safe import esc
 from ui.widgets import show_example
+
+PREVIEW_CHARS = 5000  # per text in the preview; the browser chokes on megabytes of text
+PROBLEM_ROWS = 500
 
 state.init_state()
 project, user = state.require_project_and_user()
@@ -53,8 +60,10 @@ def _raw_rows(data: bytes | None, path: str | None, name: str) -> pd.DataFrame:
         source.name = name
     loaded = load_records(source, source=name, limit=5)
     rows = [record for _, record, _ in loaded.rows if isinstance(record, dict)]
-    # shown as text: values may be nested or untrusted
-    return pd.DataFrame([{k: str(v)[:300] for k, v in r.items()} for r in rows])
+    # shown as text: values may be nested, huge or untrusted
+    return pd.DataFrame(
+        [{printable(k, 100): printable(str(v), 300) for k, v in r.items()} for r in rows]
+    )
 
 
 def _mapping_widgets(
@@ -101,6 +110,22 @@ def _mapping_widgets(
     )
 
 
+def _cut(text: str | None) -> str | None:
+    if text is None or len(text) <= PREVIEW_CHARS:
+        return text
+    rest = len(text) - PREVIEW_CHARS
+    return f"{text[:PREVIEW_CHARS]}… ({rest:,} more characters, shown in full after import)"
+
+
+def _for_preview(example: Example) -> Example:
+    """A copy of ``example`` with long texts cut, for the preview only (the import is whole)."""
+    messages = [
+        dataclasses.replace(m, content=_cut(m.content) or "", tool_calls=_cut(m.tool_calls))
+        for m in example.messages
+    ]
+    return dataclasses.replace(example, messages=messages, tools=_cut(example.tools))
+
+
 def _show_result(result: ImportResult, slot: str) -> None:
     importable = len(result.examples)
     cols = st.columns(4)
@@ -109,26 +134,24 @@ def _show_result(result: ImportResult, slot: str) -> None:
     cols[2].metric("Importable", importable)
     cols[3].metric("Skipped", result.skipped)
     for warning in result.warnings:
-        st.warning(warning.message)
-    if result.errors:
-        with st.expander(f"{len(result.errors)} problem(s) found; the rest imports", expanded=True):
+        if warning.line is None:  # record-level warnings are rows of the problems table
+            st.warning(esc(warning.message))
+    problems = result.problems()
+    if problems:
+        label = f"{len(problems)} record problem(s); the rest imports"
+        with st.expander(label, expanded=True):
             st.dataframe(
-                pd.DataFrame(
-                    [
-                        {"line": e.line, "record": e.record_id, "problem": e.message}
-                        for e in result.errors[:500]
-                    ]
-                ),
-                hide_index=True,
-                key=f"errors_{slot}",
+                pd.DataFrame(problems[:PROBLEM_ROWS]), hide_index=True, key=f"errors_{slot}"
             )
+            if len(problems) > PROBLEM_ROWS:
+                st.caption(f"The first {PROBLEM_ROWS} of {len(problems)} are listed.")
     if result.examples:
         st.markdown("**Preview** (canonical chat view)")
         preview_cols = st.columns(min(2, len(result.examples)))
         for col, example in zip(preview_cols, result.examples[:2], strict=False):
             with col, st.container(border=True):
-                st.caption(f"id {example.id}")
-                show_example(example)
+                st.caption(f"id {esc(example.id)}")
+                show_example(_for_preview(example))
 
 
 uploads = st.file_uploader(
@@ -152,7 +175,7 @@ if path_text.strip():
 for slot_index, (name, data, path) in enumerate(sources):
     slot = f"{slot_index}"
     with st.container(border=True):
-        st.subheader(name)
+        st.subheader(esc(name))
         try:
             if path is not None:
                 if not os.path.exists(path):
@@ -170,7 +193,7 @@ for slot_index, (name, data, path) in enumerate(sources):
                     else _parse_bytes(data, name, fmt, mapping)  # type: ignore[arg-type]
                 )
         except CurationError as exc:
-            st.error(str(exc))
+            st.error(esc(exc))
             continue
         _show_result(result, slot)
         if result.examples:

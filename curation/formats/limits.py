@@ -14,11 +14,12 @@ DEFAULT_MAX_MB = 200.0
 RECORD_ENV = "CURATION_MAX_RECORD_MB"
 DEFAULT_RECORD_MB = 32.0
 
-# Nesting deeper than this is refused per record. Real records nest a dozen levels (tool schemas);
-# 500 keeps a wide margin under every reader and writer on the way: orjson reads 1,024 levels,
-# and Python's json, pickle (Streamlit's cache) and the store's JSON writer recurse once per
-# level under the interpreter's 1,000-frame limit.
-MAX_DEPTH = 500
+# Nesting deeper than this is refused per record. Real records nest a dozen levels (tool schemas).
+# The tightest reader on the way is pickle in Streamlit's st.cache_data, which fails past about 485
+# levels (it recurses about twice per level under Python's 1,000-frame limit); 400 keeps a margin
+# for the import result around the record. orjson reads 1,024 levels; the store writes deeper
+# values than orjson's 254 with the standard library.
+MAX_DEPTH = 400
 # The store keeps example ids in a String(200) column (PostgreSQL enforces it, SQLite does not).
 MAX_ID_CHARS = 200
 # The store keeps an example's source (its file name) in a String(500) column.

@@ -913,7 +913,7 @@ class Store:
 def _json_dumps(value: Any) -> str:
     # orjson is several times faster than json on the import hot path (raw + messages + meta).
     # It refuses integers beyond 64 bits and nesting beyond 254 levels, which records may hold
-    # (`curation.formats` admits up to 500): the standard library writes both exactly.
+    # (`curation.formats` admits up to 400): the standard library writes both exactly.
     try:
         return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode("utf-8")
     except TypeError:  # orjson.JSONEncodeError
