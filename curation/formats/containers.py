@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import hashlib
 import io
 import json
@@ -29,7 +30,9 @@ from curation.formats.limits import (
     MAX_SOURCE_CHARS,
     check_size,
     max_import_bytes,
+    max_import_records,
     max_record_bytes,
+    records_error,
     size_error,
 )
 from curation.formats.results import ImportIssue
@@ -99,7 +102,13 @@ class _Reading:
     limit: int | None
     limit_bytes: int
     max_record: int
+    max_records: int
     bad_lines: dict[int, str] = field(default_factory=dict)
+
+    def check_count(self, count: int, unit: str = "records") -> None:
+        """Refuse an input of ``count`` records (or lines) over the limit, unless previewing."""
+        if self.limit is None and count > self.max_records:
+            raise records_error(count, self.max_records, self.name, unit)
 
 
 def load_records(
@@ -209,7 +218,7 @@ def load_bytes(
     magic = _binary_container(data)
     if magic is not None:
         container = magic
-    reading = _Reading(name, sha256, limit, limit_bytes, max_record_bytes())
+    reading = _Reading(name, sha256, limit, limit_bytes, max_record_bytes(), max_import_records())
     if container == "parquet":
         return _read_parquet(data, reading)
     if container == "hf-load":
@@ -225,7 +234,7 @@ def load_bytes(
     if not text.strip():
         raise InputError(f"{name} is empty: there are no records to import.")
     warnings = [decoded.warning] if decoded.warning else []
-    reading = _Reading(name, sha256, limit, limit_bytes, reading.max_record, decoded.bad_lines)
+    reading = dataclasses.replace(reading, bad_lines=decoded.bad_lines)
     if container is None:
         container = sniff_text(text)
     if container in ("json", "jsonl"):
@@ -344,6 +353,7 @@ def _json_value_records(value: Any, exact: bool, reading: _Reading) -> LoadedRec
             f"{name} holds {_json_type(value)} at the top level; expected a list of records "
             "(or an object with the list under a key such as 'data')."
         )
+    reading.check_count(len(value))
     truncated = reading.limit is not None and len(value) > reading.limit
     if truncated:
         value = value[: reading.limit]
@@ -392,6 +402,9 @@ def _read_jsonl(text: str, reading: _Reading) -> LoadedRecords:
     rows: list[tuple[int, Any, str | None]] = []
     truncated = False
     has_nul = "\x00" in text
+    # Counted before splitting: millions of tiny lines would cost gigabytes as Python objects.
+    lines = text.count("\n") + (not text.endswith("\n")) - text.count("\n\n")  # about
+    reading.check_count(lines, "lines")
     # split("\n"), not splitlines(): JSON strings may hold raw U+2028 and other separators.
     for number, line in enumerate(text.split("\n"), 1):
         if not line.strip():
@@ -464,6 +477,7 @@ def _read_delimited(text: str, container: str, reading: _Reading) -> LoadedRecor
                 truncated = True
                 break
             number = len(rows) + 1
+            reading.check_count(number)
             bad = next(
                 (n for n in range(first_line, last_line + 1) if n in reading.bad_lines), None
             )
@@ -589,6 +603,7 @@ def _read_parquet(data: bytes, reading: _Reading) -> LoadedRecords:
         )
         # Cheap first: the sizes the file declares, before any page is decompressed.
         check_size(max(declared, metadata.num_rows), reading.limit_bytes, name, unpacked=True)
+        reading.check_count(metadata.num_rows)
         decoded = 0
         for batch in parquet.iter_batches(batch_size=_BATCH_ROWS):
             decoded += _arrow_size(batch)
@@ -620,6 +635,9 @@ def _dataset_rows(
     else:
         parts = [("", dataset)]
         keep_split = False
+    total = sum(len(part) for _, part in parts)
+    if limit is None and total > max_import_records():
+        raise records_error(total, max_import_records(), name)
     rows: list[tuple[int, Any, str | None]] = []
     columns: dict[str, None] = {}
     truncated = False

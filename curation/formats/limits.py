@@ -13,6 +13,8 @@ MAX_ENV = "CURATION_MAX_IMPORT_MB"
 DEFAULT_MAX_MB = 200.0
 RECORD_ENV = "CURATION_MAX_RECORD_MB"
 DEFAULT_RECORD_MB = 32.0
+RECORDS_ENV = "CURATION_MAX_IMPORT_RECORDS"
+DEFAULT_MAX_RECORDS = 1_000_000
 
 # Nesting deeper than this is refused per record. Real records nest a dozen levels (tool schemas).
 # The tightest reader on the way is pickle in Streamlit's st.cache_data, which fails past about 485
@@ -57,6 +59,29 @@ def max_record_bytes() -> int:
     would be slow to store and too large to show in the browser, so it is skipped with a reason.
     """
     return _megabytes(RECORD_ENV, DEFAULT_RECORD_MB)
+
+
+def max_import_records() -> int:
+    """How many records one import reads: ``$CURATION_MAX_IMPORT_RECORDS`` (1,000,000).
+
+    Memory grows with the number of records (about 1 KB each, more for long ones), so a file
+    of millions of tiny lines, small in bytes, would otherwise exhaust it.
+    """
+    raw = os.environ.get(RECORDS_ENV, "").strip()
+    if not raw:
+        return DEFAULT_MAX_RECORDS
+    if not raw.isdigit() or int(raw) < 1:
+        raise InputError(f"{RECORDS_ENV}={raw!r} must be a whole number of records (e.g. 2000000).")
+    return int(raw)
+
+
+def records_error(count: int, limit: int, what: str, unit: str = "records") -> InputError:
+    """The error for ``what`` holding ``count`` records (or lines), over ``limit``."""
+    return InputError(
+        f"{what} holds {count:,} {unit}, more than the {limit:,} records one import reads. "
+        f"Split the file, or raise the limit with the environment variable {RECORDS_ENV} "
+        f"(e.g. {RECORDS_ENV}={max(count, limit * 2)})."
+    )
 
 
 def human_size(size: int) -> str:

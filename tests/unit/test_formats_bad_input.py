@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from curation.errors import InputError, MappingError
-from curation.formats import ColumnMapping, read_examples
+from curation.formats import ColumnMapping, preview, read_examples
 from tests.unit.formats_helpers import turns, write_jsonl
 
 GOOD = {"instruction": "Name a colour.", "input": "", "output": "Blue."}
@@ -642,4 +642,45 @@ def test_record_limit_setting_must_be_a_positive_number(
     path = write_jsonl(tmp_path / "a.jsonl", [GOOD])
     monkeypatch.setenv("CURATION_MAX_RECORD_MB", "0")
     with pytest.raises(InputError, match="CURATION_MAX_RECORD_MB='0' must be a positive number"):
+        read_examples(path)
+
+
+def _eleven_records(tmp_path: Path, container: str) -> Path:
+    import pandas as pd
+
+    records = [{"instruction": f"Q{i}", "output": f"A{i}"} for i in range(11)]
+    path = tmp_path / f"eleven.{container}"
+    if container == "jsonl":
+        write_jsonl(path, records)
+    elif container == "json":
+        path.write_text(json.dumps(records), encoding="utf-8")
+    elif container == "csv":
+        pd.DataFrame(records).to_csv(path, index=False)
+    else:
+        pd.DataFrame(records).to_parquet(path)
+    return path
+
+
+@pytest.mark.parametrize("container", ["jsonl", "json", "csv", "parquet"])
+def test_more_records_than_the_limit_is_refused_but_previews(
+    tmp_path: Path, container: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _eleven_records(tmp_path, container)
+    monkeypatch.setenv("CURATION_MAX_IMPORT_RECORDS", "10")
+    with pytest.raises(InputError) as info:
+        read_examples(path)
+    message = str(info.value)
+    assert "more than the 10 records one import reads" in message
+    assert "CURATION_MAX_IMPORT_RECORDS" in message
+    assert [e.prompt for e in preview(path, 3).examples] == ["Q0", "Q1", "Q2"]
+    monkeypatch.setenv("CURATION_MAX_IMPORT_RECORDS", "11")
+    assert len(read_examples(path).examples) == 11
+
+
+def test_record_count_setting_must_be_a_whole_number(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_jsonl(tmp_path / "a.jsonl", [GOOD])
+    monkeypatch.setenv("CURATION_MAX_IMPORT_RECORDS", "lots")
+    with pytest.raises(InputError, match="CURATION_MAX_IMPORT_RECORDS='lots' must be a whole"):
         read_examples(path)

@@ -11,8 +11,10 @@ import io
 import itertools
 import json
 import lzma
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -492,3 +494,42 @@ def test_hostile_parquet_row_is_isolated(
     else:
         assert "score" not in stored[1].example.metadata
         assert stored[0].example.metadata["score"] == 0.5
+
+
+# ---------------------------------------------------------------- file names
+
+
+def _plain_file() -> bytes:
+    return b"\n".join(json.dumps(r, ensure_ascii=False).encode() for r in (GOOD_A, GOOD_B))
+
+
+@pytest.mark.parametrize(
+    ("name", "stored_as"),
+    [
+        ("x" * 600 + ".jsonl", "x" * 499 + "…"),
+        ("a\x00b.jsonl", "a\ufffdb.jsonl"),
+        ("d\ud800.jsonl", "d\ufffd.jsonl"),
+    ],
+    ids=["600 characters", "NUL", "lone surrogate"],
+)
+def test_hostile_file_name_is_stored_as_valid_text(store: Store, name: str, stored_as: str) -> None:
+    result, stored, project = _import(store, _plain_file(), name)
+
+    assert result.source == stored_as
+    assert [s.example.source for s in stored] == [stored_as, stored_as]
+    assert store.list_imports(project)[0]["file_name"] == stored_as
+    (warning,) = [w for w in result.warnings if w.reason == "file name"]
+    assert repr(stored_as)[:40] in warning.message
+
+
+def test_file_whose_name_is_not_utf8_on_disk_imports(store: Store, tmp_path: Path) -> None:
+    path = Path(os.fsdecode(bytes(tmp_path) + b"/caf\xe9.jsonl"))  # a latin-1 file name
+    path.write_bytes(_plain_file())
+    project = f"hostile-{next(_projects)}"
+    store.create_project(project, "tester")
+
+    result = read_examples(path)
+    store.add_import(project, result, "tester")
+
+    assert result.source == "caf\ufffd.jsonl"
+    assert [e.example.raw for e in store.list_examples(project)] == [GOOD_A, GOOD_B]
