@@ -141,6 +141,8 @@ def load_records(
     limit_bytes = max_import_bytes(max_bytes)
     if isinstance(path_or_buffer, str | os.PathLike):
         path = Path(path_or_buffer)
+        if "\x00" in str(path):
+            raise InputError(f"The path {printable(str(path))!r} holds a NUL character.")
         name, renamed = _source_name(source or path.name)
         if path.is_dir():
             loaded = _load_directory(path, name, limit_bytes, limit)
@@ -150,7 +152,11 @@ def load_records(
             )
         else:
             check_size(path.stat().st_size, limit_bytes, name)
-            loaded = load_bytes(path.read_bytes(), name=name, limit_bytes=limit_bytes, limit=limit)
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                raise InputError(f"{name} cannot be read: {exc.strerror or exc}.") from exc
+            loaded = load_bytes(data, name=name, limit_bytes=limit_bytes, limit=limit)
     else:
         if isinstance(path_or_buffer, bytes | bytearray | memoryview):
             raw_name = source or "upload"

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
@@ -29,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 
 from curation.errors import NotFoundError, StoreError
+from curation.formats.jsontext import has_long_digit_run
 from curation.records import Example, Message, example_text, messages_hash
 from curation.store import schema as s
 
@@ -929,13 +929,10 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
-# 19 digits in a row may be an integer beyond 64 bits, which orjson would read as a float.
-_LONG_DIGITS = re.compile(rb"[0-9]{19}")
-
-
 def _json_loads(data: str | bytes) -> Any:
+    # orjson reads integers beyond 64 bits as floats: such text goes to the standard library.
     raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
-    if _LONG_DIGITS.search(raw) is not None:
+    if has_long_digit_run(raw):
         return json.loads(raw)  # exact for integers of any size
     return orjson.loads(raw)
 
