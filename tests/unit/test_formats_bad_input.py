@@ -684,3 +684,54 @@ def test_record_count_setting_must_be_a_whole_number(
     monkeypatch.setenv("CURATION_MAX_IMPORT_RECORDS", "lots")
     with pytest.raises(InputError, match="CURATION_MAX_IMPORT_RECORDS='lots' must be a whole"):
         read_examples(path)
+
+
+# ---------------------------------------------------------------- JSON documents read item by item
+
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+def test_syntax_error_after_an_unreadable_record_still_names_its_place(tmp_path: Path) -> None:
+    path = tmp_path / "broken.json"
+    path.write_text(f"[\n{json.dumps(GOOD)},\n{DEEP},\n{json.dumps(GOOD)} {json.dumps(GOOD)}\n]")
+    with pytest.raises(InputError, match=r"broken\.json is not valid JSON: .* line 4, column"):
+        read_examples(path)
+
+
+def test_one_record_document_with_a_deep_field_is_skipped_with_the_field_named(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "one.json"
+    path.write_text('{"instruction": "Q", "output": "A", "extra": ' + DEEP + "}")
+    result = read_examples(path)
+    assert result.examples == []
+    (error,) = result.errors
+    assert error.message == "record 1: extra[0] is nested more than 400 levels deep"
+
+
+def test_document_holding_one_deep_object_reports_it_as_the_record(tmp_path: Path) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text('{"a": {"b": ' + "[" * 5000 + "]" * 5000 + "}}")
+    result = read_examples(path)
+    assert result.examples == []
+    assert [(e.line, e.reason, e.message) for e in result.errors] == [
+        (1, "too deeply nested", "record 1: a is nested more than 400 levels deep")
+    ]
+
+
+def test_wrapped_records_beside_an_unreadable_member_import(tmp_path: Path) -> None:
+    path = tmp_path / "wrapped.json"
+    path.write_text(
+        '{"meta": {"x": NaN}, "data": ['
+        + json.dumps(GOOD)
+        + ", "
+        + DEEP
+        + ", "
+        + json.dumps({**GOOD, "output": "Red."})
+        + "]}"
+    )
+    result = read_examples(path)
+    assert [e.response for e in result.examples] == ["Blue.", "Red."]
+    assert [(e.line, e.message) for e in result.errors] == [
+        (2, "record 2: data[1] is nested more than 400 levels deep")
+    ]
