@@ -56,13 +56,15 @@ class RecordTrouble(Exception):
         self.problem = problem
 
 
-def parse_value(text: str) -> tuple[Any, bool]:
+def parse_value(text: str, *, where: str = "the record") -> tuple[Any, bool]:
     """Parse one JSON value exactly.
 
     Parameters
     ----------
     text:
-        The JSON text (a JSON line, or a whole document).
+        The JSON text (a JSON line, a whole document, or JSON held in a field).
+    where:
+        What the text is, for messages (``"the record"``, a field's name).
 
     Returns
     -------
@@ -87,7 +89,7 @@ def parse_value(text: str) -> tuple[Any, bool]:
     except json.JSONDecodeError:
         raise
     except (RecursionError, ValueError) as exc:
-        raise RecordTrouble(_problem(exc, "the record")) from None
+        raise RecordTrouble(_problem(exc, where)) from None
 
 
 def _problem(exc: Exception, where: str) -> Unreadable:

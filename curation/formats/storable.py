@@ -84,7 +84,7 @@ def _char_problem(text: str, where: str, index: int) -> Unreadable:
     )
 
 
-def find_problem(record: Any, *, max_bytes: int) -> Unreadable | None:
+def find_problem(record: Any, *, max_bytes: int, path: tuple[Any, ...] = ()) -> Unreadable | None:
     """The first reason ``record`` cannot be stored and shown exactly, or None when it can.
 
     Parameters
@@ -94,6 +94,8 @@ def find_problem(record: Any, *, max_bytes: int) -> Unreadable | None:
         tabular files any scalar their readers give (dates, bytes, decimals).
     max_bytes:
         Largest size a record may have (strings and keys counted by their length).
+    path:
+        Where ``record`` is, when it is a part of one (named in messages).
 
     Notes
     -----
@@ -102,7 +104,7 @@ def find_problem(record: Any, *, max_bytes: int) -> Unreadable | None:
     are kept (the store writes them exactly); float NaN is a table's missing value and is kept.
     """
     size = 0
-    stack: list[tuple[Any, int, tuple[Any, ...]]] = [(record, 1, ())]
+    stack: list[tuple[Any, int, tuple[Any, ...]]] = [(record, 1, path)]
     pop, push = stack.pop, stack.append
     while stack:
         value, depth, path = pop()

@@ -533,3 +533,78 @@ def test_file_whose_name_is_not_utf8_on_disk_imports(store: Store, tmp_path: Pat
 
     assert result.source == "caf\ufffd.jsonl"
     assert [e.example.raw for e in store.list_examples(project)] == [GOOD_A, GOOD_B]
+
+
+# ---------------------------------------------------------------- JSON held as text in a field
+
+
+def _chat_cell(content: str) -> str:
+    """A CSV cell holding a chat as JSON text; ``content`` is raw JSON string content."""
+    chat = '[{"role": "user", "content": "' + content + '"}, {"role": "assistant", "content": "A"}]'
+    return '"' + chat.replace('"', '""') + '"'
+
+
+def _csv_chats(middle: str) -> bytes:
+    rows = ["note,messages", f"1,{_chat_cell('Q1 ☕')}", f"2,{middle}", f"3,{_chat_cell('Q3')}"]
+    return ("\n".join(rows) + "\n").encode()
+
+
+def _sharegpt_lines(middle: dict[str, Any]) -> bytes:
+    chat = [{"from": "human", "value": "Q"}, {"from": "gpt", "value": "A ☕"}]
+    records = [{"conversations": chat, "note": 1}, middle, {"conversations": chat, "note": 3}]
+    return b"\n".join(json.dumps(r, ensure_ascii=False).encode() for r in records) + b"\n"
+
+
+_CHAT = [{"from": "human", "value": "Q"}, {"from": "gpt", "value": "A"}]
+EMBEDDED_CASES = [
+    ("chat cell with \\u0000", "chats.csv", _csv_chats(_chat_cell("a\\u0000b")), "nul character"),
+    ("chat cell with \\ud800", "chats.csv", _csv_chats(_chat_cell("a\\ud800b")), "lone surrogate"),
+    (
+        "chat cell nested 100,000 deep",
+        "chats.csv",
+        _csv_chats('"' + "[" * DEEP + "]" * DEEP + '"'),
+        "too deeply nested",
+    ),
+    (
+        "tools text with \\udfff",
+        "chats.jsonl",
+        _sharegpt_lines({"conversations": _CHAT, "note": 2, "tools": '[{"name": "\\udfff"}]'}),
+        "lone surrogate",
+    ),
+    (
+        "tools text nested 100,000 deep",
+        "chats.jsonl",
+        _sharegpt_lines({"conversations": _CHAT, "note": 2, "tools": "[" * DEEP + "]" * DEEP}),
+        "too deeply nested",
+    ),
+    (
+        "function call text with NaN",
+        "chats.jsonl",
+        _sharegpt_lines(
+            {
+                "conversations": [
+                    {"from": "human", "value": "Q"},
+                    {"from": "function_call", "value": '{"name": "f", "arguments": {"x": NaN}}'},
+                    {"from": "observation", "value": "1"},
+                    {"from": "gpt", "value": "A"},
+                ],
+                "note": 2,
+            }
+        ),
+        "number out of range",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [pytest.param(n, d, r, id=case) for case, n, d, r in EMBEDDED_CASES],
+)
+def test_hostile_json_text_inside_a_field_is_isolated(
+    store: Store, name: str, data: bytes, reason: str
+) -> None:
+    result, stored, _ = _import(store, data, name)
+
+    assert [s.example.metadata["note"] for s in stored] == [1, 3]
+    (error,) = result.errors
+    assert error.line == 2 and error.reason == reason
