@@ -608,3 +608,36 @@ def test_hostile_json_text_inside_a_field_is_isolated(
     assert [s.example.metadata["note"] for s in stored] == [1, 3]
     (error,) = result.errors
     assert error.line == 2 and error.reason == reason
+
+
+@pytest.mark.parametrize(
+    ("middle", "reason"),
+    [
+        ({"instruction": "Q\x002", "output": "A2", "score": 0.5}, "nul character"),
+        ({"instruction": "Q2", "output": "A2", "score": float("inf")}, "number out of range"),
+        ({"instruction": "Q2", "output": "A2", "score": float("nan")}, None),
+    ],
+    ids=["hf-disk: NUL in text", "hf-disk: infinite float", "hf-disk: NaN is a missing value"],
+)
+def test_hostile_row_of_a_saved_dataset_is_isolated(
+    store: Store, tmp_path: Path, middle: dict[str, Any], reason: str | None
+) -> None:
+    import datasets
+
+    rows = [{"instruction": "Q1", "output": "A1", "score": 0.25}, middle]
+    rows.append({"instruction": "Q3", "output": "A3", "score": 0.75})
+    datasets.Dataset.from_list(rows).save_to_disk(str(tmp_path / "saved"))
+    project = f"hostile-{next(_projects)}"
+    store.create_project(project, "tester")
+
+    result = read_examples(tmp_path / "saved")
+    store.add_import(project, result, "tester")
+
+    stored = store.list_examples(project)
+    if reason is None:
+        assert [s.example.metadata.get("score") for s in stored] == [0.25, None, 0.75]
+        assert result.errors == []
+        return
+    assert [s.example.messages[1].content for s in stored] == ["A1", "A3"]
+    (error,) = result.errors
+    assert error.line == 2 and error.reason == reason
