@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import json
 import os
 from pathlib import Path
 
@@ -123,7 +124,13 @@ def _for_preview(example: Example) -> Example:
         dataclasses.replace(m, content=_cut(m.content) or "", tool_calls=_cut(m.tool_calls))
         for m in example.messages
     ]
-    return dataclasses.replace(example, messages=messages, tools=_cut(example.tools))
+    metadata = example.metadata
+    shown = json.dumps(metadata, ensure_ascii=False, default=str)
+    if len(shown) > PREVIEW_CHARS:
+        metadata = {"metadata (cut for the preview)": _cut(shown)}
+    return dataclasses.replace(
+        example, messages=messages, metadata=metadata, tools=_cut(example.tools)
+    )
 
 
 def _show_result(result: ImportResult, slot: str) -> None:

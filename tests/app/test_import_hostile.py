@@ -90,15 +90,19 @@ def test_hostile_upload_shows_every_problem_and_imports_the_rest(open_page, stor
 def test_preview_of_a_huge_answer_is_cut_for_the_page(open_page, store: Store) -> None:
     store.create_project("p", "ada")
     answer = "long answer " * 100_000  # 1.2 MB of text
-    data = _line({**GOOD, "output": answer}) + b"\n" + _line(GOOD) + b"\n"
+    notes = {"notes": ["note"] * 100_000}  # and 0.8 MB of metadata
+    data = _line({**GOOD, "output": answer, **notes}) + b"\n" + _line(GOOD) + b"\n"
     at = _upload(open_page(PAGE), "big.jsonl", data)
 
     assert not at.exception
     shown = [t.value for t in at.text if t.value.startswith("long answer")]
     assert len(shown) == 1 and len(shown[0]) < 20_000
     assert "more characters, shown in full after import" in shown[0]
+    (metadata,) = [c.value for c in at.code if "metadata (cut for the preview)" in c.value]
+    assert len(metadata) < 20_000
     at.button(key="import_button").click().run()
-    assert store.list_examples("p")[0].example.messages[1].content == answer
+    first = store.list_examples("p")[0].example
+    assert first.messages[1].content == answer and first.metadata == notes
 
 
 def test_json_document_with_a_lone_surrogate_key_previews(open_page, store: Store) -> None:
