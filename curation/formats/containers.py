@@ -14,6 +14,7 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -460,10 +461,16 @@ def _read_delimited(text: str, container: str, reading: _Reading) -> LoadedRecor
     name = reading.name
     delimiter = "\t" if container == "tsv" else ","
     plain = delimiter == "\t" and _BARE_QUOTE.search(text) is not None
+    row_lines: list[str] = []  # the physical lines of the row being read
+    has_nul = "\x00" in text
+
+    def lines() -> Iterator[str]:
+        for line in io.StringIO(text, newline=""):
+            row_lines.append(line)
+            yield line
+
     reader = csv.reader(
-        io.StringIO(text, newline=""),
-        delimiter=delimiter,
-        quoting=csv.QUOTE_NONE if plain else csv.QUOTE_MINIMAL,
+        lines(), delimiter=delimiter, quoting=csv.QUOTE_NONE if plain else csv.QUOTE_MINIMAL
     )
     rows: list[tuple[int, Any, str | None]] = []
     truncated = False
@@ -477,6 +484,8 @@ def _read_delimited(text: str, container: str, reading: _Reading) -> LoadedRecor
         last_line = reader.line_num
         for fields in reader:
             first_line, last_line = last_line + 1, reader.line_num
+            spanned = "".join(row_lines) if len(row_lines) > 1 and not plain else None
+            row_lines.clear()
             if not fields or (len(fields) == 1 and not fields[0].strip() and width > 1):
                 continue
             if reading.limit is not None and len(rows) >= reading.limit:
@@ -487,9 +496,19 @@ def _read_delimited(text: str, container: str, reading: _Reading) -> LoadedRecor
             bad = next(
                 (n for n in range(first_line, last_line + 1) if n in reading.bad_lines), None
             )
+            # One quote left open makes a row's quotes odd in number; only such rows are re-read.
+            odd = spanned is not None and spanned.count('"') % 2 == 1
+            misquoted = _misquoted(spanned, delimiter) if odd and spanned else None
             record: Any
             if bad is not None:
                 record = Unreadable(NOT_UTF8, f"file line {bad}: {reading.bad_lines[bad]}")
+            elif misquoted is not None:
+                record = Unreadable(
+                    "misquoted",
+                    f"file lines {first_line}-{last_line} were read as one row because a "
+                    f"quoted field is not closed where it should be ({misquoted}); close the "
+                    "quote (the rows those lines hold are not imported)",
+                )
             elif len(fields) != width:
                 record = Unreadable(
                     "wrong field count",
@@ -499,7 +518,11 @@ def _read_delimited(text: str, container: str, reading: _Reading) -> LoadedRecor
                 )
             else:
                 record = dict(zip(columns, fields, strict=True))
-                record = find_problem(record, max_bytes=reading.max_record) or record
+                # Cells are text decoded as UTF-8: only a NUL or the size can be wrong.
+                if (has_nul and "\x00" in "".join(fields)) or sum(
+                    map(len, fields)
+                ) > reading.max_record:
+                    record = find_problem(record, max_bytes=reading.max_record) or record
             rows.append((number, record, None))
     except csv.Error as exc:
         raise InputError(
@@ -515,6 +538,21 @@ def _read_delimited(text: str, container: str, reading: _Reading) -> LoadedRecor
         text_table=True,
         truncated=truncated,
     )
+
+
+def _misquoted(row_text: str, delimiter: str) -> str | None:
+    """Why a row spanning several lines is not one well-quoted row, or None when it is.
+
+    The lenient reader lets a quote that is never closed (or closed mid-field) swallow the
+    lines after it into one field; a strict read of just that row tells it apart from a
+    legitimate multi-line field.
+    """
+    try:
+        for _ in csv.reader(io.StringIO(row_text, newline=""), delimiter=delimiter, strict=True):
+            pass
+    except csv.Error as exc:
+        return "the file ends inside it" if "unexpected end of data" in str(exc) else str(exc)
+    return None
 
 
 def _check_header(header: list[str], last_line: int, reading: _Reading) -> None:

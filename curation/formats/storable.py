@@ -24,6 +24,16 @@ NOT_UTF8 = "not utf-8"
 KEY_NOT_TEXT = "key not text"
 
 _BAD_CHAR = re.compile("[\x00\ud800-\udfff]")
+
+
+def _bad_char(text: str) -> int:
+    """Index of the first NUL or lone surrogate in ``text``, or -1 (fast for ASCII text)."""
+    if text.isascii():  # no surrogates: only a NUL can be wrong, and memchr finds it
+        return text.find("\x00")
+    match = _BAD_CHAR.search(text)
+    return -1 if match is None else match.start()
+
+
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _MESSAGE_CHARS = 600
 
@@ -110,9 +120,9 @@ def find_problem(record: Any, *, max_bytes: int, path: tuple[Any, ...] = ()) -> 
         value, depth, path = pop()
         if isinstance(value, str):
             size += len(value) + 2
-            match = _BAD_CHAR.search(value)
-            if match is not None:
-                return _char_problem(value, describe_path(path), match.start())
+            index = _bad_char(value)
+            if index >= 0:
+                return _char_problem(value, describe_path(path), index)
         elif isinstance(value, dict):
             if depth > MAX_DEPTH:
                 return _too_deep(path)
@@ -123,9 +133,9 @@ def find_problem(record: Any, *, max_bytes: int, path: tuple[Any, ...] = ()) -> 
                         f"{describe_path(path)} has a key that is not text ({printable(repr(key), 60)})",
                     )
                 size += len(key) + 4
-                match = _BAD_CHAR.search(key)
-                if match is not None:
-                    return _char_problem(key, f"a key in {describe_path(path)}", match.start())
+                index = _bad_char(key)
+                if index >= 0:
+                    return _char_problem(key, f"a key in {describe_path(path)}", index)
                 push((item, depth + 1, (*path, key)))
         elif isinstance(value, list | tuple):
             if depth > MAX_DEPTH:

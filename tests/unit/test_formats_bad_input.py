@@ -735,3 +735,44 @@ def test_wrapped_records_beside_an_unreadable_member_import(tmp_path: Path) -> N
     assert [(e.line, e.message) for e in result.errors] == [
         (2, "record 2: data[1] is nested more than 400 levels deep")
     ]
+
+
+@pytest.mark.parametrize(
+    ("rows", "kept", "message"),
+    [
+        (
+            'Q1,A1\nQ2,"A2 never closed\nQ3,A3\nQ4,A4\n',
+            [("Q1", "A1")],
+            "row 2: file lines 3-5 were read as one row because a quoted field is not closed "
+            "where it should be (the file ends inside it)",
+        ),
+        (
+            'Q1,"A1 closed too late\nQ2,A2\nQ3,"A3"\nQ4,A4\n',
+            [("Q4", "A4")],
+            "row 1: file lines 2-4 were read as one row because a quoted field is not closed "
+            "where it should be",
+        ),
+    ],
+    ids=["never closed", "closed by a later quote"],
+)
+def test_csv_quote_left_open_is_reported_not_swallowed(
+    tmp_path: Path, rows: str, kept: list[tuple[str, str]], message: str
+) -> None:
+    path = tmp_path / "quotes.csv"
+    path.write_text("question,answer\n" + rows, encoding="utf-8")
+    result = read_examples(path)
+    assert [(e.prompt, e.response) for e in result.examples] == kept
+    (error,) = result.errors
+    assert error.reason == "misquoted" and error.message.startswith(message)
+
+
+def test_csv_multi_line_fields_and_inner_quotes_are_kept(tmp_path: Path) -> None:
+    path = tmp_path / "fine.csv"
+    path.write_bytes(b'question,answer\r\nQ1,"two\r\nlines"\r\nQ2,"say ""hi"""\r\nQ3,5" screen\r\n')
+    result = read_examples(path)
+    assert [(e.prompt, e.response) for e in result.examples] == [
+        ("Q1", "two\r\nlines"),
+        ("Q2", 'say "hi"'),
+        ("Q3", '5" screen'),
+    ]
+    assert result.errors == []
