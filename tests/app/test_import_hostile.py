@@ -118,3 +118,20 @@ def test_json_document_with_a_lone_surrogate_key_previews(open_page, store: Stor
     problems = _problems(at)
     assert list(problems["line"]) == [2] and list(problems["reason"]) == ["lone surrogate"]
     assert {m.label: m.value for m in at.metric}["Importable"] == "2"
+
+
+def test_kept_hostile_records_browse_without_error(open_page, store: Store) -> None:
+    store.create_project("p", "ada")
+    data = b"\n".join(line for line, _ in HOSTILE_LINES) + b"\n"
+    at = _upload(open_page(PAGE), "hostile.jsonl", data)
+    at.button(key="import_button").click().run()
+
+    at.switch_page("pages/browse_page.py").run()
+
+    assert not at.exception
+    table = next(d.value for d in at.dataframe if "answer" in d.value.columns)
+    assert list(table["answer"]) == ["Bleu ☕.", "N", "Long id.", "Rouge 😀.", "Vert."]
+    for row in store.list_examples("p"):  # each one opened: big numbers, deep metadata
+        at.text_input(key="browse_goto").input(row.id).run()
+        assert not at.exception
+        assert any(row.example.response == t.value for t in at.text)
