@@ -11,6 +11,7 @@ import gzip
 import io
 import lzma
 import re
+import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -137,11 +138,32 @@ def unpacked_size(stream: IO[bytes], name: str, limit_bytes: int) -> int:
     name, limit_bytes:
         The file's name for messages, and the limit.
     """
-    kind = compression(stream.read(16))
+    head = stream.read(16)
     stream.seek(0)
+    if head.startswith(b"PK\x03\x04"):  # datasets reads the files inside a zip, too
+        return _zip_unpacked_size(stream, name, limit_bytes)
+    kind = compression(head)
     if kind is None:
         return stream.seek(0, io.SEEK_END)
     return sum(len(chunk) for chunk in _unpacked_chunks(kind, stream, name, limit_bytes))
+
+
+def _zip_unpacked_size(stream: IO[bytes], name: str, limit_bytes: int) -> int:
+    """The size of every member of a zip archive, read (the sizes its headers state may lie)."""
+    total = 0
+    try:
+        with zipfile.ZipFile(stream) as archive:
+            for info in archive.infolist():
+                with archive.open(info) as member:
+                    while chunk := member.read(_CHUNK):
+                        total += len(chunk)
+                        if total > limit_bytes:
+                            raise size_error(total, limit_bytes, name, unpacked=True, stopped=True)
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, lzma.LZMAError, RuntimeError) as exc:
+        raise InputError(
+            f"{name} looks like a zip archive but cannot be unpacked ({exc})."
+        ) from exc
+    return total
 
 
 def binary_kind(data: bytes) -> str | None:

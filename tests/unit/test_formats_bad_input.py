@@ -15,6 +15,7 @@ import random
 import sqlite3
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -610,6 +611,23 @@ def test_folder_with_a_compressed_file_past_the_limit_is_refused_before_loading(
     with pytest.raises(
         InputError, match=r"folder/more\.jsonl\.gz unpacks to more than the import limit of 20 MB"
     ):
+        read_examples(folder, max_bytes=LIMIT)
+
+
+def test_folder_with_a_zip_that_unpacks_past_the_limit_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    with zipfile.ZipFile(folder / "data.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("train.jsonl", json.dumps(GOOD) + "\n")
+    assert [e.prompt for e in read_examples(folder, max_bytes=LIMIT).examples] == ["Name a colour."]
+    with (
+        zipfile.ZipFile(folder / "data.zip", "a", zipfile.ZIP_DEFLATED) as archive,
+        archive.open("more.jsonl", "w") as member,
+    ):
+        for _ in range(40):
+            member.write(b"\n" * (1 << 20))
+    assert (folder / "data.zip").stat().st_size < LIMIT // 20
+    with pytest.raises(InputError, match=r"folder/data\.zip unpacks to more than the import limit"):
         read_examples(folder, max_bytes=LIMIT)
 
 
