@@ -1,6 +1,6 @@
 """Containers: bytes, files and folders in, a list of raw records out.
 
-Handles size limits, compression, encodings (BOMs, UTF-16, cp1252 fallback) and sniffing.
+Each record is checked as it is read; one that cannot be imported becomes an `Unreadable` row.
 """
 
 from __future__ import annotations
