@@ -5,7 +5,9 @@ Parsing is cached per file content; the counts shown before the click come from 
 
 from __future__ import annotations
 
+import dataclasses
 import io
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -17,10 +19,15 @@ from curation.errors import CurationError
 from curation.formats import SHAPES, ColumnMapping, ImportResult, read_examples
 from curation.formats.containers import load_records
 from curation.formats.mapping import DropRule, column_values
+from curation.formats.storable import printable
+from curation.records import Example
 from ui import state
 from ui.importing import EMPTY_VALUE, plan_rows, show_summaries
 from ui.safe import esc, md
 from ui.widgets import show_example
+
+PREVIEW_CHARS = 5000  # per text in the preview; the browser chokes on megabytes of text
+PROBLEM_ROWS = 500
 
 state.init_state()
 project, user = state.require_project_and_user()
@@ -59,8 +66,10 @@ def _raw_rows(data: bytes | None, path: str | None, name: str) -> pd.DataFrame:
         source.name = name
     loaded = load_records(source, source=name, limit=5)
     rows = [record for _, record, _ in loaded.rows if isinstance(record, dict)]
-    # shown as text: values may be nested or untrusted
-    return pd.DataFrame([{k: str(v)[:300] for k, v in r.items()} for r in rows])
+    # shown as text: values may be nested, huge or untrusted
+    return pd.DataFrame(
+        [{printable(k, 100): printable(str(v), 300) for k, v in r.items()} for r in rows]
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -152,6 +161,28 @@ def _mapping_widgets(
     )
 
 
+def _cut(text: str | None) -> str | None:
+    if text is None or len(text) <= PREVIEW_CHARS:
+        return text
+    rest = len(text) - PREVIEW_CHARS
+    return f"{text[:PREVIEW_CHARS]}… ({rest:,} more characters, shown in full after import)"
+
+
+def _for_preview(example: Example) -> Example:
+    """A copy of ``example`` with long texts cut, for the preview only (the import is whole)."""
+    messages = [
+        dataclasses.replace(m, content=_cut(m.content) or "", tool_calls=_cut(m.tool_calls))
+        for m in example.messages
+    ]
+    metadata = example.metadata
+    shown = json.dumps(metadata, ensure_ascii=False, default=str)
+    if len(shown) > PREVIEW_CHARS:
+        metadata = {"metadata (cut for the preview)": _cut(shown)}
+    return dataclasses.replace(
+        example, messages=messages, metadata=metadata, tools=_cut(example.tools)
+    )
+
+
 def _show_result(result: ImportResult, slot: str) -> None:
     importable = len(result.examples)
     cols = st.columns(4)
@@ -160,20 +191,19 @@ def _show_result(result: ImportResult, slot: str) -> None:
     cols[2].metric("Importable", importable)
     cols[3].metric("Skipped", result.skipped)
     for warning in result.warnings:
-        st.warning(esc(warning.message))
-    if result.errors:
-        st.caption(md("{} problem(s) found; the rest imports", len(result.errors)))
+        if warning.line is None:  # record-level warnings are rows of the problems table
+            st.warning(esc(warning.message))
+    problems = result.problems()
+    if problems:
+        st.caption(md("{} record problem(s); the rest imports", len(problems)))
         st.dataframe(
-            pd.DataFrame(
-                [
-                    {"line": e.line, "record": e.record_id, "problem": e.message}
-                    for e in result.errors[:500]
-                ]
-            ),
+            pd.DataFrame(problems[:PROBLEM_ROWS]),
             hide_index=True,
-            height=min(250, 38 + 35 * len(result.errors)),
+            height=min(250, 38 + 35 * min(len(problems), PROBLEM_ROWS)),
             key=f"errors_{slot}",
         )
+        if len(problems) > PROBLEM_ROWS:
+            st.caption(md("The first {} of {} are listed.", PROBLEM_ROWS, len(problems)))
     if result.examples:
         st.markdown("**Preview** (canonical chat view, first two examples)")
         # A fixed-height box scrolls instead of growing with long conversations.
@@ -182,7 +212,7 @@ def _show_result(result: ImportResult, slot: str) -> None:
             for col, example in zip(preview_cols, result.examples[:2], strict=False):
                 with col, st.container(border=True):
                     st.caption(md("id {}", example.id))
-                    show_example(example)
+                    show_example(_for_preview(example))
 
 
 if st.session_state.pop(state.IMPORT_CLEAR, False):

@@ -5,14 +5,16 @@ Record-level problems become `ImportIssue`s; only file-level failures raise `Inp
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 from curation.errors import InputError
-from curation.formats.containers import LoadedRecords, PathOrBuffer, Unreadable, load_records
+from curation.formats.containers import LoadedRecords, PathOrBuffer, load_records
 from curation.formats.detect import SAMPLE_SIZE, detect_format
+from curation.formats.limits import MAX_ID_CHARS
 from curation.formats.mapping import (
     ColumnMapping,
     RecordDropped,
@@ -29,6 +31,7 @@ from curation.formats.shapes import (
     json_safe,
     normalise_tools,
 )
+from curation.formats.storable import Unreadable, printable
 from curation.records import Example
 
 # Registered shapes plus "mapped"; a shape added with `register_shape` is accepted too.
@@ -37,7 +40,9 @@ ID_KEYS = ("id", "uid", "example_id")
 PROGRESS_EVERY = 1000
 ProgressCallback = Callable[[int, int | None], None]
 
-_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+# Up to 18 digits: always a 64-bit integer. Longer digit strings (ids, hashes) stay text, as the
+# file holds them; Python refuses to convert over 4300 digits at all.
+_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]{0,17})")
 _FLOAT = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 
 
@@ -180,9 +185,10 @@ def _choose_converter(
     if format != "auto" and sample and not any(spec.matches(r) for r in sample[:SAMPLE_SIZE]):
         keys = list(sample[0])
         missing = [k for k in spec.required if k not in keys] or list(spec.required)
+        have = printable(", ".join(keys), 300) or "no keys"
         raise InputError(
             f"format={format!r} needs records with the key(s) {', '.join(spec.required)}; the "
-            f"records lack {', '.join(missing)} (they have: {', '.join(keys) or 'no keys'}). "
+            f"records lack {', '.join(missing)} (they have: {have}). "
             f"The file looks like {detected!r}: use format='auto' or pass a column mapping."
         )
     return spec.convert, None
@@ -191,7 +197,10 @@ def _choose_converter(
 def _issue(
     loaded: LoadedRecords, number: int, message: str, record_id: str | None, reason: str
 ) -> ImportIssue:
-    return ImportIssue(number, f"{loaded.location} {number}: {message}", record_id, reason)
+    # Messages may quote the record: keep them short and showable (no lone surrogates).
+    where = f"{loaded.location} {number}: "
+    shown_id = printable(record_id, MAX_ID_CHARS) if record_id is not None else None
+    return ImportIssue(number, where + printable(message), shown_id, reason)
 
 
 def _report_unreadable(loaded: LoadedRecords, result: ImportResult) -> None:
@@ -205,23 +214,34 @@ def _count(result: ImportResult, reason: str) -> None:
     result.skip_counts[reason] = result.skip_counts.get(reason, 0) + 1
 
 
-def _record_ids(loaded: LoadedRecords, id_column: str | None) -> list[str | None]:
-    """Each record's own id when it has one that no other record in the file shares."""
+def _record_ids(loaded: LoadedRecords, id_column: str | None) -> tuple[list[str | None], list[int]]:
+    """Each record's own id when it has one that no other record in the file shares.
+
+    Returns
+    -------
+    (ids, too_long):
+        The ids (None: generate one), and the indices of records whose own id was longer than
+        ``MAX_ID_CHARS`` (they get a generated id; the original stays in the record).
+    """
     keys = (id_column,) if id_column else ID_KEYS
     candidates: list[str | None] = []
-    for _, record, _ in loaded.rows:
+    too_long: list[int] = []
+    for index, (_, record, _) in enumerate(loaded.rows):
         value = None
         if isinstance(record, dict):
             key = next((k for k in keys if k in record), None)
             value = record[key] if key is not None else None
         if isinstance(value, int) and not isinstance(value, bool):
-            candidates.append(str(value))
-        elif isinstance(value, str) and value.strip():
+            value = str(value)
+        if isinstance(value, str) and value.strip():
+            if len(value) > MAX_ID_CHARS:
+                too_long.append(index)
+                value = None
             candidates.append(value)
         else:
             candidates.append(None)
     counts = Counter(c for c in candidates if c is not None)
-    return [c if c is not None and counts[c] == 1 else None for c in candidates]
+    return [c if c is not None and counts[c] == 1 else None for c in candidates], too_long
 
 
 def _column_types(loaded: LoadedRecords) -> dict[str, Callable[[str], Any]]:
@@ -236,7 +256,7 @@ def _column_types(loaded: LoadedRecords) -> dict[str, Callable[[str], Any]]:
             types[column] = lambda v: v.lower() == "true"
         elif all(_INT.fullmatch(v) for v in values):
             types[column] = int
-        elif all(_FLOAT.fullmatch(v) for v in values):
+        elif all(_FLOAT.fullmatch(v) and math.isfinite(float(v)) for v in values):
             types[column] = float
     return types
 
@@ -263,11 +283,13 @@ def _convert_all(
     *,
     tools: bool,
 ) -> None:
-    own_ids = _record_ids(loaded, id_column)
+    own_ids, too_long = _record_ids(loaded, id_column)
+    long_ids = set(too_long)
     shared = sum(
         1
-        for (_, r, _), own in zip(loaded.rows, own_ids, strict=True)
+        for index, ((_, r, _), own) in enumerate(zip(loaded.rows, own_ids, strict=True))
         if own is None
+        and index not in long_ids
         and isinstance(r, dict)
         and any(k in r for k in ((id_column,) if id_column else ID_KEYS))
     )
@@ -275,8 +297,8 @@ def _convert_all(
         result.warnings.append(
             ImportIssue(
                 None,
-                f"{shared} record(s) have an empty or repeated id; they were given generated ids "
-                "(file hash + row).",
+                f"{shared} record(s) have an empty or repeated id (or one that is neither text "
+                "nor a whole number); they were given generated ids (file hash + row).",
                 reason="ids",
             )
         )
@@ -288,7 +310,9 @@ def _convert_all(
         if progress is not None and index and index % PROGRESS_EVERY == 0:
             progress(index, total)
         own = own_ids[index]
-        example_id = own if own is not None else f"{prefix}-{index:06d}"
+        generated = f"{prefix}-{index:06d}"
+        example_id = own if own is not None else generated
+        renamed = index in long_ids
         if not isinstance(record, dict):
             reason = record.reason if isinstance(record, Unreadable) else "not an object"
             message = record.message if isinstance(record, Unreadable) else "not an object"
@@ -310,6 +334,8 @@ def _convert_all(
         imported = False
         for item in converted:
             item_id = example_id if item.suffix is None else f"{example_id}#{item.suffix}"
+            if len(item_id) > MAX_ID_CHARS:  # an own id near the limit, plus "#<instance>"
+                item_id, renamed = f"{generated}#{item.suffix}", True
             if item.error is not None:
                 result.errors.append(
                     _issue(loaded, number, item.error.message, item_id, item.error.reason)
@@ -325,5 +351,17 @@ def _convert_all(
             imported = True
         if not imported:
             _count(result, first_error or "no examples")
+        elif renamed:
+            result.warnings.append(
+                _issue(
+                    loaded,
+                    number,
+                    f"its id is over the {MAX_ID_CHARS} characters an id may have, so it was "
+                    f"given the generated id {generated} (the original id stays in the raw "
+                    "record and the metadata)",
+                    generated,
+                    "id too long",
+                )
+            )
     if progress is not None:
         progress(total, total)

@@ -271,7 +271,12 @@ def _load(
             load_bytes(data, name=name, limit_bytes=limit)
         )
         return records, strings, (name, sha256, kind)
-    text, _warning = decode_text(data, name)
+    decoded = decode_text(data, name)
+    text = decoded.text
+    if decoded.bad_lines:  # lines that are not text cannot be reference items: blank them
+        text = "\n".join(
+            "" if n in decoded.bad_lines else line for n, line in enumerate(text.split("\n"), 1)
+        )
     stripped = text.lstrip()
     looks_json = stripped[:1] in ("[", "{", '"')
     if suffix in TEXT_EXTENSIONS or (container is None and not looks_json):

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from curation.formats.mapping import ColumnMapping
 from curation.records import Example
@@ -94,3 +95,24 @@ class ImportResult:
     def skipped_reasons(self) -> dict[str, int]:
         """Reason category -> number of records skipped for it."""
         return dict(self.skip_counts)
+
+    def problems(self) -> list[dict[str, Any]]:
+        """Every record-level issue in file order, as rows for a table or a report.
+
+        Each row has ``line``, ``outcome`` (``"skipped"``: the record or instance was not
+        imported; ``"kept"``: it was, with the change the ``problem`` names, e.g. a generated id),
+        ``reason``, ``record`` (the id it has or would have had) and ``problem``.
+        """
+        rows = [(issue, "skipped") for issue in self.errors]
+        rows += [(issue, "kept") for issue in self.warnings if issue.line is not None]
+        rows.sort(key=lambda row: row[0].line or 0)
+        return [
+            {
+                "line": issue.line,
+                "outcome": outcome,
+                "reason": issue.reason,
+                "record": issue.record_id,
+                "problem": issue.message,
+            }
+            for issue, outcome in rows
+        ]

@@ -9,11 +9,14 @@ import base64
 import datetime as _dt
 import json
 import math
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from curation.formats.jsontext import RecordTrouble, parse_value
+from curation.formats.storable import describe_path, find_problem
 from curation.records import Message
 
 
@@ -117,15 +120,25 @@ def type_name(value: Any) -> str:
 
 
 def json_safe(value: Any) -> Any:
-    """A copy of ``value`` that `json.dumps` accepts: numpy/pandas scalars, dates, NaN -> None."""
+    """A copy of ``value`` that `json.dumps` accepts: numpy/pandas scalars, dates, NaN -> None.
+
+    Loops rather than comprehensions, so each level of nesting costs one stack frame
+    (records may nest up to ``MAX_DEPTH`` levels).
+    """
     if value is None or isinstance(value, str | bool | int):
         return value
     if isinstance(value, float):
         return None if math.isnan(value) or math.isinf(value) else value
     if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            out[str(key)] = json_safe(item)
+        return out
     if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
+        items: list[Any] = []
+        for item in value:
+            items.append(json_safe(item))
+        return items
     if isinstance(value, _dt.datetime | _dt.date | _dt.time):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -158,11 +171,47 @@ def metadata_from(record: dict[str, Any], exclude: frozenset[str] | set[str]) ->
     }
 
 
-def maybe_json(value: Any) -> Any:
-    """Parse a JSON list/object given as text (CSV cells), else return ``value`` unchanged."""
+def embedded_json(text: str, where: str) -> Any:
+    """JSON held as text in a field (CSV cells, tool schemas), parsed and checked like a record.
+
+    Parameters
+    ----------
+    text:
+        The field's text.
+    where:
+        The field's name, for messages.
+
+    Raises
+    ------
+    json.JSONDecodeError
+        ``text`` is not JSON.
+    RecordError
+        It is, but holds what cannot be stored or shown exactly (too deep, NaN, a NUL, a lone
+        surrogate escape...).
+    """
+    label = describe_path((where,))
+    try:
+        value, _ = parse_value(text, where=label)
+    except RecordTrouble as exc:
+        raise RecordError(exc.problem.reason, exc.problem.message) from None
+    # The record's size was checked as text already: only what the text decodes to is new.
+    problem = find_problem(value, max_bytes=sys.maxsize, path=(where,))
+    if problem is not None:
+        raise RecordError(problem.reason, problem.message)
+    return value
+
+
+def maybe_json(value: Any, where: str = "value") -> Any:
+    """Parse a JSON list/object given as text (CSV cells), else return ``value`` unchanged.
+
+    Raises
+    ------
+    RecordError
+        The text is JSON that cannot be stored or shown exactly (see `embedded_json`).
+    """
     if isinstance(value, str) and value.lstrip()[:1] in ("[", "{"):
         try:
-            return json.loads(value)
+            return embedded_json(value, where)
         except json.JSONDecodeError:
             return value
     return value
@@ -189,7 +238,7 @@ def normalise_tools(value: Any) -> str | None:
         return None
     if isinstance(value, str):
         try:
-            json.loads(value)
+            embedded_json(value, "tools")
         except json.JSONDecodeError as exc:
             raise RecordError("invalid tools", f"'tools' is not valid JSON: {exc.msg}") from exc
         return value
@@ -238,7 +287,7 @@ def content_text(value: Any, position: int) -> str:
 
 def _tool_calls_from_value(value: Any, position: int) -> tuple[str, str | None]:
     """ShareGPT ``function_call`` value -> (tool_calls JSON text, called name if single)."""
-    parsed = maybe_json(value) if isinstance(value, str) else value
+    parsed = maybe_json(value, "function_call") if isinstance(value, str) else value
     calls = parsed if isinstance(parsed, list) else [parsed]
     out: list[dict[str, Any]] = []
     for call in calls:
@@ -258,7 +307,7 @@ def _tool_calls_from_value(value: Any, position: int) -> tuple[str, str | None]:
 
 def _openai_tool_calls(value: Any, position: int) -> str:
     """OpenAI assistant ``tool_calls`` (a list, or JSON text of one) -> JSON text."""
-    parsed = maybe_json(value)
+    parsed = maybe_json(value, "tool_calls")
     if not isinstance(parsed, list) or not all(isinstance(call, dict) for call in parsed):
         raise RecordError(
             "invalid tool call", f"tool_calls of message {position} is not a list of calls"
@@ -278,7 +327,7 @@ def parse_chat(items: Any, *, what: str = "messages") -> list[Message]:
     what:
         The field's name, for error messages.
     """
-    items = maybe_json(items)
+    items = maybe_json(items, what)
     if not isinstance(items, list):
         raise RecordError("invalid messages", f"{what!r} is {type_name(items)}, expected a list")
     messages: list[Message] = []
@@ -353,7 +402,10 @@ def _system_message(record: dict[str, Any], key: str = "system") -> list[Message
 
 
 def _first_chat_item(value: Any) -> dict[str, Any] | None:
-    value = maybe_json(value)
+    try:
+        value = maybe_json(value)
+    except RecordError:  # detection only looks; conversion reports the problem
+        return None
     if isinstance(value, list) and value and isinstance(value[0], dict):
         return value[0]
     return None
@@ -381,7 +433,7 @@ def convert_alpaca(record: dict[str, Any]) -> list[Converted]:
     """Alpaca: ``instruction`` + ``input`` -> user, ``output`` -> assistant; ``system``, ``history``."""
     require(record, "instruction", "output")
     messages = _system_message(record)
-    history = maybe_json(record.get("history"))
+    history = maybe_json(record.get("history"), "history")
     if history is not None and not is_missing(history):
         if not isinstance(history, list):
             raise RecordError(
@@ -428,7 +480,7 @@ def convert_self_instruct(record: dict[str, Any]) -> list[Converted]:
     """Self-Instruct: one example per instance (instruction + input -> user, output -> assistant)."""
     require(record, "instruction", "instances")
     instruction = field_text(record, "instruction")
-    instances = maybe_json(record["instances"])
+    instances = maybe_json(record["instances"], "instances")
     if not isinstance(instances, list) or not instances:
         raise RecordError("missing turn", "'instances' is empty or not a list")
     metadata = metadata_from(record, SELF_INSTRUCT_TEXT)

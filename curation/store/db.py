@@ -6,8 +6,10 @@ database error leaves as a `StoreError` that shows neither SQL parameters nor pa
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, StatementError
 
 from curation.errors import ConflictError, StoreError
+from curation.formats.jsontext import has_long_digit_run
 
 WRITE = "curation_write"  # execution option that makes a transaction take the write lock
 SQLITE_BUSY_MS = 10_000  # how long a SQLite writer waits for the write lock before giving up
@@ -50,7 +53,7 @@ def create_store_engine(url: str) -> Engine:
         pool_pre_ping=not is_sqlite,  # a server may restart under a long-running app; a file cannot
         hide_parameters=True,
         json_serializer=json_dumps,
-        json_deserializer=orjson.loads,
+        json_deserializer=json_loads,
     )
     if is_sqlite:
         event.listen(engine, "connect", _sqlite_connect)
@@ -60,7 +63,29 @@ def create_store_engine(url: str) -> Engine:
 
 def json_dumps(value: Any) -> str:
     # orjson is several times faster than json on the import hot path (raw + messages + meta).
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode("utf-8")
+    # It refuses integers beyond 64 bits and nesting beyond 254 levels, which records may hold
+    # (`curation.formats` admits up to 400): the standard library writes both exactly.
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode("utf-8")
+    except TypeError:  # orjson.JSONEncodeError
+        return json.dumps(
+            value, ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=_json_default
+        )
+
+
+def _json_default(value: Any) -> Any:
+    """What orjson writes natively and the standard library does not: dates and times."""
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def json_loads(data: str | bytes) -> Any:
+    # orjson reads integers beyond 64 bits as floats: such text goes to the standard library.
+    raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    if has_long_digit_run(raw):
+        return json.loads(raw)  # exact for integers of any size
+    return orjson.loads(raw)
 
 
 def sqlite_pragmas(dbapi_conn: Any, _record: Any = None) -> None:

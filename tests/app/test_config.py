@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from curation.formats.containers import DEFAULT_MAX_MB
+from curation.formats.limits import DEFAULT_MAX_MB
 
 REPO = Path(__file__).resolve().parents[2]
 PAGE = "pages/import_page.py"

@@ -5,15 +5,24 @@ Files are written into tmp_path as real bytes (encodings, binary, malformed line
 
 from __future__ import annotations
 
+import bz2
 import codecs
 import gzip
+import io
 import json
+import lzma
+import random
+import sqlite3
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from curation.errors import InputError, MappingError
-from curation.formats import ColumnMapping, read_examples
+from curation.formats import ColumnMapping, preview, read_examples
 from tests.unit.formats_helpers import turns, write_jsonl
 
 GOOD = {"instruction": "Name a colour.", "input": "", "output": "Blue."}
@@ -347,3 +356,441 @@ def test_self_instruct_bad_instance_skips_only_that_instance(tmp_path: Path) -> 
     assert error.record_id == "t1#1"
     assert "instance 1: assistant turn is empty" in error.message
     assert result.skipped == 0
+
+
+# ---------------------------------------------------------------- mixed encodings
+
+UTF8_LINES = [
+    {"instruction": "Un café, s'il vous plaît.", "output": "Voilà ☕."},
+    {"instruction": "Größe?", "output": "Groß — sehr groß."},
+    {"instruction": "Price?", "output": "5 €"},  # replaced by a latin-1 line below
+    {"instruction": "日本語で?", "output": "はい 😀"},
+]
+
+
+def test_utf8_file_with_one_latin1_line_keeps_every_good_line_exact(tmp_path: Path) -> None:
+    lines = [json.dumps(r, ensure_ascii=False).encode("utf-8") for r in UTF8_LINES]
+    lines[2] = '{"instruction": "Déjà vu?", "output": "Oui."}'.encode("latin-1")
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+
+    result = read_examples(path)
+
+    expected = [r for i, r in enumerate(UTF8_LINES) if i != 2]
+    assert [e.raw for e in result.examples] == expected
+    assert [turns(e) for e in result.examples] == [
+        [("user", r["instruction"]), ("assistant", r["output"])] for r in expected
+    ]
+    (error,) = result.errors
+    assert (error.line, error.reason) == (3, "not utf-8")
+    assert "byte 0xe9 at column 19" in error.message
+    (warning,) = result.warnings
+    assert "UTF-8 except 1 line(s) (3)" in warning.message
+    assert "cp1252" not in warning.message
+
+
+def test_mixed_encoding_csv_skips_only_the_row_with_bad_bytes(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(
+        "question,answer\nQué?,Sí\n".encode()
+        + '"Déjà\nvu?",Oui\n'.encode("latin-1")
+        + "Und?,Gut — ja\n".encode()
+    )
+
+    result = read_examples(path)
+
+    assert [turns(e) for e in result.examples] == [
+        [("user", "Qué?"), ("assistant", "Sí")],
+        [("user", "Und?"), ("assistant", "Gut — ja")],
+    ]
+    (error,) = result.errors
+    assert error.line == 2 and error.reason == "not utf-8"
+    assert "file line 3: not valid UTF-8 (byte 0xe9 at column 3)" in error.message
+
+
+def test_mixed_encoding_json_document_is_refused_naming_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.json"
+    path.write_bytes(
+        b'[\n  {"instruction": "Qu\xc3\xa9?", "output": "S\xc3\xad"},\n'
+        b'  {"instruction": "D\xe9j\xe0?", "output": "Oui"}\n]\n'
+    )
+    with pytest.raises(InputError) as info:
+        read_examples(path)
+    message = str(info.value)
+    assert "UTF-8 except on line 3" in message and "byte 0xe9" in message
+    assert ".jsonl" in message
+
+
+def test_csv_header_with_bad_bytes_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "header.csv"
+    path.write_bytes("qu\xe9stion,answer\n".encode("latin-1") + "Qué?,Sí\n".encode())
+    with pytest.raises(InputError, match=r"header of header\.csv \(line 1\) is not valid UTF-8"):
+        read_examples(path)
+
+
+def test_utf16_without_bom_is_decoded_with_a_warning(tmp_path: Path) -> None:
+    text = "\n".join(json.dumps(r, ensure_ascii=False) for r in UTF8_LINES)
+    path = tmp_path / "wide.jsonl"
+    path.write_bytes(text.encode("utf-16-le"))
+
+    result = read_examples(path)
+
+    assert [e.raw for e in result.examples] == UTF8_LINES
+    assert "decoded as utf-16-le" in result.warnings[0].message
+
+
+# ---------------------------------------------------------------- NUL bytes and binary files
+
+
+def test_one_nul_byte_skips_only_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "nul.jsonl"
+    path.write_bytes(
+        json.dumps(GOOD).encode()
+        + b'\n{"instruction": "a\x00b", "output": "c"}\n'
+        + json.dumps({**GOOD, "output": "Red."}).encode()
+        + b"\n"
+    )
+
+    result = read_examples(path)
+
+    assert [e.response for e in result.examples] == ["Blue.", "Red."]
+    (error,) = result.errors
+    assert (error.line, error.reason) == (2, "nul character")
+    assert "NUL byte at column 19" in error.message
+
+
+def test_csv_with_a_nul_byte_skips_only_its_row(tmp_path: Path) -> None:
+    path = tmp_path / "nul.csv"
+    path.write_bytes(b"question,answer\nQ1,A1\nQ\x002,A2\nQ3,A3\n")
+    result = read_examples(path)
+    assert [e.prompt for e in result.examples] == ["Q1", "Q3"]
+    (error,) = result.errors
+    assert error.line == 2 and "question holds a NUL character" in error.message
+
+
+@pytest.mark.parametrize(
+    ("content", "kind"),
+    [
+        (random.Random(0).randbytes(5000), "a binary file, not text"),
+        (b"\x28\xb5\x2f\xfd" + bytes(200), "zstd-compressed"),
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", "a PDF document"),
+        (bytes(range(256)) * 8, "a binary file, not text"),
+    ],
+    ids=["random bytes", "zstd", "pdf", "every byte value"],
+)
+def test_binary_content_is_still_refused(tmp_path: Path, content: bytes, kind: str) -> None:
+    path = tmp_path / "data.jsonl"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match="looks like a binary file") as info:
+        read_examples(path)
+    assert kind in str(info.value)
+
+
+def test_sqlite_database_is_named_as_such(tmp_path: Path) -> None:
+    path = tmp_path / "data.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE t (x TEXT)")
+    with pytest.raises(InputError, match="an SQLite database"):
+        read_examples(path)
+
+
+# ---------------------------------------------------------------- size caps on unpacked content
+
+
+def _bomb(path: Path, kind: str, size: int) -> Path:
+    """A file of ``size`` newlines compressed with ``kind``, written without holding them."""
+    chunk = b"\n" * (1 << 20)
+    openers = {"gzip": gzip.open, "bzip2": bz2.open, "xz": lzma.open}
+    with openers[kind](path, "wb") as out:
+        for _ in range(size // len(chunk)):
+            out.write(chunk)
+    return path
+
+
+_PEAK_SCRIPT = """
+import resource, sys
+from curation.errors import InputError
+from curation.formats import read_examples
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:
+    read_examples(sys.argv[1], max_bytes=int(sys.argv[2]))
+except InputError as exc:
+    message = str(exc)
+else:
+    message = "no error"
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print((after - before) * 1024)
+print(message)
+"""
+
+
+def _peak_while_reading(path: Path, limit: int) -> tuple[int, str]:
+    """Run `read_examples` in a fresh process: (growth of its peak memory in bytes, message)."""
+    done = subprocess.run(
+        [sys.executable, "-c", _PEAK_SCRIPT, str(path), str(limit)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    growth, message = done.stdout.split("\n", 1)
+    return int(growth), message.strip()
+
+
+LIMIT = 20 * 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    ("kind", "size", "name"),
+    [
+        ("gzip", 300 << 20, "bomb.jsonl.gz"),
+        ("bzip2", 100 << 20, "bomb.jsonl.bz2"),
+        ("xz", 100 << 20, "bomb.jsonl.xz"),
+    ],
+)
+def test_compressed_file_is_refused_after_reading_at_most_the_limit(
+    tmp_path: Path, kind: str, size: int, name: str
+) -> None:
+    path = _bomb(tmp_path / name, kind, size)
+    assert path.stat().st_size < LIMIT // 20  # small on disk
+
+    growth, message = _peak_while_reading(path, LIMIT)
+
+    assert f"{name} unpacks to more than the import limit of 20 MB" in message
+    assert "reading stopped there" in message
+    # Reading stops at the limit: the process grows by about the limit, never the full size.
+    assert growth < 3 * LIMIT
+
+
+def test_parquet_that_decodes_past_the_limit_is_refused_batch_by_batch(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = 200_000
+    text = "x" * 1000  # 200 MB decoded, a few KB on disk (dictionary + run-length encoding)
+    table = pa.table({"instruction": pa.array([text] * rows), "output": pa.array(["y"] * rows)})
+    path = tmp_path / "bomb.parquet"
+    pq.write_table(table, path, compression="zstd")
+    del table
+    assert path.stat().st_size < LIMIT // 20
+
+    growth, message = _peak_while_reading(path, LIMIT)
+
+    assert "bomb.parquet unpacks to more than the import limit of 20 MB" in message
+    assert growth < 4 * LIMIT
+
+
+def test_compressed_arrow_stream_that_decodes_past_the_limit_is_refused(tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    batch = pa.record_batch(
+        {"instruction": pa.array(["x" * 1000] * 1000), "output": pa.array(["y"] * 1000)}
+    )
+    path = tmp_path / "bomb.arrow"
+    options = pa.ipc.IpcWriteOptions(compression="zstd")
+    with (
+        pa.OSFile(str(path), "wb") as sink,
+        pa.ipc.new_stream(sink, batch.schema, options=options) as writer,
+    ):
+        for _ in range(100):  # 100 MB decoded
+            writer.write_batch(batch)
+    assert path.stat().st_size < LIMIT // 20
+
+    with pytest.raises(
+        InputError, match="bomb.arrow unpacks to more than the import limit of 20 MB"
+    ):
+        read_examples(path, max_bytes=LIMIT)
+
+
+def test_folder_with_a_compressed_file_past_the_limit_is_refused_before_loading(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    write_jsonl(folder / "train.jsonl", [GOOD])
+    _bomb(folder / "more.jsonl.gz", "gzip", 40 << 20)
+    with pytest.raises(
+        InputError, match=r"folder/more\.jsonl\.gz unpacks to more than the import limit of 20 MB"
+    ):
+        read_examples(folder, max_bytes=LIMIT)
+
+
+def test_folder_with_a_zip_that_unpacks_past_the_limit_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    with zipfile.ZipFile(folder / "data.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("train.jsonl", json.dumps(GOOD) + "\n")
+    assert [e.prompt for e in read_examples(folder, max_bytes=LIMIT).examples] == ["Name a colour."]
+    with (
+        zipfile.ZipFile(folder / "data.zip", "a", zipfile.ZIP_DEFLATED) as archive,
+        archive.open("more.jsonl", "w") as member,
+    ):
+        for _ in range(40):
+            member.write(b"\n" * (1 << 20))
+    assert (folder / "data.zip").stat().st_size < LIMIT // 20
+    with pytest.raises(InputError, match=r"folder/data\.zip unpacks to more than the import limit"):
+        read_examples(folder, max_bytes=LIMIT)
+
+
+class _EndlessNewlines(io.RawIOBase):
+    """A stream that is not seekable and never ends; counts the bytes handed out."""
+
+    def __init__(self) -> None:
+        self.served = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = len(buffer)
+        buffer[:n] = b"\n" * n
+        self.served += n
+        return n
+
+
+def test_unseekable_stream_is_read_only_up_to_the_limit() -> None:
+    stream = _EndlessNewlines()
+    with pytest.raises(InputError, match="is more than the import limit of 1 KB"):
+        read_examples(io.BufferedReader(stream, buffer_size=256), max_bytes=1024)
+    assert stream.served <= 1024 + 256 + 1
+
+
+def test_record_limit_setting_must_be_a_positive_number(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_jsonl(tmp_path / "a.jsonl", [GOOD])
+    monkeypatch.setenv("CURATION_MAX_RECORD_MB", "0")
+    with pytest.raises(InputError, match="CURATION_MAX_RECORD_MB='0' must be a positive number"):
+        read_examples(path)
+
+
+def _eleven_records(tmp_path: Path, container: str) -> Path:
+    import pandas as pd
+
+    records = [{"instruction": f"Q{i}", "output": f"A{i}"} for i in range(11)]
+    path = tmp_path / f"eleven.{container}"
+    if container == "jsonl":
+        write_jsonl(path, records)
+    elif container == "json":
+        path.write_text(json.dumps(records), encoding="utf-8")
+    elif container == "csv":
+        pd.DataFrame(records).to_csv(path, index=False)
+    else:
+        pd.DataFrame(records).to_parquet(path)
+    return path
+
+
+@pytest.mark.parametrize("container", ["jsonl", "json", "csv", "parquet"])
+def test_more_records_than_the_limit_is_refused_but_previews(
+    tmp_path: Path, container: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _eleven_records(tmp_path, container)
+    monkeypatch.setenv("CURATION_MAX_IMPORT_RECORDS", "10")
+    with pytest.raises(InputError) as info:
+        read_examples(path)
+    message = str(info.value)
+    assert "more than the 10 records one import reads" in message
+    assert "CURATION_MAX_IMPORT_RECORDS" in message
+    assert [e.prompt for e in preview(path, 3).examples] == ["Q0", "Q1", "Q2"]
+    monkeypatch.setenv("CURATION_MAX_IMPORT_RECORDS", "11")
+    assert len(read_examples(path).examples) == 11
+
+
+def test_record_count_setting_must_be_a_whole_number(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_jsonl(tmp_path / "a.jsonl", [GOOD])
+    monkeypatch.setenv("CURATION_MAX_IMPORT_RECORDS", "lots")
+    with pytest.raises(InputError, match="CURATION_MAX_IMPORT_RECORDS='lots' must be a whole"):
+        read_examples(path)
+
+
+# ---------------------------------------------------------------- JSON documents read item by item
+
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+def test_syntax_error_after_an_unreadable_record_still_names_its_place(tmp_path: Path) -> None:
+    path = tmp_path / "broken.json"
+    path.write_text(f"[\n{json.dumps(GOOD)},\n{DEEP},\n{json.dumps(GOOD)} {json.dumps(GOOD)}\n]")
+    with pytest.raises(InputError, match=r"broken\.json is not valid JSON: .* line 4, column"):
+        read_examples(path)
+
+
+def test_one_record_document_with_a_deep_field_is_skipped_with_the_field_named(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "one.json"
+    path.write_text('{"instruction": "Q", "output": "A", "extra": ' + DEEP + "}")
+    result = read_examples(path)
+    assert result.examples == []
+    (error,) = result.errors
+    assert error.message == "record 1: extra[0] is nested more than 400 levels deep"
+
+
+def test_document_holding_one_deep_object_reports_it_as_the_record(tmp_path: Path) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text('{"a": {"b": ' + "[" * 5000 + "]" * 5000 + "}}")
+    result = read_examples(path)
+    assert result.examples == []
+    assert [(e.line, e.reason, e.message) for e in result.errors] == [
+        (1, "too deeply nested", "record 1: a is nested more than 400 levels deep")
+    ]
+
+
+def test_wrapped_records_beside_an_unreadable_member_import(tmp_path: Path) -> None:
+    path = tmp_path / "wrapped.json"
+    path.write_text(
+        '{"meta": {"x": NaN}, "data": ['
+        + json.dumps(GOOD)
+        + ", "
+        + DEEP
+        + ", "
+        + json.dumps({**GOOD, "output": "Red."})
+        + "]}"
+    )
+    result = read_examples(path)
+    assert [e.response for e in result.examples] == ["Blue.", "Red."]
+    assert [(e.line, e.message) for e in result.errors] == [
+        (2, "record 2: data[1] is nested more than 400 levels deep")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("rows", "kept", "message"),
+    [
+        (
+            'Q1,A1\nQ2,"A2 never closed\nQ3,A3\nQ4,A4\n',
+            [("Q1", "A1")],
+            "row 2: file lines 3-5 were read as one row because a quoted field is not closed "
+            "where it should be (the file ends inside it)",
+        ),
+        (
+            'Q1,"A1 closed too late\nQ2,A2\nQ3,"A3"\nQ4,A4\n',
+            [("Q4", "A4")],
+            "row 1: file lines 2-4 were read as one row because a quoted field is not closed "
+            "where it should be",
+        ),
+    ],
+    ids=["never closed", "closed by a later quote"],
+)
+def test_csv_quote_left_open_is_reported_not_swallowed(
+    tmp_path: Path, rows: str, kept: list[tuple[str, str]], message: str
+) -> None:
+    path = tmp_path / "quotes.csv"
+    path.write_text("question,answer\n" + rows, encoding="utf-8")
+    result = read_examples(path)
+    assert [(e.prompt, e.response) for e in result.examples] == kept
+    (error,) = result.errors
+    assert error.reason == "misquoted" and error.message.startswith(message)
+
+
+def test_csv_multi_line_fields_and_inner_quotes_are_kept(tmp_path: Path) -> None:
+    path = tmp_path / "fine.csv"
+    path.write_bytes(b'question,answer\r\nQ1,"two\r\nlines"\r\nQ2,"say ""hi"""\r\nQ3,5" screen\r\n')
+    result = read_examples(path)
+    assert [(e.prompt, e.response) for e in result.examples] == [
+        ("Q1", "two\r\nlines"),
+        ("Q2", 'say "hi"'),
+        ("Q3", '5" screen'),
+    ]
+    assert result.errors == []
