@@ -1,0 +1,153 @@
+"""Builds the presidio analyzer for a `PiiConfig`: offline spaCy engine, only needed recognizers.
+
+The spaCy pipeline loads without its parser (and without NER when no selected entity needs
+it), never downloads a model, and the email recognizer validates domains offline.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+
+from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry
+from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
+
+from curation.errors import PiiConfigError
+from curation.pii.config import PiiConfig
+from curation.pii.recognizers.address import PostalCodeRecognizer, StreetAddressRecognizer
+from curation.pii.recognizers.custom import OfflineEmailRecognizer, build_custom_recognizer
+from curation.pii.recognizers.names import NER_ENTITIES, ContextNameRecognizer, SpacyNerRecognizer
+from curation.pii.recognizers.phone import ContextPhoneRecognizer
+from curation.pii.recognizers.secrets import SecretRecognizer
+
+__all__ = ["PiiEngine", "build_engine", "needs_ner"]
+
+# presidio's predefined recognizers we keep (the rest are replaced or not used by any entity).
+_PRESIDIO_KEEP = {
+    "CreditCardRecognizer",
+    "UsBankRecognizer",
+    "UsLicenseRecognizer",
+    "UsItinRecognizer",
+    "UsPassportRecognizer",
+    "UsSsnRecognizer",
+    "NhsRecognizer",
+    "CryptoRecognizer",
+    "IbanRecognizer",
+    "IpRecognizer",
+    "MedicalLicenseRecognizer",
+    "MacAddressRecognizer",
+    "UuidRecognizer",
+    "PhoneRecognizer",
+    "UrlRecognizer",
+    "DateRecognizer",
+}
+
+# spaCy labels as presidio entity names (FAC counts as a place; the rest keep their label so
+# the NER recognizer can re-type them, and presidio logs no "unmapped label" warning).
+_LABELS = {
+    "PERSON": "PERSON", "PER": "PERSON", "GPE": "LOCATION", "LOC": "LOCATION", "FAC": "FAC",
+    "ORG": "ORGANIZATION", "NORP": "NRP", "DATE": "DATE_TIME", "TIME": "DATE_TIME",
+    "PRODUCT": "PRODUCT", "WORK_OF_ART": "WORK_OF_ART", "EVENT": "EVENT",
+}  # fmt: skip
+_IGNORED_LABELS = ["CARDINAL", "LANGUAGE", "LAW", "MONEY", "ORDINAL", "PERCENT", "QUANTITY"]
+
+
+def needs_ner(entities: Iterable[str]) -> bool:
+    """Whether any of `entities` is found by NER (so spaCy's NER component must run)."""
+    return bool(set(entities) & set(NER_ENTITIES))
+
+
+class _OfflineSpacyEngine(SpacyNlpEngine):
+    """presidio's spaCy engine, loading an installed pipeline only (never downloading one)."""
+
+    def __init__(self, model: str, *, with_ner: bool) -> None:
+        super().__init__(
+            models=[{"lang_code": "en", "model_name": model}],
+            ner_model_configuration=NerModelConfiguration(
+                model_to_presidio_entity_mapping=dict(_LABELS),
+                labels_to_ignore=list(_IGNORED_LABELS),
+                low_score_entity_names=[],
+            ),
+        )
+        self._model = model
+        self._with_ner = with_ner
+
+    def load(self) -> None:
+        import spacy
+
+        exclude = ["parser"] + ([] if self._with_ner else ["ner"])
+        try:
+            nlp = spacy.load(self._model, exclude=exclude)
+        except OSError as exc:
+            installed = sorted(spacy.util.get_installed_models())
+            raise PiiConfigError(
+                f"spaCy pipeline {self._model!r} is not installed (installed: {installed}); "
+                "install its package or choose one of those"
+            ) from exc
+        self.nlp = {"en": nlp}  # type: ignore[assignment]
+
+
+class PiiEngine:
+    """A loaded analyzer for one configuration: spaCy once, then many texts.
+
+    Parameters
+    ----------
+    config:
+        What to find; only recognizers for ``config.entities`` are registered.
+    """
+
+    def __init__(self, config: PiiConfig) -> None:
+        self.config = config
+        self.entities = list(config.entities)
+        self.nlp_engine = _OfflineSpacyEngine(config.spacy_model, with_ner=needs_ner(self.entities))
+        self.nlp_engine.load()
+        registry = RecognizerRegistry(supported_languages=["en"])
+        registry.recognizers = self._recognizers()
+        self.analyzer = AnalyzerEngine(
+            registry=registry, nlp_engine=self.nlp_engine, supported_languages=["en"]
+        )
+
+    def _recognizers(self) -> list[EntityRecognizer]:
+        wanted = set(self.entities)
+        presidio = RecognizerRegistry(supported_languages=["en"])
+        # Quiet: presidio logs every recognizer it loads.
+        logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
+        presidio.load_predefined_recognizers(languages=["en"])
+        ours: list[EntityRecognizer] = [
+            OfflineEmailRecognizer(),
+            SpacyNerRecognizer(),
+            ContextNameRecognizer(),
+            StreetAddressRecognizer(),
+            PostalCodeRecognizer(),
+            SecretRecognizer(),
+            ContextPhoneRecognizer(),
+        ]
+        ours.extend(build_custom_recognizer(c) for c in self.config.custom_recognizers)
+        kept = [r for r in presidio.recognizers if str(r.name) in _PRESIDIO_KEEP] + ours
+        chosen = [r for r in kept if wanted & set(r.supported_entities)]
+        for r in chosen:
+            r.load()
+        return chosen
+
+    def artifacts(self, texts: list[str]) -> Iterator[NlpArtifacts]:
+        """spaCy over `texts` in batches (``nlp.pipe``), as presidio artifacts."""
+        for item in self.nlp_engine.process_batch(
+            texts, "en", batch_size=self.config.nlp_batch_size, n_process=1
+        ):
+            yield item[1]
+
+    def analyze(self, text: str, artifacts: NlpArtifacts):  # type: ignore[no-untyped-def]
+        """presidio's analysis of one text with its precomputed artifacts."""
+        return self.analyzer.analyze(
+            text,
+            language="en",
+            entities=self.entities,
+            score_threshold=self.config.score_threshold,
+            nlp_artifacts=artifacts,
+            return_decision_process=True,
+        )
+
+
+def build_engine(config: PiiConfig) -> PiiEngine:
+    """Load the analyzer for `config` (about 1-2 s: the spaCy pipeline and name lexicons)."""
+    return PiiEngine(config)
