@@ -9,8 +9,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator
 
-from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry
+from presidio_analyzer import AnalyzerEngine, EntityRecognizer, Pattern, RecognizerRegistry
 from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
+from presidio_analyzer.predefined_recognizers import CreditCardRecognizer
 
 from curation.errors import PiiConfigError
 from curation.pii.config import PiiConfig
@@ -50,6 +51,10 @@ _LABELS = {
     "PRODUCT": "PRODUCT", "WORK_OF_ART": "WORK_OF_ART", "EVENT": "EVENT",
 }  # fmt: skip
 _IGNORED_LABELS = ["CARDINAL", "LANGUAGE", "LAW", "MONEY", "ORDINAL", "PERCENT", "QUANTITY"]
+
+
+def _name_of(recognizer: EntityRecognizer) -> str:
+    return str(getattr(recognizer, "name", ""))
 
 
 def needs_ner(entities: Iterable[str]) -> bool:
@@ -123,7 +128,25 @@ class PiiEngine:
             ContextPhoneRecognizer(),
         ]
         ours.extend(build_custom_recognizer(c) for c in self.config.custom_recognizers)
-        kept = [r for r in presidio.recognizers if str(r.name) in _PRESIDIO_KEEP] + ours
+        kept = [
+            r
+            for r in presidio.recognizers
+            if _name_of(r) in _PRESIDIO_KEEP - {"CreditCardRecognizer"}
+        ]
+        # presidio's card patterns predate Mastercard's 2221-2720 range; same Luhn check.
+        kept.append(
+            CreditCardRecognizer(
+                patterns=[
+                    *CreditCardRecognizer.PATTERNS,
+                    Pattern(
+                        "Mastercard 2-series",
+                        r"\b2(?:2[2-9]\d|[3-6]\d\d|7[01]\d|720)[- ]?\d{4}[- ]?\d{4}[- ]?\d{4}\b",
+                        0.3,
+                    ),
+                ]
+            )
+        )
+        kept += ours
         chosen = [r for r in kept if wanted & set(r.supported_entities)]
         for r in chosen:
             r.load()

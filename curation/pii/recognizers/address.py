@@ -21,7 +21,14 @@ _SUFFIX_TYPES = (
     "street|st|road|rd|avenue|ave|av|boulevard|blvd|lane|ln|drive|dr|court|ct|place|pl|square|sq|"
     "terrace|ter|way|parkway|pkwy|highway|hwy|circle|cir|crescent|cres|close|row|alley|trail|trl|"
     "grove|gardens|gdns|mews|walk|wharf|quay|hill|heights|plaza|path|pike|loop|crossing|xing|"
-    "expressway|freeway|broadway|straße|strasse|str|gasse|weg|platz|allee|damm|ufer|chaussee|"
+    "expressway|freeway|broadway|alley|annex|arcade|bayou|beach|bend|bluff|bottom|branch|bridge|"
+    "brook|burg|bypass|camp|canyon|cape|causeway|cliff|common|corner|course|cove|creek|crest|"
+    "curve|dale|divide|estate|extension|falls|ferry|field|flat|ford|forest|forge|fork|fort|"
+    "garden|gateway|glen|green|harbor|harbour|haven|hollow|inlet|island|junction|knoll|landing|"
+    "light|lock|lodge|mall|manor|meadow|mill|mission|motorway|mount|neck|orchard|oval|"
+    "overpass|pass|passage|pine|plain|point|port|prairie|radial|ramp|ranch|rapid|rest|ridge|"
+    "run|shoal|shore|skyway|spring|spur|station|stravenue|stream|summit|trace|track|tunnel|"
+    "turnpike|valley|viaduct|village|ville|vista|well|straße|strasse|str|gasse|weg|platz|allee|damm|ufer|chaussee|"
     "straat|laan|gracht|plein|kade|dijk|steeg|singel|vej|gade|gata|gatan|vägen|väg|veien|gate|"
     "katu|utca|út|útja|körút|tér|ulica|ul|ulice|třída|náměstí|nám|cesta|gürtel|rkp|sokak|caddesi"
 )
@@ -29,10 +36,13 @@ _SUFFIX_TYPES = (
 _PREFIX_TYPES = (
     "rue|avenue|av|avda|boulevard|bd|chemin|allée|impasse|quai|calle|avenida|carrera|camino|"
     "paseo|via|viale|piazza|corso|largo|vicolo|rua|travessa|praça|alameda|estrada|ulica|ul|"
-    "aleja|plac|odos|οδός|πλατεία|λεωφόρος|улица|ул|проспект|переулок|place|route|plaza"
+    "aleja|al|plac|pl|os|odos|οδός|πλατεία|λεωφόρος|улица|ул|проспект|переулок|place|route|"
+    "plaza|acceso|pasadizo|ronda|glorieta|callejón|cuesta|contrada|strada|borgo|piazzale"
 )
 # Prefix words that are also everyday words ("via email", "in the first place"): need a number.
-_AMBIGUOUS_PREFIX = frozenset({"via", "place", "route", "plaza", "av", "al", "ul", "bd"})
+_AMBIGUOUS_PREFIX = frozenset(
+    {"via", "place", "route", "plaza", "av", "al", "ul", "bd", "pl", "os", "ronda", "cuesta"}
+)
 # Street words glued to the name ("Nassaustraat", "Ziegelgasse", "aðalgata").
 _GLUED = (
     r"(?:straße|strasse|straat|gasse|weg|platz|allee|damm|ufer|laan|gracht|plein|kade|dijk|"
@@ -44,10 +54,10 @@ _NUM = r"(?<![\d.])\d{1,5}[a-zA-Z]?(?:[/-]\d{1,4})?(?![.\d]\d)"
 _NUMS = rf"(?:{_NUM}[ \t]+){{0,2}}"
 
 _CORE_SUFFIX = re.compile(
-    rf"(?i)\b{_NUMS}{_NUM}[ \t]+(?:{_W}[ \t]+){{0,4}}(?:{_SUFFIX_TYPES})\b\.?(?:[ \t]+{_NUM}\b)?"
+    rf"(?i)\b{_NUMS}{_NUM}[ \t]+(?:{_W}[ \t]+){{1,4}}(?:{_SUFFIX_TYPES})s?\b\.?(?:[ \t]+{_NUM}\b)?"
 )
 _CORE_PREFIX = re.compile(
-    rf"(?i)(?:\b{_NUMS}{_NUM}[ \t,]+)?\b(?P<type>{_PREFIX_TYPES})[ \t]+{_W}(?:[ \t]+{_W}){{0,4}}"
+    rf"(?i)(?:\b{_NUMS}{_NUM}[ \t,]+)?\b(?P<type>{_PREFIX_TYPES})\.?[ \t]+{_W}(?:[ \t]+{_W}){{0,4}}"
     rf"(?:[ \t,]+(?P<num>{_NUM})\b)?"
 )
 _CORE_GLUED = re.compile(
@@ -145,9 +155,11 @@ def _extend_on_line(text: str, pos: int, line_end: int, allow_lower: bool) -> in
         bare = token.strip("(),.;")
         if bare.lower() in _CONNECTORS and not token.endswith((",", ".")):
             continue
-        if token.endswith(("?", "!", ":")) or not _token_ok(token, allow_lower):
+        if token.endswith(":") or not _token_ok(token.rstrip("?!"), allow_lower):
             break
-        end = pos + m.start(1) + len(token.rstrip(",.;"))
+        end = pos + m.start(1) + len(token.rstrip(",.;?!"))
+        if token.endswith(("?", "!")):
+            break
         if token.endswith(".") and not re.fullmatch(r"\w{1,3}\.", token):
             break  # a full stop after a word ends the sentence
     return end

@@ -324,6 +324,21 @@ def _whole_name_line(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+_PARTICLE_TAIL = re.compile(
+    r"(?:[ \t]+(?:van|von|de|der|den|del|della|di|da|du|dos|das|le|la|y|e|en|bin|al|ten|ter|zu)"
+    r"(?:[ \t]+(?:van|von|de|der|den|la|le))?[ \t]+|-)(?P<part>[^\W\d_][\w'’]+)"
+)
+
+
+def _through_particles(text: str, end: int) -> int:
+    """Extend a name over "van Es-Sanders", "de Brunel": particles and hyphenated parts."""
+    while True:
+        m = _PARTICLE_TAIL.match(text, end)
+        if not m or not m.group("part")[:1].isupper():
+            return end
+        end = m.end()
+
+
 def _name_evidence(words: list[str]) -> bool:
     first, last = first_and_last_names()
     return any(w in first for w in words[:1]) or any(w in last for w in words[1:] or words)
@@ -367,6 +382,7 @@ class SpacyNerRecognizer(LocalRecognizer):
                 words = _TOKEN.findall(span)
                 if label == "PERSON":
                     start, end = _whole_name_line(text, start, end)
+                    end = _through_particles(text, end)
                     span = text[start:end]
                     words = _TOKEN.findall(span)
                     if (
@@ -440,12 +456,15 @@ _INTRO_STRONG = re.compile(
     rf"(?:first|last|full|middle|maiden|given|family|user) ?name[:\s]+|name:|signed,?|"
     rf"goes by)[ \t]+(?P<name>{_NAME_RUN})"
 )
+# "Laurent Wagner": a known given name followed by a known family name, both capitalised.
+_NAME_PAIR = re.compile(r"\b(?P<name>[^\W\d_][\w'’-]+[ \t]+[^\W\d_][\w'’-]+)\b")
 _INTRO_WEAK = re.compile(
     rf"(?i)\b(?:i'm|i am|this is|it's|it is|from:|to:|cc:|contact|ask for|speak to|talk to)"
     rf"[ \t]+(?P<name>{_NAME_RUN})"
 )
 _TITLE = re.compile(
-    rf"(?i)\b(?:mr|mrs|ms|miss|mx|dr|prof|sir|madam|mme|mlle|herr|frau|sr|sra|srta)\.?[ \t]+"
+    rf"(?i)\b(?:mr|mrs|ms|miss|mx|dr|prof|sir|madam|mme|mlle|herr|frau|sr|sra|srta|sig|sig\.ra|"
+    rf"signor|signora|pan|pani|señor|señora|don|doña|dhr|mevr|monsieur|madame)\.?[ \t]+"
     rf"(?P<name>{_NAME_RUN})"
 )
 
@@ -469,6 +488,7 @@ class ContextNameRecognizer(LocalRecognizer):
         "introduction": 0.8,
         "title": 0.8,
         "introduction-weak": 0.6,
+        "known-name-pair": 0.5,
     }
 
     def __init__(self) -> None:
@@ -495,12 +515,17 @@ class ContextNameRecognizer(LocalRecognizer):
             ("introduction", _INTRO_STRONG, True),
             ("title", _TITLE, True),
             ("introduction-weak", _INTRO_WEAK, False),
+            ("known-name-pair", _NAME_PAIR, False),
         ]
         for rule, pattern, allow_lower in rules:
             for m in pattern.finditer(text):
                 start, end = m.span("name")
                 words, start, end = _leading_name_words(text, start, end, allow_lower)
                 if not words:
+                    continue
+                if rule == "known-name-pair" and not (
+                    len(words) == 2 and words[0] in first and words[1] in last
+                ):
                     continue
                 if rule in {"vocative", "introduction-weak"} and not (
                     start in propn or words[0] in first or words[-1] in last

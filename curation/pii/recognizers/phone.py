@@ -18,7 +18,8 @@ __all__ = ["ContextPhoneRecognizer"]
 _PHONE = re.compile(
     r"(?<![\w+.-])(?:\+|00)?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]\(?\d{1,5}\)?){1,5}"
     r"(?:[ \t]?(?:x|ext\.?|extension)[ \t]?\d{1,6})?(?![\w-])"
-    r"|(?<![\w+.-])(?:\+|00)?\(\d{1,4}\)[ .-]?\d{2,4}(?:[ .-]?\d{2,5}){1,3}(?![\w-])"
+    r"|(?<![\w+.-])(?:\+|00)?\(\d{1,5}\)[ .-]?\d{2,4}(?:[ .-]?\d{2,5}){1,3}(?![\w-])"
+    r"|(?<![\w+.-])(?:\+|00)\d{1,3}[ ]?\(0\)[ ]?\d[\d /-]{4,14}\d(?![\w-])"
 )
 _CONTEXT = re.compile(
     r"(?i)\b(?:phone|tel|telephone|mobile|cell|cellphone|fax|call|calling|ring|text|sms|whatsapp|"
