@@ -125,6 +125,10 @@ _CONNECTORS = frozenset(
     ]
 )
 _MAX_EXTRA_LINES = 5
+# A line starting with one of these is a letter's sign-off or greeting, not an address line.
+_NOT_ADDRESS_LINE_START = frozenset(
+    ["thanks", "thank", "regards", "best", "cheers", "sincerely", "yours", "hi", "hello", "dear", "kind", "warm", "love", "please", "sent", "from"]
+)
 
 
 def _token_ok(token: str, allow_lower: bool) -> bool:
@@ -169,6 +173,9 @@ def _line_is_address_part(line: str, allow_lower: bool) -> int:
     """How many characters of a following line belong to the address (0 = none)."""
     stripped = line.strip()
     if not stripped:
+        return 0
+    first_word = stripped.split()[0].strip(",.!?").lower()
+    if stripped.endswith(("!", "?")) or first_word in _NOT_ADDRESS_LINE_START:
         return 0
     if ":" in stripped.split()[0] or re.search(
         r"(?i)\b(?:tel|phone|mobile|fax|email|e-mail|web)\b", stripped
@@ -239,6 +246,9 @@ class StreetAddressRecognizer(LocalRecognizer):
             has_number = m.group("num") is not None or re.match(r"\s*\d", m.group()) is not None
             if kind in _AMBIGUOUS_PREFIX and not has_number:
                 continue
+            after = text[m.end("type") :].lstrip(" \t.")
+            if not text.islower() and not after[:1].isupper():
+                continue  # "via email", "place an order": a street name is capitalised
             if not has_number and not _has_context(text, m.start()):
                 continue
             cores.append((m.start(), m.end(), "street-type-first"))

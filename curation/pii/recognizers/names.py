@@ -523,6 +523,7 @@ class ContextNameRecognizer(LocalRecognizer):
                 words, start, end = _leading_name_words(text, start, end, allow_lower)
                 if not words:
                     continue
+                end = _through_particles(text, end)
                 if rule == "known-name-pair" and not (
                     len(words) == 2 and words[0] in first and words[1] in last
                 ):
