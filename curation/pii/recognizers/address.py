@@ -127,7 +127,24 @@ _CONNECTORS = frozenset(
 _MAX_EXTRA_LINES = 5
 # A line starting with one of these is a letter's sign-off or greeting, not an address line.
 _NOT_ADDRESS_LINE_START = frozenset(
-    ["thanks", "thank", "regards", "best", "cheers", "sincerely", "yours", "hi", "hello", "dear", "kind", "warm", "love", "please", "sent", "from"]
+    [
+        "thanks",
+        "thank",
+        "regards",
+        "best",
+        "cheers",
+        "sincerely",
+        "yours",
+        "hi",
+        "hello",
+        "dear",
+        "kind",
+        "warm",
+        "love",
+        "please",
+        "sent",
+        "from",
+    ]
 )
 
 

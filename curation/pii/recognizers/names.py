@@ -561,4 +561,4 @@ def _leading_name_words(
 def _proper_noun_starts(nlp_artifacts: NlpArtifacts | None) -> set[int]:
     if nlp_artifacts is None or nlp_artifacts.tokens is None:
         return set()
-    return {t.idx for t in nlp_artifacts.tokens if t.pos_ == "PROPN"}
+    return {t.idx for t in nlp_artifacts.tokens if t.tag_ in {"NNP", "NNPS"} or t.pos_ == "PROPN"}
