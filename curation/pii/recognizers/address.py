@@ -37,7 +37,8 @@ _PREFIX_TYPES = (
     "rue|avenue|av|avda|boulevard|bd|chemin|allée|impasse|quai|calle|avenida|carrera|camino|"
     "paseo|via|viale|piazza|corso|largo|vicolo|rua|travessa|praça|alameda|estrada|ulica|ul|"
     "aleja|al|plac|pl|os|odos|οδός|πλατεία|λεωφόρος|улица|ул|проспект|переулок|place|route|"
-    "plaza|acceso|pasadizo|ronda|glorieta|callejón|cuesta|contrada|strada|borgo|piazzale"
+    "plaza|acceso|pasadizo|pasaje|rambla|travesía|senda|vía|ronda|glorieta|callejón|cuesta|"
+    "contrada|strada|borgo|piazzale"
 )
 # Prefix words that are also everyday words ("via email", "in the first place"): need a number.
 _AMBIGUOUS_PREFIX = frozenset(
@@ -85,7 +86,8 @@ _CONTEXT = re.compile(
 )
 _UNIT = re.compile(
     r"(?i)[ \t]*[,.]?[ \t]*\b(?:apt|apartment|suite|ste|unit|flat|floor|fl|room|rm|bldg|building|"
-    r"no|nr|box|po box|p\.o\. box)\b\.?[ \t]*#?[ \t]*\w{1,6}\b|[ \t]*,?[ \t]*#[ \t]*\d{1,5}\b"
+    r"no|nr|box|po box|p\.o\. box|studio|piso|puerta|étage|app|appt|whg)\b\.?[ \t]*#?[ \t]*"
+    r"\w{1,6}\b|[ \t]*,?[ \t]*#[ \t]*\d{1,5}\b"
 )
 _POSTAL = (
     r"\d{4,6}(?:-\d{3,4})?|\d{2}-\d{3}|\d{3}[ \t]\d{2}|[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[A-Z]{2}|"
@@ -122,6 +124,13 @@ _CONNECTORS = frozenset(
         "upon",
         "on",
         "the",
+        "nad",
+        "pod",
+        "na",
+        "nach",
+        "bei",
+        "sous",
+        "lès",
     ]
 )
 _MAX_EXTRA_LINES = 5
@@ -158,6 +167,8 @@ def _token_ok(token: str, allow_lower: bool) -> bool:
         return True
     if not any(c.isalpha() for c in bare):
         return False
+    if bare.isupper() and len(bare) >= 2:
+        return True  # region and postal codes ("AM", "OR", "JN") even where a word is a stop word
     if bare.lower() in stop_words():
         return False
     if bare.endswith(":") or ":" in bare:
@@ -174,7 +185,7 @@ def _extend_on_line(text: str, pos: int, line_end: int, allow_lower: bool) -> in
     for m in re.finditer(r"[ \t]*,?[ \t]*(\S+)", text[pos:line_end]):
         token = m.group(1)
         bare = token.strip("(),.;")
-        if bare.lower() in _CONNECTORS and not token.endswith((",", ".")):
+        if bare in _CONNECTORS and not token.endswith((",", ".")):
             continue
         if token.endswith(":") or not _token_ok(token.rstrip("?!"), allow_lower):
             break
@@ -194,8 +205,8 @@ def _line_is_address_part(line: str, allow_lower: bool) -> int:
     first_word = stripped.split()[0].strip(",.!?").lower()
     if stripped.endswith(("!", "?")) or first_word in _NOT_ADDRESS_LINE_START:
         return 0
-    if ":" in stripped.split()[0] or re.search(
-        r"(?i)\b(?:tel|phone|mobile|fax|email|e-mail|web)\b", stripped
+    if ":" in stripped.split()[0] or re.match(
+        r"(?i)\W*(?:tel|phone|mobile|cell|fax|email|e-mail|web)\b", stripped
     ):
         return 0
     lead = len(line) - len(line.lstrip(" \t?*>-•·"))
@@ -210,7 +221,7 @@ def _line_is_address_part(line: str, allow_lower: bool) -> int:
     for m in re.finditer(r"[ \t]*,?[ \t]*(\S+)", body):
         token = m.group(1)
         bare = token.strip("(),.;")
-        if bare.lower() in _CONNECTORS and count:
+        if bare in _CONNECTORS and count:
             before_connector = before_connector or end
             continue
         if not _token_ok(token, allow_lower):
@@ -263,10 +274,12 @@ class StreetAddressRecognizer(LocalRecognizer):
             has_number = m.group("num") is not None or re.match(r"\s*\d", m.group()) is not None
             if kind in _AMBIGUOUS_PREFIX and not has_number:
                 continue
-            after = text[m.end("type") :].lstrip(" \t.")
+            after = _PARTICLES_AHEAD.sub("", text[m.end("type") :].lstrip(" \t."), count=1)
             if not text.islower() and not after[:1].isupper():
                 continue  # "via email", "place an order": a street name is capitalised
-            if not has_number and not _has_context(text, m.start()):
+            if not has_number and not (
+                _has_context(text, m.start()) or _postal_follows(text, m.end())
+            ):
                 continue
             cores.append((m.start(), m.end(), "street-type-first"))
         for m in _CORE_GLUED.finditer(text):
@@ -303,8 +316,17 @@ def _drop_prose_words(text: str, start: int, end: int) -> int:
     return start + words[keep_from].start() if words else start
 
 
+_PARTICLES_AHEAD = re.compile(r"^(?:(?:de|du|des|la|le|del|della|di|do|da|dos|das|van|von)[ \t]+)+")
+
+
+def _postal_follows(text: str, end: int) -> bool:
+    """Whether a postal code stands on the rest of the line or the next two lines."""
+    window = "\n".join(text[end:].split("\n")[:3])
+    return bool(re.search(rf"(?<![\w-])(?:{_POSTAL})(?![\w-])", window))
+
+
 def _street_words_ok(core: str, *, require_cap: bool) -> bool:
-    words = re.findall(r"[^\W\d_][\w'’-]*", core)
+    words = re.findall(r"\b[^\W\d_][\w'’-]*", core)
     if not words:
         return False
     stops = stop_words()
@@ -320,11 +342,22 @@ def _has_context(text: str, start: int, window: int = 48) -> bool:
 
 def _street_lines(text: str) -> list[tuple[int, int, str]]:
     out = []
-    lines = list(re.finditer(r"[^\n]*", text))
-    lines = [m for m in lines if m.group() or m.start() < len(text)]
+    lines = list(re.finditer(r"[^\n]+", text))  # the non-empty lines
     for i, m in enumerate(lines):
         line = m.group()
         body_start = len(line) - len(line.lstrip(" \t?*>-•·"))
+        unit = _UNIT.match(line[body_start:])
+        if (
+            unit
+            and unit.start() == 0
+            and line[body_start:].strip()
+            and not line[body_start + unit.end() :].strip()
+        ):
+            # "Flat 3" / "Studio 29" on its own line, then street and postal code lines.
+            ahead = [ln.group() for ln in lines[i + 1 : i + 4] if ln.group().strip()]
+            if any(re.search(rf"(?<![\w-])(?:{_POSTAL})(?![\w-])", f) for f in ahead[:3]):
+                out.append((m.start() + body_start, m.end(), "unit-line"))
+            continue
         if not _STREET_LINE.match(line[body_start:]) or not _street_words_ok(
             line, require_cap=True
         ):
