@@ -120,6 +120,8 @@ def test_names_in_greetings_signatures_and_introductions(
         "Hi there,\nthe build is green.",
         "Thanks,\nThe Support Team",
         "However, can I use a list here?",
+        "Honestly, can you make it shorter?",
+        "Anyway, could you sort the list?",
     ],
 )
 def test_greeting_words_and_teams_are_not_names(scanner: PiiScanner, text: str) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from curation.errors import PiiConfigError
 from curation.pii import PiiConfig, PiiScanner
-from curation.pii.operators import ScrubConfig, Scrubber
+from curation.pii.operators import Scrubber, ScrubConfig
 from curation.pii.targets import apply_scrubbed, scan_examples, scan_targets
 from curation.records import Example, Message
 
@@ -57,7 +57,9 @@ def test_scrubbed_texts_go_back_into_a_copy_with_one_number_per_person() -> None
     }
     new = apply_scrubbed(ex, results)
     assert new.messages[1].content == "Email <EMAIL_ADDRESS_1> about the invoice."
-    assert new.messages[2].tool_calls is not None and "<EMAIL_ADDRESS_1>" in new.messages[2].tool_calls
+    assert (
+        new.messages[2].tool_calls is not None and "<EMAIL_ADDRESS_1>" in new.messages[2].tool_calls
+    )
     assert new.messages[3].content == "Done, I wrote to <EMAIL_ADDRESS_1>."
     assert new.metadata["notes"] == "forwarded by <EMAIL_ADDRESS_2>"
     assert new.metadata["candidates"][0]["content"] == "Mail sent to <EMAIL_ADDRESS_1>"

@@ -257,6 +257,69 @@ _NOT_NAME = frozenset(
     ]
 )
 
+# Words that open a sentence before a comma without naming anyone ("Anyway, can you...").
+_DISCOURSE = frozenset(
+    [
+        "anyway",
+        "anyways",
+        "besides",
+        "still",
+        "instead",
+        "plus",
+        "then",
+        "next",
+        "lastly",
+        "overall",
+        "alright",
+        "fine",
+        "cool",
+        "perfect",
+        "awesome",
+        "wow",
+        "oh",
+        "ah",
+        "hmm",
+        "um",
+        "uh",
+        "yeah",
+        "yep",
+        "nope",
+        "right",
+        "look",
+        "listen",
+        "see",
+        "wait",
+        "indeed",
+        "meanwhile",
+        "therefore",
+        "thus",
+        "hence",
+        "sadly",
+        "luckily",
+        "again",
+        "also",
+        "ok",
+        "okay",
+        "sure",
+        "great",
+        "nice",
+        "true",
+        "ps",
+        "note",
+        "btw",
+        "fyi",
+        "update",
+        "edit",
+        "question",
+        "answer",
+        "example",
+        "summary",
+        "context",
+        "background",
+        "task",
+    ]
+)
+
 _TOKEN = re.compile(r"[^\W\d_][\w'’.-]*")
 
 
@@ -475,7 +538,8 @@ class ContextNameRecognizer(LocalRecognizer):
     Rules (pattern names in findings): ``greeting`` ("Hi Anna,"), ``signature`` ("Thanks,\\nJohn",
     "-- John", "Cheers, John"), ``vocative`` ("Marisca, can I..."), ``introduction`` ("my name
     is", "call me", "last name: X"), ``title`` ("Ms. Kuyra"), ``introduction-weak`` ("I'm X",
-    "this is X": only when spaCy tags the word a proper noun or it is a known name).
+    "this is X"), ``known-name-pair`` ("Laurent Wagner": known given + family name); the
+    vocative and weak rules need a known name or a spaCy entity on the word.
     Only capitalised, name-shaped words count (lower case after "my name is" and titles).
     """
 
@@ -503,7 +567,7 @@ class ContextNameRecognizer(LocalRecognizer):
     ) -> list[RecognizerResult]:
         if "PERSON" not in entities:
             return []
-        propn = _proper_noun_starts(nlp_artifacts)
+        named = _named_token_starts(nlp_artifacts)
         first, last = first_and_last_names()
         results: list[RecognizerResult] = []
         rules: list[tuple[str, re.Pattern[str], bool]] = [
@@ -528,8 +592,12 @@ class ContextNameRecognizer(LocalRecognizer):
                     len(words) == 2 and words[0] in first and words[1] in last
                 ):
                     continue
-                if rule in {"vocative", "introduction-weak"} and not (
-                    start in propn or words[0] in first or words[-1] in last
+                if rule == "vocative" and (
+                    words[0].lower().endswith("ly") or words[0].lower() in _DISCOURSE
+                ):
+                    continue  # "Honestly, can I", "Anyway, could you": not someone addressed
+                if rule == "introduction-weak" and not (
+                    start in named or words[0] in first or words[-1] in last
                 ):
                     continue
                 results.append(
@@ -558,7 +626,8 @@ def _leading_name_words(
     return kept, start, kept_end
 
 
-def _proper_noun_starts(nlp_artifacts: NlpArtifacts | None) -> set[int]:
+def _named_token_starts(nlp_artifacts: NlpArtifacts | None) -> set[int]:
     if nlp_artifacts is None or nlp_artifacts.tokens is None:
         return set()
-    return {t.idx for t in nlp_artifacts.tokens if t.tag_ in {"NNP", "NNPS"} or t.pos_ == "PROPN"}
+    # Without a tagger, "spaCy saw a named thing here" is NER: any entity, whatever its label.
+    return {t.idx for ent in nlp_artifacts.entities for t in ent}
