@@ -54,6 +54,8 @@ ENTITY_TYPES: dict[str, str] = {
     "NRP": "nationalities, religious and political groups (NER; off by default)",
     "ORGANIZATION": "organisations (NER; off by default)",
     "URL": "web addresses (off by default: most are public documentation links)",
+    "MAC_ADDRESS": "network hardware addresses (off by default)",
+    "UUID": "UUIDs (off by default: mostly record ids, not people)",
 }
 
 # The identifiers that name or reach one person by themselves (the benchmark's span recall set).

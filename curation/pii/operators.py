@@ -77,6 +77,12 @@ def keyed_hash(secret: str | bytes, entity_type: str, value: str) -> str:
     return hmac.new(_secret_bytes(secret), message, hashlib.sha256).hexdigest()
 
 
+def _json_inert(value: str) -> str:
+    """`value` without what a JSON string must escape: line breaks, quotes, backslashes."""
+    value = re.sub(r"\s*[\r\n]+\s*", ", ", value)
+    return "".join(" " if c < " " else c for c in value if c not in '"\\')
+
+
 def placeholder_spans(text: str) -> list[tuple[int, int]]:
     """Where the scrubber's placeholders (``<PERSON>``, ``<EMAIL_ADDRESS_2>``) are in `text`."""
     return [m.span() for m in _PLACEHOLDER.finditer(text)]
@@ -291,8 +297,19 @@ class Scrubber:
         keep = min(self.config.keep_last, max(0, len(value) - 1))
         return self.config.mask_char * (len(value) - keep) + value[len(value) - keep :]
 
-    def apply(self, text: str, findings: Sequence[Finding]) -> ScrubResult:
+    def apply(
+        self, text: str, findings: Sequence[Finding], *, json_string: bool = False
+    ) -> ScrubResult:
         """Replace every finding's span in `text`.
+
+        Parameters
+        ----------
+        text, findings:
+            The text and its accepted findings (made on this exact text).
+        json_string:
+            `text` is JSON (tool calls, whose arguments are JSON inside JSON): replacements are
+            written without characters JSON would have to escape (a surrogate address's line
+            break becomes ", "), so the text stays valid JSON at any nesting depth.
 
         Raises
         ------
@@ -318,6 +335,8 @@ class Scrubber:
             # One pseudo entity type per region, so presidio applies exactly our value.
             key = f"R{i}"
             values[key] = self._replacement(t, text[s:e], h)
+            if json_string:
+                values[key] = _json_inert(values[key])
             analyzer_results.append(RecognizerResult(entity_type=key, start=s, end=e, score=1.0))
             operators[key] = OperatorConfig("replace", {"new_value": values[key]})
         result = self._engine.anonymize(

@@ -45,6 +45,11 @@ class ScanTarget:
     role: str | None
     text: str
 
+    @property
+    def is_json(self) -> bool:
+        """Tool calls are JSON text: scrub them with ``Scrubber.apply(..., json_string=True)``."""
+        return self.location.endswith(".tool_calls")
+
 
 def _metadata_texts(value: Any, path: str) -> Iterable[tuple[str, str]]:
     if isinstance(value, str):

@@ -51,7 +51,7 @@ def test_scrubbed_texts_go_back_into_a_copy_with_one_number_per_person() -> None
     scanner = PiiScanner(entities=["EMAIL_ADDRESS"], config=PiiConfig(workers=1))
     scrubber = Scrubber(SECRET, config=ScrubConfig(operator="numbered"))
     results = {
-        target.location: scrubber.apply(target.text, findings)
+        target.location: scrubber.apply(target.text, findings, json_string=target.is_json)
         for target, findings in scan_examples(scanner, [ex])
         if findings
     }
@@ -68,3 +68,30 @@ def test_scrubbed_texts_go_back_into_a_copy_with_one_number_per_person() -> None
     ex.messages[1].content = "Email carol@example.org instead."
     with pytest.raises(PiiConfigError, match="changed at 'messages\\[1\\].content'"):
         apply_scrubbed(ex, results)
+
+
+def test_surrogates_inside_tool_call_json_keep_it_valid() -> None:
+    import json
+
+    from curation.pii import Finding, text_sha256
+
+    # A multi-line address gets a multi-line surrogate; the arguments are JSON inside JSON.
+    value = "39 Argyll Road\nNoorderwijk 76970"
+    args = json.dumps({"ship_to": value, "note": 'say "hi"'})
+    calls = json.dumps([{"type": "function", "function": {"name": "ship", "arguments": args}}])
+    encoded = json.dumps(json.dumps(value))[3:-3]  # how the value is written in `calls`
+    start = calls.index(encoded)
+    f = Finding(start, start + len(encoded), "STREET_ADDRESS", 0.9, "test", text_sha256(calls))
+    scrubber = Scrubber(SECRET, config=ScrubConfig(operator="fake"))
+    out = scrubber.apply(calls, [f], json_string=True)
+    decoded = json.loads(json.loads(out.text)[0]["function"]["arguments"])
+    assert decoded["note"] == 'say "hi"'
+    assert decoded["ship_to"] and "Argyll" not in decoded["ship_to"]
+    # A multi-line value gets a multi-line surrogate; in JSON mode it is written on one line.
+    text = "Ship to:\n39 Argyll Road\nNoorderwijk 76970"
+    g = Finding(9, len(text), "STREET_ADDRESS", 0.9, "test", text_sha256(text))
+    as_text = scrubber.apply(text, [g]).text[9:]
+    as_json = scrubber.apply(text, [g], json_string=True).text[9:]
+    assert "\n" in as_text.strip()
+    assert "\n" not in as_json and '"' not in as_json and "\\" not in as_json
+    assert as_json == ", ".join(line.strip() for line in as_text.splitlines())
