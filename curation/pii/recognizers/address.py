@@ -95,65 +95,18 @@ _POSTAL = (
 )
 _POSTAL_RE = re.compile(rf"^(?:{_POSTAL})$")
 _CONNECTORS = frozenset(
-    [
-        "and",
-        "of",
-        "de",
-        "la",
-        "le",
-        "les",
-        "el",
-        "du",
-        "des",
-        "del",
-        "da",
-        "di",
-        "do",
-        "dos",
-        "das",
-        "van",
-        "von",
-        "der",
-        "den",
-        "y",
-        "e",
-        "am",
-        "an",
-        "im",
-        "sur",
-        "upon",
-        "on",
-        "the",
-        "nad",
-        "pod",
-        "na",
-        "nach",
-        "bei",
-        "sous",
-        "lès",
-    ]
+    """
+    and of de la le les el du des del da di do dos das van von der den y e am an im sur
+    upon on the nad pod na nach bei sous lès
+    """.split()  # noqa: SIM905 (a word list reads better as text)
 )
 _MAX_EXTRA_LINES = 5
 # A line starting with one of these is a letter's sign-off or greeting, not an address line.
 _NOT_ADDRESS_LINE_START = frozenset(
-    [
-        "thanks",
-        "thank",
-        "regards",
-        "best",
-        "cheers",
-        "sincerely",
-        "yours",
-        "hi",
-        "hello",
-        "dear",
-        "kind",
-        "warm",
-        "love",
-        "please",
-        "sent",
-        "from",
-    ]
+    """
+    thanks thank regards best cheers sincerely yours hi hello dear kind warm love please
+    sent from
+    """.split()  # noqa: SIM905 (a word list reads better as text)
 )
 
 
