@@ -50,3 +50,7 @@ class ValidationFailed(ExportError):
     def __init__(self, message: str, report: object | None = None) -> None:
         super().__init__(message)
         self.report = report
+
+
+class PiiConfigError(InputError):
+    """A PII scan or scrub configuration is invalid (unknown entity, bad pattern, bad operator)."""
