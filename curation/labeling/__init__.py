@@ -20,6 +20,15 @@ from curation.labeling.assignment import (
     next_examples,
     visible_labels,
 )
+from curation.labeling.issues import (
+    FEATURE_KINDS,
+    LabelIssue,
+    LabelIssueConfig,
+    LabelQualityResult,
+    find_label_issues,
+    rank_label_quality,
+    text_features,
+)
 from curation.labeling.labels import LABEL_ROLES, Label, check_labels, latest_labels
 from curation.labeling.resolution import (
     FINAL_STATUSES,
@@ -50,6 +59,7 @@ from curation.labeling.schema import (
 __all__ = [
     "AGREEMENT_LEVELS",
     "ASSIGNMENT_ORDERS",
+    "FEATURE_KINDS",
     "FIELD_KINDS",
     "FINAL_STATUSES",
     "LABEL_ROLES",
@@ -63,6 +73,9 @@ __all__ = [
     "FinalLabel",
     "ImportedLabel",
     "Label",
+    "LabelIssue",
+    "LabelIssueConfig",
+    "LabelQualityResult",
     "LabelField",
     "LabelSchema",
     "LabelValue",
@@ -80,10 +93,13 @@ __all__ = [
     "cohen_kappa",
     "field_from_dict",
     "field_from_metadata",
+    "find_label_issues",
     "krippendorff_alpha",
     "latest_labels",
     "next_examples",
+    "rank_label_quality",
     "resolve_field",
     "resolve_final_labels",
+    "text_features",
     "visible_labels",
 ]
