@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
+from curation.dedup.normalise import normalise_all
 from curation.dedup.results import ProgressFn
 from curation.errors import LabelError
 
@@ -61,8 +62,11 @@ class LabelIssueConfig:
         flat and rank label errors worse); chosen on the development sets of
         ``benchmarks/README_label_issues.md``, not on the evaluation sets.
     min_class_size:
-        Classes with fewer examples are not checked (their examples are reported as
-        ``rare_class``) and never suggested: a model cannot learn a class from so few.
+        Classes with fewer examples are not learnt and never suggested (a model cannot learn a
+        class from so few). Their examples are still scored by the models of the other
+        classes: flagged when those models place them in a learnt class at least as
+        confidently as that class's own examples on average (confident learning's threshold),
+        else reported as ``rare_class``; their quality score is 1 - that probability.
     filter_by:
         cleanlab's rule for the flagged set. ``"low_self_confidence"`` (default) flags as many
         examples as cleanlab's confident joint estimates to be wrong, lowest label quality first;
@@ -155,21 +159,22 @@ class LabelQualityResult:
     issues:
         Flagged examples, worst (lowest quality) first.
     quality_scores:
-        Per input position; None where the example was not checked (see `reasons`).
+        Per input position; None for unlabelled examples.
     suggested:
-        Per input position: the most likely class, None when not checked.
+        Per input position: the most likely learnt class, None for unlabelled examples.
     is_issue:
         Per input position.
     reasons:
-        Per input position: ``"label issue"``, ``""`` (checked, fine), ``"unlabelled"`` or
-        ``"rare_class"``.
+        Per input position: ``"label issue"``, ``"label issue (rare class)"``, ``""``
+        (checked, fine), ``"rare_class"`` (a rare class's example not flagged) or
+        ``"unlabelled"``.
     classes:
         The checked classes (columns of `pred_probs`).
     pred_probs:
         Out-of-sample probabilities of the checked examples (rows in input order).
     info:
-        ``features``, ``folds``, ``C``, ``checked``, ``unchecked_classes``,
-        ``estimated_issues``, ``cv_accuracy`` (share of checked examples whose given label is
+        ``features``, ``folds``, ``C``, ``checked``, ``unchecked_classes`` (rare classes and
+        their sizes), ``estimated_issues``, ``rare_class_issues``, ``cv_accuracy`` (share of checked examples whose given label is
         the model's top class), ``seconds`` per stage.
     """
 
@@ -312,8 +317,10 @@ def _fit_fold(
     train: np.ndarray,
     test: np.ndarray,
     C: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One fold: fit on `train`, return ``(test rows, classes seen, probabilities)``."""
+    extra: sparse.csr_matrix | np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """One fold: fit on `train`; ``(test rows, classes seen, their probabilities, probabilities
+    of the `extra` rows)`` (rows never trained on, e.g. examples of rare classes)."""
     from sklearn.linear_model import LogisticRegression
     from threadpoolctl import threadpool_limits
 
@@ -323,7 +330,8 @@ def _fit_fold(
         warnings.simplefilter("ignore")  # convergence at tol 1e-3 is enough to rank
         model = LogisticRegression(C=C, max_iter=1000, tol=1e-3)
         model.fit(x[train], y[train])
-        return test, model.classes_, model.predict_proba(x[test])
+        more = None if extra is None else model.predict_proba(extra)
+        return test, model.classes_, model.predict_proba(x[test]), more
 
 
 def _out_of_sample_probs(
@@ -334,23 +342,28 @@ def _out_of_sample_probs(
     C: float,
     n_jobs: int,
     progress: ProgressFn | None,
-) -> np.ndarray:
+    extra: sparse.csr_matrix | np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Out-of-fold probabilities of `x`'s rows, and the fold models' mean for `extra`'s rows."""
     probs = np.zeros((len(y), n_classes))
+    extra_probs = np.zeros((0 if extra is None else extra.shape[0], n_classes))
     if progress is not None:
         progress("cross-validation", 0, len(splits))
     if n_jobs > 1:
         from joblib import Parallel, delayed
 
         results: Any = Parallel(n_jobs=n_jobs, return_as="generator")(
-            delayed(_fit_fold)(x, y, train, test, C) for train, test in splits
+            delayed(_fit_fold)(x, y, train, test, C, extra) for train, test in splits
         )
     else:
-        results = (_fit_fold(x, y, train, test, C) for train, test in splits)
-    for done, (test, seen, fold_probs) in enumerate(results, start=1):
+        results = (_fit_fold(x, y, train, test, C, extra) for train, test in splits)
+    for done, (test, seen, fold_probs, more) in enumerate(results, start=1):
         probs[np.ix_(test, seen)] = fold_probs
+        if more is not None:
+            extra_probs[:, seen] += more / len(splits)
         if progress is not None:
             progress("cross-validation", done, len(splits))
-    return probs
+    return probs, extra_probs
 
 
 # ------------------------------------------------------------------ the check
@@ -429,26 +442,35 @@ def rank_label_quality(
     index = {c: j for j, c in enumerate(classes)}
     y = np.asarray([index[given[i]] for i in checked], dtype=np.int64)  # type: ignore[index]
     texts_checked = [texts[i] for i in checked]
+    rare_rows = np.asarray([i for i, r in enumerate(reasons) if r == RARE_CLASS], dtype=np.int64)
     seconds: dict[str, float] = {}
 
     start = time.perf_counter()
     if progress is not None:
         progress("features", 0, 1)
-    kind = _resolve_features(config, len(checked))
-    x, feature_name = text_features(texts_checked, features=kind, config=config, progress=progress)
+    kind = _resolve_features(config, len(checked) + len(rare_rows))
+    x_all, feature_name = text_features(
+        texts_checked + [texts[i] for i in rare_rows],
+        features=kind,
+        config=config,
+        progress=progress,
+    )
+    x = x_all[: len(checked)]
+    x_rare = x_all[len(checked) :] if len(rare_rows) else None
     if progress is not None:
         progress("features", 1, 1)
     seconds["features"] = time.perf_counter() - start
 
     start = time.perf_counter()
     k = config.folds or (10 if len(checked) <= 1_000 else 5 if len(checked) <= 4_000 else 3)
-    k = min(k, int(np.bincount(y).max()))
-    from curation.dedup.normalise import normalise_all
-
     groups = np.unique(normalise_all(texts_checked), return_inverse=True)[1]
+    # A fold needs a member of the largest class and a group of its own.
+    k = max(2, min(k, int(np.bincount(y).max()), int(groups.max()) + 1))
     splits = _folds(y, groups, k, config.seed)
     n_jobs = config.n_jobs or (1 if len(checked) <= 1_000 else min(2, os.cpu_count() or 1))
-    probs = _out_of_sample_probs(x, y, len(classes), splits, config.C, n_jobs, progress)
+    probs, rare_probs = _out_of_sample_probs(
+        x, y, len(classes), splits, config.C, n_jobs, progress, x_rare
+    )
     seconds["cross-validation"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -481,6 +503,23 @@ def rank_label_quality(
         best = int(ranked[0]) if int(ranked[0]) != int(y[row]) else int(ranked[1])
         suggested[i] = classes[best]
         issues.append(LabelIssue(i, str(given[i]), classes[best], float(quality[row])))
+    # A rare-class example is flagged by confident learning's own rule for a label outside the
+    # learnt classes: the models agree it belongs to class j at least as confidently as the
+    # average example labelled j does (cleanlab's per-class threshold t_j).
+    if len(rare_rows):
+        thresholds = np.asarray(
+            [probs[y == j, j].mean() if np.any(y == j) else 1.0 for j in range(len(classes))]
+        )
+        best = rare_probs.argmax(axis=1)
+        for row, i in enumerate(rare_rows):
+            j = int(best[row])
+            score = float(1.0 - rare_probs[row, j])
+            quality_scores[int(i)] = score
+            suggested[int(i)] = classes[j]
+            if rare_probs[row, j] >= thresholds[j]:
+                is_issue[int(i)] = True
+                reasons[int(i)] = "label issue (rare class)"
+                issues.append(LabelIssue(int(i), str(given[int(i)]), classes[j], score))
     issues.sort(key=lambda issue: (issue.quality_score, issue.index))
     info = {
         "features": feature_name,
@@ -493,6 +532,7 @@ def rank_label_quality(
         "unlabelled": reasons.count(UNLABELLED),
         "unchecked_classes": {c: counts[c] for c in rare},
         "estimated_issues": len(issues),
+        "rare_class_issues": sum(1 for r in reasons if r == "label issue (rare class)"),
         "cv_accuracy": float(np.mean(top == y)),
         "seconds": seconds,
     }

@@ -92,17 +92,30 @@ def test_an_obvious_swap_is_found_with_the_right_suggestion() -> None:
     assert (issues[0].given_label, issues[0].suggested_label) == ("car", "fruit")
 
 
-def test_rare_classes_and_unlabelled_examples_are_not_checked() -> None:
+def test_rare_classes_are_not_learnt_and_unlabelled_examples_not_checked() -> None:
     texts, labels = synthetic()
     texts += ["a lonely sentence about the weather", "another one about rain", "unlabelled text"]
     labels += ["weather", "weather", ""]
     result = rank_label_quality(texts, labels, config=LabelIssueConfig(features="tfidf"))
     assert result.reasons[-3:] == ["rare_class", "rare_class", "unlabelled"]
-    assert result.quality_scores[-3:] == [None, None, None]
+    assert result.quality_scores[-1] is None
     assert result.info["unchecked_classes"] == {"weather": 2}
     assert result.info["unlabelled"] == 1
     assert "weather" not in result.classes
     assert all(s in ("fruit", "car") for s in result.suggested if s is not None)
+    assert not any(issue.index >= 24 for issue in result.issues)
+
+
+def test_a_rare_label_on_a_clear_example_of_a_learnt_class_is_flagged() -> None:
+    texts, labels = synthetic()
+    texts += ["the ripe apple and banana smoothie number 99 tastes sweet"]
+    labels += ["vegetable"]  # one example only: not learnt, but clearly a fruit text
+    result = rank_label_quality(texts, labels, config=LabelIssueConfig(features="tfidf"))
+    assert result.reasons[-1] == "label issue (rare class)"
+    flagged = [issue for issue in result.issues if issue.index == 24]
+    assert len(flagged) == 1
+    assert (flagged[0].given_label, flagged[0].suggested_label) == ("vegetable", "fruit")
+    assert result.info["rare_class_issues"] == 1
 
 
 def test_input_errors_name_the_problem() -> None:
@@ -192,3 +205,12 @@ def test_embeddings_join_the_features_and_reuse_the_cache() -> None:
     assert "embeddings" not in stages
     auto = rank_label_quality(texts, labels, config=LabelIssueConfig(cache=cache))
     assert "sentence-transformers" in auto.info["features"]  # small set + extra: auto adds them
+
+
+def test_many_duplicates_reduce_the_folds_instead_of_failing() -> None:
+    # 6 distinct texts repeated: only 6 groups, so at most 6 folds even though 10 were asked.
+    texts, labels = synthetic(3)
+    texts, labels = texts * 4, labels * 4
+    result = rank_label_quality(texts, labels, config=LabelIssueConfig(features="tfidf", folds=10))
+    assert result.info["folds"] == 6
+    assert result.info["checked"] == 24
