@@ -40,6 +40,10 @@ class NotFoundError(StoreError):
     """A project, import or example that was asked for does not exist."""
 
 
+class LabelError(CurationError, ValueError):
+    """A label schema, a label value or a labelling request is invalid (names the allowed ones)."""
+
+
 class ExportError(CurationError):
     """An export cannot be written: invalid preset, failed validation, empty selection."""
 
