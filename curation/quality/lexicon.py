@@ -71,11 +71,14 @@ NUMBER = (
 )
 NUMBER = rf"(?:\d{{1,3}}(?:,\d{{3}})+|\d+|{_WORD_NUMBER})"
 """A regular expression (no groups) for a count in digits or English words."""
+_NUMBER_RE = re.compile(NUMBER)
 
 
 def parse_count(text: str) -> int | None:
     """The value of a count matched by `NUMBER` ("12", "1,000", "five hundred"), else None."""
     text = text.strip().lower()
+    if _NUMBER_RE.fullmatch(text) is None:
+        return None
     digits = text.replace(",", "")
     if digits.isdigit():
         return int(digits)

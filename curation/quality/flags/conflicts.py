@@ -109,7 +109,9 @@ class ConflictingAnswers(DatasetCheck):
                 continue
             top, top_n = counts.most_common(1)[0]
             majority = top if top_n * 2 > len(short) else None
-            shown = {m.answer: m.shown for m in short}
+            shown: dict[str, str] = {}
+            for m in short:
+                shown.setdefault(m.answer, m.shown)  # as the first member wrote it
             answers = {shown[a]: n for a, n in counts.most_common()}
             for m in short:
                 if majority is not None and m.answer == majority:

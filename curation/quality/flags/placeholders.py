@@ -15,7 +15,9 @@ __all__ = ["Placeholder", "find_placeholders"]
 
 # Template engines: Jinja / Mustache / Handlebars, and Python's str.format / LangChain.
 _DOUBLE = re.compile(r"\{\{\s*[A-Za-z_][\w.\- ]{0,40}?\s*\}\}")
-_SINGLE = re.compile(r"(?<![\w$\\{%#])\{([A-Za-z_][A-Za-z0-9_]{0,40})\}(?![}\w])")
+# Not after a word character, "$", "\\", "{", "}", "%" or "#": "x_{i}", "${name}",
+# "\\text{x}", "{a}{b}", "%{x}" and "#{x}" are LaTeX or code.
+_SINGLE = re.compile(r"(?<![\w$\\{}%#^])\{([A-Za-z_][A-Za-z0-9_]{0,40})\}(?![}\w])")
 # Fill-in markers in angle brackets: <insert date>, <your name>, <Name of company>.
 _ANGLE = re.compile(
     r"<\s*(?:insert|your|enter|add|put|fill(?: in)?|replace(?: with)?|name of|placeholder|"

@@ -16,10 +16,13 @@ from curation.quality.view import AnswerTurn, ExampleView, words_of
 __all__ = ["Boilerplate", "Refusal", "RefusalSettings", "analyse_refusal"]
 
 _I = re.IGNORECASE
+# An adverb may sit between the subject and the refusal: "I currently don't have ...".
+_ADV = r"(?:(?:currently|presently|really|simply|just|still|unfortunately|truly),? )?"
 _CANT = (
-    r"(?:can ?not|can't|am (?:not able|unable)|'m (?:not able|unable)|won't|will not|"
-    r"must decline to|(?:do not|don't) (?:have|possess) the (?:ability|capability|capacity|means) "
-    r"to|am not (?:allowed|permitted|capable of)|'m not (?:allowed|permitted|capable of))"
+    rf"{_ADV}(?:can ?not|can't|am (?:not able|unable)|'m (?:not able|unable)|won't|will not|"
+    r"must decline to|(?:do not|don't) (?:have|possess) the (?:ability|capability|capacity|means|"
+    r"functionality) to|am not (?:allowed|permitted|capable of)|'m not (?:allowed|permitted|"
+    r"capable of))"
 )
 _REFUSAL = re.compile(
     "|".join(
@@ -29,6 +32,7 @@ _REFUSAL = re.compile(
             r"access|browse|process|handle|carry out|execute|send|check|translate|predict|"
             r"recommend|discuss|participate|condone|promote|produce|tell)",
             rf"\bI(?:'m| am) (?:sorry|afraid),? (?:but )?I {_CANT}\b",
+            rf"\bI(?:'m| am) {_ADV}(?:not able|unable) to\b",
             r"\bI(?:'m| am) (?:sorry|afraid),? (?:but )?(?:I|that|this|it) (?:is|are|'s|am|'m) "
             r"(?:not|beyond|outside)\b",
             r"\bI (?:must|have to) (?:respectfully )?(?:decline|refuse)\b",
@@ -39,7 +43,10 @@ _REFUSAL = re.compile(
             r"information|specific))",
             r"\bI(?:'m| am) (?:not able|unable) to (?:help|assist|provide|fulfil+|comply|answer|"
             r"perform|do|complete|book|order|access|browse|process)\b",
-            r"\bI (?:do not|don't) have the (?:ability|capability|capacity|means) to\b",
+            r"\bI (?:do not|don't) have the (?:ability|capability|capacity|means|functionality) "
+            r"to\b",
+            r"\bI (?:do not|don't) have (?:a|the|any) (?:function|functionality|tool)"
+            r"(?: provided)? (?:for|to)\b",
             r"\bit(?: is|'s) not possible for me to\b",
             r"\bI(?:'m| am) not capable of\b",
             r"\b(?:this|that) (?:request|task) is (?:beyond|outside) (?:my|the scope)",
@@ -72,14 +79,40 @@ _BOILERPLATE = re.compile(
     ),
     _I,
 )
-# Sentences that explain a refusal or close politely: they neither refuse nor answer.
+# Which boilerplate phrases excuse a lack of current knowledge (the rest disclaim being an AI).
+_CUTOFF = re.compile(
+    r"cut-?off|as of my|training|browse|access|search the|real-time|current|up-to-date|live",
+    _I,
+)
+# Sentences that explain a refusal, point elsewhere, offer something else or close politely:
+# they neither refuse nor answer.
 _SUPPORT = re.compile(
-    r"\bmy (?:current |primary )?(?:capabilities|functions?|abilities|purpose|role) "
-    r"(?:are|is|allows?|only|currently|include)\b|\bI can only\b|\bI(?:'m| am) (?:only )?"
-    r"(?:able|designed|programmed) to\b|\bfeel free to\b|\blet me know\b|\bis there anything "
-    r"else\b|\bI(?:'d| would) (?:be happy|recommend|suggest)\b|\byou (?:may|might) want to\b|"
-    r"\b(?:please |you can )?(?:consult|contact|visit|check|use|try)\b.{0,40}\b(?:website|app|"
-    r"professional|service|platform|expert|doctor|lawyer|agent|source)s?\b|\bhowever,? I can\b",
+    "|".join(
+        [
+            r"\bmy (?:current |primary |only )?(?:capabilities|functions?|functionality|"
+            r"abilities|purpose|role) (?:are|is|allows?|only|currently|include)\b",
+            r"\bI can only\b",
+            r"\bI(?:'m| am) (?:only )?(?:able|designed|programmed) to\b",
+            r"\bfeel free to\b|\blet me know\b|\bis there anything else\b",
+            r"\bI(?:'d| would)? ?(?:be happy to|recommend|suggest)\b",
+            r"\byou (?:may|might|will) (?:want|need) to\b",
+            r"\b(?:please |you can )?(?:consult|contact|visit|check|use|try|refer to|search)\b"
+            r".{0,60}\b(?:website|app|professional|service|platform|expert|doctor|lawyer|"
+            r"agent|source|internet|web|tool|software)s?\b",
+            r"\bthere are (?:many|several|various|plenty of) (?:online )?(?:tools|resources|"
+            r"websites|apps|services|options)\b",
+            r"\bhowever,? I can\b",
+            r"\bI can (?:certainly |also |still )?(?:help|assist|provide|offer|give you)\b",
+            r"\b(?:could|can|would) you (?:please )?(?:provide|give|tell|share|clarify|specify)\b",
+        ]
+    ),
+    _I,
+)
+# After a disclaimer, these say the sentence goes on disclaiming ("... and do not have
+# personal preferences"), not answering.
+_DISCLAIMS = re.compile(
+    r"\b(?:do not|don't|does not|doesn't|cannot|can't|can not|unable|not able|not capable|"
+    r"no (?:personal|real-time|access)|not possess|without)\b",
     _I,
 )
 # After a refusal phrase, these start what is still an answer ("..., but generally ...").
@@ -109,14 +142,14 @@ class RefusalSettings(CheckSettings):
     Attributes
     ----------
     min_answer_words:
-        Words outside refusal, boilerplate and polite-closing sentences an answer needs to
-        count as an answer. 25: a real answer after an apology ("I can't give medical advice,
-        but rest and fluids ...") runs to a few sentences, while a refusal's explanation ("My
-        current capabilities allow me to convert currency. Anything else?") stays under 20
-        in the glaive tool-calling data.
+        Words outside refusal, boilerplate, pointer, offer and polite-closing sentences an
+        answer needs to count as an answer. 15: the shortest real answer after a disclaimer
+        in the Alpaca data runs 20 words ("However, according to historical weather data,
+        London's average temperature in March typically falls around 8-10°C"), while what
+        the glaive refusals add besides explanations and offers is under 10.
     """
 
-    min_answer_words: int = 25
+    min_answer_words: int = 15
 
     def __post_init__(self) -> None:
         require_int(type(self).__name__, "min_answer_words", self.min_answer_words, low=0)
@@ -249,7 +282,14 @@ def analyse_refusal(text: str) -> RefusalAnalysis:
     content = 0
     for sentence in _SENTENCE.finditer(norm):
         s = sentence.group(0)
-        hit = _REFUSAL.search(s) or _BOILERPLATE.search(s)
+        hit = _REFUSAL.search(s)
+        if hit is None:
+            disclaimer = _BOILERPLATE.search(s)
+            if disclaimer is not None and not _DISCLAIMS.search(s, disclaimer.end()):
+                # "As of my last update, Canada had 38 million people": the rest answers.
+                content += len(words_of(s[disclaimer.end() :]))
+                continue
+            hit = disclaimer
         if hit is not None:
             pivot = _PIVOT.search(s, hit.end())
             if pivot is not None:
@@ -268,8 +308,16 @@ def _analysis(turn: AnswerTurn) -> RefusalAnalysis:
     return found
 
 
+def _is_refusal(found: RefusalAnalysis, settings: RefusalSettings) -> bool:
+    """A refusal phrase, or AI boilerplate, with too little answer besides."""
+    hit = found.refusal is not None or found.boilerplate is not None
+    return hit and found.content_words < settings.min_answer_words
+
+
 class Refusal(ExampleCheck):
-    """Flags answers that decline or apologise without answering.
+    """Flags answers that decline, apologise or disclaim without answering: a refusal phrase
+    ("I can't help with that"), or AI boilerplate ("As an AI, I don't have personal
+    preferences") with fewer than ``min_answer_words`` words of answer besides.
 
     The score grows with the words that still answer (0 = nothing but the refusal).
     """
@@ -288,14 +336,18 @@ class Refusal(ExampleCheck):
         need = max(1, self.settings.min_answer_words)
         for turn in example.text_turns:
             found = _analysis(turn)
-            if found.refusal is None or found.content_words >= self.settings.min_answer_words:
+            if not _is_refusal(found, self.settings):
                 continue
-            m = found.refusal
+            m = found.refusal or found.boilerplate
+            assert m is not None
+            if found.refusal is None and _ABOUT_ITSELF.search(turn.prompt.replace("’", "'")):
+                continue  # "Are you human?" "No, I am an AI." answers the question
+            kind = "refusal" if found.refusal is not None else "disclaimer_only"
             flag = self.flag(
                 0.5 * found.content_words / need,
-                f"The answer refuses ({m.group(0)!r}) and gives {found.content_words} words of "
+                f"The answer declines ({m.group(0)!r}) with {found.content_words} words of "
                 "answer besides.",
-                kind="refusal",
+                kind=kind,
                 location=Location.at(turn.index, turn.text, m.start(), m.end()),
                 data={"phrase": m.group(0), "content_words": found.content_words},
             )
@@ -306,7 +358,7 @@ class Refusal(ExampleCheck):
 
 class Boilerplate(ExampleCheck):
     """Flags answers that carry AI boilerplate ("As an AI language model", "as of my last
-    update") yet answer; a refusal is counted by `Refusal` instead. Answers to questions about
+    update") yet answer; one that does not answer is a `Refusal`. Answers to questions about
     the assistant itself ("Who are you?") may say what it is."""
 
     code = "boilerplate"
@@ -322,16 +374,15 @@ class Boilerplate(ExampleCheck):
         for turn in example.text_turns:
             found = _analysis(turn)
             m = found.boilerplate
-            if m is None:
+            if m is None or _is_refusal(found, self.settings):
                 continue
-            if found.refusal is not None and found.content_words < self.settings.min_answer_words:
-                continue  # a refusal: flagged by Refusal
             if _ABOUT_ITSELF.search(turn.prompt.replace("’", "'")):
                 continue
+            kind = "knowledge_cutoff" if _CUTOFF.search(m.group(0)) else "ai_disclaimer"
             return self.flag(
                 0.4,
                 f"The answer says {m.group(0)!r}.",
-                kind="ai_disclaimer",
+                kind=kind,
                 location=Location.at(turn.index, turn.text, m.start(), m.end()),
                 data={"phrase": m.group(0)},
             )

@@ -66,6 +66,7 @@ class RepetitionSettings(CheckSettings):
 _MARKER = re.compile(r"^\s*(?:\d{1,3}[.)]|[-*+•>#]+)\s*")
 _CHAR_LOOP = re.compile(r"(\S{1,10}?)\1{9,}")
 _LONG_TOKEN = re.compile(r"\S{100,}")
+_ALNUM = re.compile(r"[^\W_]")
 
 
 def duplicate_line_share(text: str, *, min_chars: int = 12) -> tuple[int, int, int | None]:
@@ -207,7 +208,8 @@ class Repetition(ExampleCheck):
         # A run of a short unit without spaces is one long token: look only inside those.
         for token in _LONG_TOKEN.finditer(turn.prose) if len(turn.text) >= s.min_char_loop else ():
             for m in _CHAR_LOOP.finditer(turn.prose, token.start(), token.end()):
-                if m.end() - m.start() >= s.min_char_loop:
+                # A unit with a letter or digit: "-----" and "=====" are dividers.
+                if m.end() - m.start() >= s.min_char_loop and _ALNUM.search(m.group(1)):
                     share = (m.end() - m.start()) / len(turn.text)
                     return self.flag(
                         1.0 - share,

@@ -155,10 +155,13 @@ def truncation_of(text: str, settings: TruncatedSettings | None = None) -> Cut |
     if not in_code:
         last = body[-1]
         last_line = body.rsplit("\n", 1)[-1]
-        code_line = last == ";" and _CODE_LINE.search(last_line) is not None
+        # A statement of code ends with ";", an emoticon with "(": both are complete.
+        complete = (last == ";" and _CODE_LINE.search(last_line) is not None) or (
+            last == "(" and body[-2:-1] in (":", "-", ";", "=")
+        )
         if (
             last in _DANGLING_PUNCT
-            and not code_line
+            and not complete
             and _has_words(body, settings.min_words_dangling)
         ):
             return Cut("dangling_end", len(body) - 1, f"The answer ends with {last!r}.", 0.2)
@@ -192,6 +195,12 @@ def truncation_of(text: str, settings: TruncatedSettings | None = None) -> Cut |
     return None
 
 
+def _tail(text: str, width: int = 60) -> str:
+    """The last `width` characters of `text`, with "..." in front when cut."""
+    text = " ".join(text.split())
+    return text if len(text) <= width else "..." + text[-width:]
+
+
 def _mid_sentence(body: str, settings: TruncatedSettings) -> Cut | None:
     if not body[-1].isalpha():
         return None
@@ -208,10 +217,12 @@ def _mid_sentence(body: str, settings: TruncatedSettings) -> Cut | None:
     unpunctuated = sum(1 for ln in lines if ln.rstrip()[-1:].isalnum())
     if len(lines) >= 4 and unpunctuated / len(lines) > 0.5:
         return None  # verse, lists of names, a table in plain text: lines end without stops
+    ends = [m.end() for m in re.finditer(r"[.!?]+\s+", body)]
+    start = ends[-1] if ends else len(body) - len(last_line)
     return Cut(
         "mid_sentence",
-        len(body) - len(last_line),
-        f"The answer stops mid-sentence: ...{last_line[-60:]!r}.",
+        start,
+        f"The answer stops mid-sentence: {_tail(body[start:])!r}.",
         0.35,
     )
 

@@ -111,7 +111,6 @@ def _at(
 
 @lru_cache(maxsize=256)
 def _validator_from_text(schema_text: str) -> Any:
-    from jsonschema import FormatChecker
     from jsonschema.exceptions import SchemaError
     from jsonschema.validators import validator_for
 
@@ -122,12 +121,14 @@ def _validator_from_text(schema_text: str) -> Any:
     except SchemaError as exc:
         where = json_path(exc.absolute_path)
         raise InputError(f"the JSON Schema is not valid at {where}: {exc.message}") from exc
-    return cls(schema, format_checker=FormatChecker())
+    # No format checker: "format" is an annotation unless asked (JSON Schema 2019-09 on), and
+    # tool schemas use it loosely ("format": "time" for "10:00" in the glaive data).
+    return cls(schema)
 
 
 def schema_validator(schema: Mapping[str, Any] | bool) -> Any:
     """A jsonschema validator for `schema` (its draft from ``$schema``, else the latest),
-    checked and cached by the schema's JSON text.
+    checked and cached by the schema's JSON text. ``format`` keywords are not asserted.
 
     Raises
     ------
