@@ -394,7 +394,7 @@ def test_a_slot_the_prompt_asks_about_may_be_repeated() -> None:
 def test_toy_banana_loop() -> None:
     flag = check("repetition", ex("I'm hungry.", "Eat a banana!" * 50))
     assert flag is not None and flag.kind == "ngram_loop"
-    assert flag.data["unit"] == "Eat a banana" and flag.data["copies"] == 50
+    assert flag.data["unit"] == "eat a banana" and flag.data["copies"] == 50
     assert flag.score == 0.0
 
 

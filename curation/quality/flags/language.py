@@ -30,6 +30,7 @@ _ENGLISH = word_set(
 )
 _TOKEN = re.compile(r"[A-Za-z]+(?:'[a-z]+)?")
 _LETTER = re.compile(r"[^\W\d_]")
+_NON_ASCII_LETTER = re.compile(r"(?![\x00-\x7f])[^\W\d_]")
 _NOISE = re.compile(r"https?://\S+|\S+@\S+|[\w./\\-]+\.(?:py|js|json|html|csv|txt|md)\b")
 # Pairs the detector confuses on short texts, and close varieties: not a mismatch.
 _SAME = [
@@ -91,17 +92,30 @@ class LanguageMismatchSettings(CheckSettings):
 
 
 def looks_english(text: str, *, share: float = 0.25, min_words: int = 5) -> bool:
-    """True when `text` is ASCII prose whose commonest-English-word share reaches `share`.
+    """True when `text` has no letter outside ASCII and its commonest-English-word share
+    reaches `share` (typographic quotes, dashes and symbols do not count against it).
 
     A fast path only: False means "ask the detector", never "not English".
     """
-    if not text.isascii():
+    if not text.isascii() and _NON_ASCII_LETTER.search(text):
         return False
     tokens = _TOKEN.findall(text)
     if len(tokens) < min_words:
         return False
     common = sum(1 for t in tokens if t.lower() in _ENGLISH)
     return common / len(tokens) >= share
+
+
+def _prose(text: str, settings: LanguageMismatchSettings) -> str:
+    """The start of `text` without code, URLs and file names, whitespace collapsed."""
+    prose = _NOISE.sub(" ", prose_of(text[: settings.max_chars * 4]))
+    return " ".join(prose.split())[: settings.max_chars]
+
+
+def _language(prose: str, settings: LanguageMismatchSettings) -> tuple[str, float]:
+    if looks_english(prose, share=settings.english_share):
+        return "en", 1.0
+    return detect_language(prose)
 
 
 def text_language(
@@ -112,13 +126,10 @@ def text_language(
     Code blocks, inline code, URLs and file names are left out first.
     """
     settings = settings or LanguageMismatchSettings()
-    prose = _NOISE.sub(" ", prose_of(text))
-    prose = " ".join(prose.split())
-    if len(_LETTER.findall(prose[: settings.max_chars * 2])) < settings.min_letters:
+    prose = _prose(text, settings)
+    if len(_LETTER.findall(prose)) < settings.min_letters:
         return None
-    if looks_english(prose[: settings.max_chars], share=settings.english_share):
-        return "en", 1.0
-    return detect_language(prose[: settings.max_chars])
+    return _language(prose, settings)
 
 
 def _same(a: str, b: str) -> bool:
@@ -153,11 +164,15 @@ class LanguageMismatch(ExampleCheck):
             answer[: s.max_chars], share=s.english_share
         ):
             return KEEP
-        asked = text_language(prompt, s)
-        if asked is None or asked[1] < s.min_confidence:
+        # Count letters on both sides before detecting either: a short side ends the check.
+        sides = [_prose(prompt, s), _prose(answer, s)]
+        if any(len(_LETTER.findall(side)) < s.min_letters for side in sides):
             return KEEP
-        got = text_language(answer, s)
-        if got is None or got[1] < s.min_confidence or _same(asked[0], got[0]):
+        asked = _language(sides[0], s)
+        if asked[1] < s.min_confidence:
+            return KEEP
+        got = _language(sides[1], s)
+        if got[1] < s.min_confidence or _same(asked[0], got[0]):
             return KEEP
         turn = example.text_turns[0] if example.text_turns else None
         return self.flag(

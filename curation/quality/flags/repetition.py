@@ -111,7 +111,8 @@ _GRAM = 5  # candidate periods come from repeated word 5-grams
 
 
 def find_loop(words: list[str], *, max_period: int = 60, min_copies: int = 3) -> Loop | None:
-    """The longest back-to-back repetition in `words` (case-folded), or None.
+    """The longest back-to-back repetition in `words` (compared as given: lower-case them
+    first to ignore case), or None.
 
     Candidate periods are the distances between repeats of the same word 5-gram (any loop of
     15 words or more holds one), so a text without a repeated 5-gram is done after one set
@@ -120,7 +121,7 @@ def find_loop(words: list[str], *, max_period: int = 60, min_copies: int = 3) ->
     n = len(words)
     if n < min_copies:
         return None
-    lowered = [w.casefold() for w in words]
+    lowered = words
     grams = list(zip(*(lowered[i:] for i in range(_GRAM)), strict=False)) or [tuple(lowered)]
     if len(set(grams)) == len(grams) and len(lowered) >= _GRAM:
         return None
@@ -148,10 +149,12 @@ def find_loop(words: list[str], *, max_period: int = 60, min_copies: int = 3) ->
 
 
 def _tokens(turn: AnswerTurn) -> list[str]:
-    """The answer's prose words (code repeats lines by nature); spaceless scripts by bigram."""
-    if has_spaceless_script(turn.text):
-        return words_of(segment_spaceless(turn.prose))
-    return turn.prose_words
+    """The answer's prose words, lower-cased (code repeats lines by nature); text in scripts
+    written without spaces as character bigrams."""
+    prose = turn.prose.lower()
+    if has_spaceless_script(prose):
+        prose = segment_spaceless(prose)
+    return words_of(prose)
 
 
 class Repetition(ExampleCheck):
