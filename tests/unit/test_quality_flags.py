@@ -5,6 +5,8 @@ cases it must raise (with its sub-kind and location) and look-alikes it must lea
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from curation.quality.flags.empty import is_blank
 from curation.quality.flags.length import TooShortSettings, read_ask
@@ -555,3 +557,41 @@ def test_message_index_is_the_conversation_index() -> None:
     )
     flag = check("placeholder", example)
     assert flag is not None and flag.location is not None and flag.location.turn == 2
+
+
+def _brute_loop(words: list[str], max_period: int, min_copies: int) -> tuple[int, int, int] | None:
+    """The reference: every period tried, the longest back-to-back run kept."""
+    best: tuple[int, int, int] | None = None
+    for p in range(1, max_period + 1):
+        run = 0
+        for i in range(len(words) - p):
+            if words[i] == words[i + p]:
+                run += 1
+                if run + p >= min_copies * p and (best is None or run + p > best[2]):
+                    best = (i - run + 1, p, run + p)
+            else:
+                run = 0
+    return best
+
+
+word_lists = st.builds(
+    lambda pre, unit, copies, post: pre + unit * copies + post,
+    st.lists(st.sampled_from("abcdef"), max_size=30),
+    st.lists(st.sampled_from("abcdefgh"), min_size=1, max_size=12),
+    st.integers(min_value=0, max_value=8),
+    st.lists(st.sampled_from("abcdef"), max_size=30),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(word_lists)
+def test_find_loop_equals_the_brute_force_reference(words: list[str]) -> None:
+    found = find_loop(words, max_period=12, min_copies=3, min_words=15)
+    reference = _brute_loop(words, 12, 3)
+    long_ref = reference is not None and reference[2] >= 15
+    long_found = found is not None and found.length >= 15
+    assert long_found == long_ref
+    if found is not None and long_found:
+        assert reference is not None and found.length == reference[2]
+        span = range(found.start, found.start + found.length - found.period)
+        assert all(words[i] == words[i + found.period] for i in span)

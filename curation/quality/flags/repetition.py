@@ -63,7 +63,7 @@ class RepetitionSettings(CheckSettings):
         require_int(name, "min_char_loop", self.min_char_loop, low=10)
 
 
-_MARKER = re.compile(r"^\s*(?:\d{1,3}[.)]|[-*+•>#]+)\s*")
+_MARKERS = re.compile(r"^[ \t]*(?:\d{1,3}[.)]|[-*+•>#]+)[ \t]*", re.MULTILINE)
 _CHAR_LOOP = re.compile(r"(\S{1,10}?)\1{9,}")
 _LONG_TOKEN = re.compile(r"\S{100,}")
 _ALNUM = re.compile(r"[^\W_]")
@@ -73,22 +73,25 @@ def duplicate_line_share(text: str, *, min_chars: int = 12) -> tuple[int, int, i
     """``(repeated, compared, offset)``: lines of `text` (at least `min_chars` long, list
     markers and case ignored) that repeat an earlier one, lines compared, and the offset of
     the first repeat."""
+    lines = text.split("\n")
+    keys = [" ".join(line.split()) for line in _MARKERS.sub("", text).casefold().split("\n")]
+    compared_keys = [k for k in keys if len(k) >= min_chars]
+    if len(set(compared_keys)) == len(compared_keys):
+        return 0, len(compared_keys), None  # no line repeats: the common case, in C
     seen: set[str] = set()
-    repeated = compared = 0
+    repeated = 0
     first: int | None = None
     offset = 0
-    for line in text.splitlines(keepends=True):
-        key = " ".join(_MARKER.sub("", line).casefold().split())
+    for line, key in zip(lines, keys, strict=True):
         if len(key) >= min_chars:
-            compared += 1
             if key in seen:
                 repeated += 1
                 if first is None:
                     first = offset
             else:
                 seen.add(key)
-        offset += len(line)
-    return repeated, compared, first
+        offset += len(line) + 1
+    return repeated, len(compared_keys), first
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,20 +113,26 @@ class Loop:
 _GRAM = 5  # candidate periods come from repeated word 5-grams
 
 
-def find_loop(words: list[str], *, max_period: int = 60, min_copies: int = 3) -> Loop | None:
+def find_loop(
+    words: list[str], *, max_period: int = 60, min_copies: int = 3, min_words: int = 15
+) -> Loop | None:
     """The longest back-to-back repetition in `words` (compared as given: lower-case them
     first to ignore case), or None.
 
-    Candidate periods are the distances between repeats of the same word 5-gram (any loop of
-    15 words or more holds one), so a text without a repeated 5-gram is done after one set
-    construction, and a text with some tries only the distances they show.
+    Candidate periods are the distances between repeats of the same word 5-gram, so a text
+    whose 5-grams repeat too little is done after one count, and a text with some tries only
+    the distances they show. Loops shorter than ``min_words`` words (or than their unit plus
+    five words) are not looked for.
     """
     n = len(words)
     if n < min_copies:
         return None
     lowered = words
     grams = list(zip(*(lowered[i:] for i in range(_GRAM)), strict=False)) or [tuple(lowered)]
-    if len(set(grams)) == len(grams) and len(lowered) >= _GRAM:
+    # A loop of L words with a unit of p repeats its first 5-gram (L - 5) // p + 1 times:
+    # `min_copies` times once L >= (min_copies - 1) * 4 + 5 (p < 5) or L >= min_copies * p.
+    needed = min_copies if min_words >= (min_copies - 1) * (_GRAM - 1) + _GRAM else 2
+    if n >= _GRAM and Counter(grams).most_common(1)[0][1] < needed:
         return None
     last: dict[tuple[str, ...], int] = {}
     periods: Counter[int] = Counter()
@@ -196,7 +205,9 @@ class Repetition(ExampleCheck):
                     data={"repeated_lines": repeated, "lines": compared},
                 )
         tokens = _tokens(turn)
-        loop = find_loop(tokens, max_period=s.max_period, min_copies=s.min_copies)
+        loop = find_loop(
+            tokens, max_period=s.max_period, min_copies=s.min_copies, min_words=s.min_loop_words
+        )
         if loop is not None and loop.length >= s.min_loop_words:
             unit = " ".join(tokens[loop.start : loop.start + loop.period])
             share = loop.length / len(tokens)
