@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Protocol
 
+from curation.errors import InputError
 from curation.records import Message
 
 __all__ = [
@@ -210,7 +211,7 @@ class ExampleView:
         if ident is None:
             ident = getattr(example, "example_id", None)
         if ident is None:
-            raise ValueError(f"an example needs an id or example_id: {example!r:.80}")
+            raise InputError(f"an example needs an id or example_id: {example!r:.80}")
         self.id = str(ident)
         self.messages: list[Message] = list(example.messages)
         self.metadata: Mapping[str, Any] = example.metadata or {}

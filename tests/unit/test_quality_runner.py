@@ -214,6 +214,17 @@ def test_step_inputs_are_read_like_examples() -> None:
     assert [(r.example_id, r.code) for r in rows] == [("s1", "empty_answer")]
 
 
+def test_an_input_without_an_id_is_named() -> None:
+    @dataclass
+    class NoId:
+        messages: list[Message]
+        metadata: dict[str, Any]
+        tools: str | None = None
+
+    with pytest.raises(InputError, match="needs an id or example_id"):
+        run_quality([NoId([Message("user", "hi")], {})])
+
+
 def test_progress_reports_each_batch_and_the_dataset_stage() -> None:
     seen: list[tuple[str, int, int | None]] = []
     examples = _mixed() * 5

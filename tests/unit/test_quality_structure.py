@@ -430,3 +430,15 @@ def test_flat_glaive_style_tools_are_read() -> None:
         and flag.kind == "arguments_schema"
         and "'one' is not of type" in flag.reason
     )
+
+
+def test_a_tool_whose_parameters_are_no_schema() -> None:
+    tools = json.dumps([{"name": "add", "parameters": {"type": "objekt"}}])
+    flag = check("invalid_tool_call", ex("1 + ?", "", tools=tools, tool_calls=_calls("add", "{}")))
+    assert flag is not None and flag.kind == "tool_schema_invalid"
+    assert "'add'" in flag.reason and "not a valid JSON Schema" in flag.reason
+
+
+def test_bad_tool_call_settings_are_named() -> None:
+    with pytest.raises(InputError, match="allow_extra_arguments must be true or false, not 'yes'"):
+        ToolCallSettings(allow_extra_arguments="yes")  # type: ignore[arg-type]

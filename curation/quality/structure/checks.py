@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from curation.errors import InputError
 from curation.export.conversation import Unrepresentable, parse_tools
 from curation.quality.base import KEEP, CheckResult, ExampleCheck, Flag, Location
 from curation.quality.settings import CheckSettings
@@ -18,7 +19,7 @@ from curation.quality.structure.validators import (
     validate_against_schema,
     validate_json,
 )
-from curation.quality.view import ExampleView
+from curation.quality.view import ExampleView, line_column
 
 if TYPE_CHECKING:
     from curation.quality.base import QualityCheck
@@ -99,7 +100,9 @@ class ToolCallSettings(CheckSettings):
     def __post_init__(self) -> None:
         for name in ("allow_extra_arguments", "require_declared_tools"):
             if not isinstance(getattr(self, name), bool):
-                raise ValueError(f"ToolCallSettings.{name} must be true or false")
+                raise InputError(
+                    f"ToolCallSettings.{name} must be true or false, not {getattr(self, name)!r}"
+                )
 
 
 class InvalidToolCall(ExampleCheck):
@@ -207,7 +210,7 @@ class InvalidToolCall(ExampleCheck):
             return None  # the tool declares no parameter schema
         try:
             validator = schema_validator(parameters)
-        except Exception as exc:  # InputError from a broken declaration
+        except InputError as exc:  # a declaration that is no JSON Schema
             return self.flag(
                 0.2,
                 f"{where}: the declared parameters of {name!r} are not a valid JSON Schema "
@@ -242,7 +245,5 @@ def _extra_argument(value: dict[str, Any], parameters: Any, text: str) -> Struct
     message = f"Argument {extra[0]!r} is not a declared parameter (declared: {listed})"
     if offset < 0:
         return StructureError("unknown_argument", message, path=f"$.{extra[0]}")
-    from curation.quality.view import line_column
-
     line, column = line_column(text, offset)
     return StructureError("unknown_argument", message, offset, line, column, f"$.{extra[0]}")
