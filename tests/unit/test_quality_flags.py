@@ -228,6 +228,8 @@ def test_cut_answers(answer: str, kind: str) -> None:
         "Science and technology<|endoftext|>",
         "1) first, 2) second and 3) third.",
         "```python\nprint('hi')\n```",
+        "Here is the book you were looking for",
+        "Honestly I do not know what we should do",
     ],
 )
 def test_complete_answers(answer: str) -> None:

@@ -1,6 +1,6 @@
 """Answers far shorter than the prompt asks for: "write a 500-word essay" answered in one line.
-
-The prompt's ask is read from its wording (words, items, sentences, paragraphs, a genre, detail).
+The ask is read from the prompt's wording: a count of words, items, sentences or paragraphs,
+or a genre.
 """
 
 from __future__ import annotations

@@ -46,14 +46,13 @@ class TruncatedSettings(CheckSettings):
 _END_TOKENS = re.compile(r"(?:\s*(?:<\|[a-z_]+\|>|</s>|\[/INST\]))+\s*$")
 _PAIRS = {")": "(", "]": "[", "}": "{"}
 _OPENERS = "([{"
-# English words that cannot end a sentence. "a" and "I" are left out: an option letter
-# ("The answer is a") and a pronoun ending a quote are common and complete.
+# English words that cannot end a sentence: conjunctions, articles, possessives and the
+# prepositions that need an object even in speech. Left out on purpose: "a" (an option
+# letter: "The answer is a"), and "to", "for", "with", "from", "in", "on", "is", "do",
+# "that"..., which end complete sentences ("the book I was looking for").
 _DANGLING = word_set(
-    "and or but nor the an of to with for from into onto upon by at in on as than because "
-    "since although though while whereas which that whose whom who where when if unless so "
-    "then such including like via per versus vs is are was were be been being has have had "
-    "will would can could should shall may might must do does did not also very more most "
-    "their his her its our your my this these those"
+    "and or but nor the an of because although though whereas unless than their its our "
+    "your my whose including via versus vs per onto upon into"
 )
 # Marks that leave a sentence open. "|" (a Markdown table row), "+" ("C++"), "/" (a URL)
 # and "=" end complete texts, so they are not among them.
