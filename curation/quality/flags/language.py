@@ -28,7 +28,7 @@ _ENGLISH = word_set(
     "after use two how our work first well way even new want because any these give day most "
     "us is are was were has had been does did here more should may each such"
 )
-_TOKEN = re.compile(r"[A-Za-z]+(?:'[a-z]+)?")
+_TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)?")  # on lower-cased text
 _LETTER = re.compile(r"[^\W\d_]")
 _NON_ASCII_LETTER = re.compile(r"(?![\x00-\x7f])[^\W\d_]")
 _NOISE = re.compile(r"https?://\S+|\S+@\S+|[\w./\\-]+\.(?:py|js|json|html|csv|txt|md)\b")
@@ -99,11 +99,10 @@ def looks_english(text: str, *, share: float = 0.25, min_words: int = 5) -> bool
     """
     if not text.isascii() and _NON_ASCII_LETTER.search(text):
         return False
-    tokens = _TOKEN.findall(text)
+    tokens = _TOKEN.findall(text.lower())
     if len(tokens) < min_words:
         return False
-    common = sum(1 for t in tokens if t.lower() in _ENGLISH)
-    return common / len(tokens) >= share
+    return sum(map(_ENGLISH.__contains__, tokens)) / len(tokens) >= share
 
 
 def _prose(text: str, settings: LanguageMismatchSettings) -> str:
@@ -155,9 +154,7 @@ class LanguageMismatch(ExampleCheck):
     def check(self, example: ExampleView) -> CheckResult:
         s = self.settings
         prompt, answer = example.prompt, example.answer
-        if not prompt or not answer or _LANGUAGE_TASK.search(prompt):
-            return KEEP
-        if _LANGUAGE_TASK.search(example.system):
+        if not prompt or not answer:
             return KEEP
         # Both sides plain English: nothing to detect (most datasets, and the fast path).
         if looks_english(prompt[: s.max_chars], share=s.english_share) and looks_english(
@@ -167,6 +164,8 @@ class LanguageMismatch(ExampleCheck):
         # Count letters on both sides before detecting either: a short side ends the check.
         sides = [_prose(prompt, s), _prose(answer, s)]
         if any(len(_LETTER.findall(side)) < s.min_letters for side in sides):
+            return KEEP
+        if _LANGUAGE_TASK.search(prompt) or _LANGUAGE_TASK.search(example.system):
             return KEEP
         asked = _language(sides[0], s)
         if asked[1] < s.min_confidence:

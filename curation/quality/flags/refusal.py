@@ -216,7 +216,10 @@ _BOILERPLATE_HINTS = (
     "have beliefs",
     "have preferences",
     "have experiences",
-    "have any ",
+    "have any personal",
+    "have any opinion",
+    "have any feeling",
+    "have any emotion",
     "have my own",
     "have a physical",
     "have consciousness",
@@ -248,7 +251,10 @@ def _first(
 ) -> re.Match[str] | None:
     """The first match of `pattern` in `text`, looked for only around the hints found in
     `lower`: substring search is C-fast, a long alternation at every position is not."""
-    spots = sorted({pos for h in hints for pos in _positions(lower, h)})
+    present = [h for h in hints if h in lower]
+    if not present:
+        return None
+    spots = sorted({pos for h in present for pos in _positions(lower, h)})
     searched = 0
     for pos in spots:
         start = max(searched, pos - _REACH)
