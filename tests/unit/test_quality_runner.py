@@ -372,3 +372,17 @@ def test_answer_length_limit_is_a_setting() -> None:
         settings={"conflicting_answers": ConflictingAnswersSettings(max_answer_words=10)},
     )
     assert len(run_quality(long_pair, config).rows) == 2
+
+
+def test_refusal_and_boilerplate_share_one_line() -> None:
+    answer = (
+        "As an AI, I don't have real-time data. However, the median age in the United States "
+        "was about 38 years in 2019 according to the Census Bureau."
+    )
+    example = ex("What is the average age in the US?", answer, ident="age")
+    default = run_quality([example], QualityConfig(flags=("refusal", "boilerplate")))
+    assert [r.code for r in default.rows] == ["boilerplate"]
+    strict = QualityConfig(
+        flags=("refusal", "boilerplate"), settings={"refusal": {"min_answer_words": 40}}
+    )
+    assert [r.code for r in run_quality([example], strict).rows] == ["refusal"]

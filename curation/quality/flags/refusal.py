@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from curation.quality.base import KEEP, CheckResult, ExampleCheck, Flag, Location
+from curation.quality.base import KEEP, CheckResult, ExampleCheck, Flag, Location, QualityCheck
 from curation.quality.settings import CheckSettings, require_int
 from curation.quality.view import AnswerTurn, ExampleView, words_of
+
+if TYPE_CHECKING:
+    from curation.quality.config import QualityConfig
 
 __all__ = ["Boilerplate", "Refusal", "RefusalSettings", "analyse_refusal"]
 
@@ -375,6 +379,11 @@ class Boilerplate(ExampleCheck):
     )
     Settings = RefusalSettings
     settings: RefusalSettings
+
+    @classmethod
+    def from_config(cls, config: QualityConfig) -> QualityCheck:
+        # One line between refusing and answering: the refusal check's, unless set here.
+        return cls(config.settings.get(cls.code) or config.settings_for(Refusal.code))
 
     def check(self, example: ExampleView) -> CheckResult:
         for turn in example.text_turns:
