@@ -50,6 +50,8 @@ def test_every_dataset_runs_clean_and_rows_point_inside_their_messages(
     assert report.info["n_errors"] == 0, report.info["errors"]
     assert report.summary.n_examples == len(examples)
     by_id = {e.id: e for e in examples}
+    json.dumps([row.to_dict() for row in report.rows])  # rows are stored as JSON
+    json.dumps(report.info)
     for row in report.rows:
         assert row.score is not None and 0.0 <= row.score <= 1.0
         loc = row.data.get("location")
