@@ -261,6 +261,46 @@ def hard_negatives(size: int, thresholds: list[float], margins: list[int]) -> No
                 )
 
 
+def diff_check(size: int) -> None:
+    """Near defaults with and without the substantive-difference check, both sets, timed."""
+    from dataclasses import replace
+
+    data = build_near_set(size)
+    truth, n = data.near_truth(), len(data.texts)
+    hard = build_hard_negative_set()
+    families = list(hard.pairs)
+    print(
+        f"\n### Near defaults, substantive-difference check off / on ({n} perturbed-set texts, "
+        f"{len(hard.texts)} hard-negative texts; seconds = best of 3, perturbed + hard)\n"
+    )
+    print(
+        "| diff_check | perturbed P | perturbed R | perturbed F1 | FP all | "
+        + " | ".join(f"FP {f}" for f in families)
+        + " | seconds |"
+    )
+    print("|---" * (6 + len(families)) + "|")
+    for on in (False, True):
+        cfg = replace(NearDedupConfig(), diff_check=on)
+        best, groups = float("inf"), ([], [])
+        for _ in range(3):
+            start = time.perf_counter()
+            out = []
+            for texts in (data.texts, hard.texts):
+                pairs, sims = near_duplicate_pairs(texts, cfg, StageRecorder(None))
+                out.append([c.members for c in clusters_from_pairs(len(texts), pairs, sims)])
+            best = min(best, time.perf_counter() - start)
+            groups = (out[0], out[1])
+        sc = pairwise_scores(groups[0], truth, n)
+        fp = false_positive_rates(groups[1], hard)
+        print(
+            f"| {'on' if on else 'off'} | {sc['precision']:.4f} | {sc['recall']:.4f} | "
+            f"{sc['f1']:.4f} | {fp['all']:.4f} | "
+            + " | ".join(f"{fp[f]:.4f}" for f in families)
+            + f" | {best:.2f} |",
+            flush=True,
+        )
+
+
 def best_of(repeats: int, run):  # type: ignore[no-untyped-def]
     """Run `run()` `repeats` times; keep the fastest (the machine is shared)."""
     results = [run() for _ in range(repeats)]
@@ -436,6 +476,9 @@ def main() -> None:
     parser.add_argument("--num-perm", type=int, default=128)
     parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument(
+        "--skip-diff", action="store_true", help="skip the diff_check off / on comparison"
+    )
     parser.add_argument("--skip-hard", action="store_true", help="skip the hard-negative grid")
     parser.add_argument(
         "--skip-conversations", action="store_true", help="skip the per-role conversation sets"
@@ -464,6 +507,8 @@ def main() -> None:
         planted_edits()
     if not args.skip_quality:
         quality(args.quality_size, cfg, args.mrpc_pairs, args.semantic_backend)
+    if not args.skip_diff:
+        diff_check(args.quality_size)
     if not args.skip_hard:
         hard_negatives(args.quality_size, [0.6, 0.7, 0.8], [0, 2, 3, 4])
     if not args.skip_speed:

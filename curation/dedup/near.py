@@ -24,6 +24,7 @@ from curation.dedup.minhash import (
 )
 from curation.dedup.normalise import normalise_all
 from curation.dedup.results import StageRecorder
+from curation.dedup.textdiff import substantive_difference
 
 __all__ = [
     "DEFAULT_NEAR_THRESHOLD",
@@ -84,6 +85,19 @@ class NearDedupConfig:
         different answer; each part at the full threshold loses copies whose few edits fell in
         a short part (10,000 perturbed conversations: F1 0.969 against 0.998 with the slack of
         0.2), while shared-premise pairs with different answers stay apart either way.
+    diff_check:
+        After Jaccard verification, align each part's two word sequences and refuse the pair
+        when the words where they differ carry substance (`curation.dedup.textdiff`): a
+        replaced content word weighs 1, a number, capitalised name or negation that differs,
+        appears or disappears weighs ``diff_strong_weight``, spelling variants (character
+        similarity >= ``diff_spelling_similarity``), case, punctuation and whitespace weigh 0;
+        the pair is refused when the weight reaches ``diff_max_share`` of the longer text's
+        words and that text has at most ``diff_max_words`` words (longer texts are documents,
+        where a few changed words are a copy edit). So "Write a poem about cats" / "... about dogs" are different prompts, while a
+        typo or a changed word in a long text stays a copy. Hard-negative pairs wrongly
+        clustered: 11.4 % without, see `benchmarks/README_dedup.md` for with. Cross checks
+        against a reference (contamination) skip it: a benchmark item with one word changed
+        is still leaked. Not applied to texts in scripts written without spaces.
     """
 
     num_perm: int = 128
@@ -100,6 +114,11 @@ class NearDedupConfig:
     short_text_margin: int = DEFAULT_SHORT_TEXT_MARGIN
     segment_spaceless: bool = True
     part_slack: float = 0.2
+    diff_check: bool = True
+    diff_max_share: float = 0.05
+    diff_strong_weight: int = 4
+    diff_spelling_similarity: float = 0.75
+    diff_max_words: int = 20
 
     def __post_init__(self) -> None:
         if self.shingle not in SHINGLE_KINDS:
@@ -140,6 +159,26 @@ class NearDedupConfig:
             )
         if isinstance(self.part_slack, bool) or not 0.0 <= float(self.part_slack) < 1.0:
             raise ValueError(f"part_slack must be in [0, 1), not {self.part_slack!r}")
+        if isinstance(self.diff_max_share, bool) or not 0.0 < float(self.diff_max_share) <= 1.0:
+            raise ValueError(f"diff_max_share must be in (0, 1], not {self.diff_max_share!r}")
+        if (
+            isinstance(self.diff_strong_weight, bool)
+            or not isinstance(self.diff_strong_weight, int)
+            or self.diff_strong_weight < 0
+        ):
+            raise ValueError(
+                f"diff_strong_weight must be an integer >= 0, not {self.diff_strong_weight!r}"
+            )
+        if (
+            isinstance(self.diff_max_words, bool)
+            or not isinstance(self.diff_max_words, int)
+            or self.diff_max_words < 1
+        ):
+            raise ValueError(f"diff_max_words must be an integer >= 1, not {self.diff_max_words!r}")
+        if not 0.0 < float(self.diff_spelling_similarity) <= 1.0:
+            raise ValueError(
+                f"diff_spelling_similarity must be in (0, 1], not {self.diff_spelling_similarity!r}"
+            )
         if self.bucket_window < 1:
             raise ValueError(f"bucket_window must be >= 1, not {self.bucket_window!r}")
 
@@ -306,6 +345,26 @@ def near_duplicate_part_pairs(
             part_sims = np.divide(p_inter, p_union, out=np.ones(len(p_inter)), where=p_union > 0)
             keep[keep] = part_sims >= floor - 1e-9
     pairs, sims = pairs[keep], sims[keep]
+    if config.diff_check and split_at is None and len(pairs):
+        differ = np.array(
+            [
+                any(
+                    substantive_difference(
+                        part[i],
+                        part[j],
+                        max_share=float(config.diff_max_share),
+                        spelling_similarity=float(config.diff_spelling_similarity),
+                        strong_weight=config.diff_strong_weight,
+                        max_words=config.diff_max_words,
+                    )
+                    for part in parts
+                )
+                for i, j in pairs.tolist()
+            ],
+            dtype=bool,
+        )
+        recorder.counts["refused_by_diff"] = int(differ.sum())
+        pairs, sims = pairs[~differ], sims[~differ]
     recorder.counts["verified_pairs"] = len(pairs)
     recorder.finish(recorder.counts["candidate_pairs"])
 

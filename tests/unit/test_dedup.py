@@ -115,9 +115,11 @@ def test_near_threshold_decides() -> None:
     # A = words 0..19, B = words 0..14 + 20..24: J = 15 / 25 = 0.6.
     texts = [words(0, 20), words(0, 15) + " " + words(20, 25)]
     # 64 bands of 2 rows: a pair at J = 0.6 escapes all bands with probability 0.64**64 ~ 4e-13,
-    # so only verification against the threshold decides.
-    assert find_duplicate_clusters(texts, "near", 0.55, bands=64, rows=2) == [[0, 1]]
-    assert find_duplicate_clusters(texts, "near", 0.65, bands=64, rows=2) == []
+    # so only verification against the threshold decides (the substantive-difference check,
+    # which would refuse five replaced words in a 20-word text, is off to test the threshold).
+    kw = {"bands": 64, "rows": 2, "diff_check": False}
+    assert find_duplicate_clusters(texts, "near", 0.55, **kw) == [[0, 1]]
+    assert find_duplicate_clusters(texts, "near", 0.65, **kw) == []
 
 
 def test_connected_components_are_transitive() -> None:
@@ -260,7 +262,9 @@ def test_bad_arguments_name_the_allowed_values() -> None:
 
 def test_near_options_pass_through() -> None:
     texts = [words(0, 20), words(0, 15) + " " + words(20, 25)]  # J = 0.6
-    assert find_duplicate_clusters(texts, "near", 0.55, num_perm=64, seed=7) == [[0, 1]]
+    assert find_duplicate_clusters(texts, "near", 0.55, num_perm=64, seed=7, diff_check=False) == [
+        [0, 1]
+    ]
 
 
 # ---------------------------------------------------------------- fields
@@ -371,8 +375,13 @@ def test_templated_prompts_differing_in_one_word_do_not_cluster_by_default() -> 
         "Write a poem about the moon.",
     ]
     assert find_duplicate_clusters(texts, "near") == []
-    # With the margin off, plain Jaccard 5/7 links each family.
-    assert find_duplicate_clusters(texts, "near", short_text_margin=0) == [[0, 1, 2], [3, 4]]
+    # With the margin off, plain Jaccard 5/7 links each family; the substantive-difference check
+    # (one replaced word in a short prompt) keeps them apart unless it is off too.
+    assert find_duplicate_clusters(texts, "near", short_text_margin=0) == []
+    assert find_duplicate_clusters(texts, "near", short_text_margin=0, diff_check=False) == [
+        [0, 1, 2],
+        [3, 4],
+    ]
 
 
 def test_perturbed_copy_of_a_real_instruction_clusters_by_default() -> None:
@@ -392,7 +401,9 @@ def test_perturbed_copy_of_a_real_instruction_clusters_by_default() -> None:
 def test_short_text_margin_rule_and_validation() -> None:
     # 10 shared words of 12 distinct: Jaccard 0.833; margin 2 -> 10/14 = 0.714; margin 3 -> 0.667.
     a, b = words(0, 11), words(0, 10) + " " + words(11, 12)
-    assert find_duplicate_clusters([a, b], "near", short_text_margin=2) == [[0, 1]]
+    assert find_duplicate_clusters([a, b], "near", short_text_margin=2, diff_check=False) == [
+        [0, 1]
+    ]
     assert find_duplicate_clusters([a, b], "near", short_text_margin=3) == []
     # Identical word sets always match, however short.
     assert find_duplicate_clusters(["Hi there", "there, hi!"], "near") == [[0, 1]]

@@ -102,7 +102,9 @@ def test_a_part_may_fall_below_the_threshold_by_the_slack_only() -> None:
     a = chat(words(0, 40), words(40, 50))
     b = chat(words(0, 40), words(40, 46) + " " + words(50, 54))
     assert cluster_conversations([a, b], "near").clusters == []
-    assert cluster_conversations([a, b], "near", part_slack=0.3).groups() == [[0, 1]]
+    assert cluster_conversations([a, b], "near", part_slack=0.3, diff_check=False).groups() == [
+        [0, 1]
+    ]
     with pytest.raises(ValueError, match="part_slack"):
         NearDedupConfig(part_slack=1.0)
 

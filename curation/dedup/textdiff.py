@@ -1,0 +1,162 @@
+"""Second look at a near-duplicate candidate: do the words where two texts differ carry substance?
+
+Word-set Jaccard cannot tell "Write a poem about cats" from "... about dogs" (one word of five)
+nor a typo from a different name. This stage aligns the two word sequences
+(`difflib.SequenceMatcher` on casefolded words) and weighs each span where they differ:
+
+- a word replaced by one that is a spelling variant of it (character similarity
+  ``>= spelling_similarity``: typos, "colour"/"color", words split or joined) weighs nothing;
+  case, punctuation and whitespace never reach this stage (they do not change the words);
+- a word replaced by a different word (a *content* change) weighs 1;
+- a number, a capitalised name (a capitalised word not starting a sentence) or a negation
+  ("not", "no", "never", "without", ...) that differs, appears or disappears weighs
+  ``strong_weight``: a different number, name or a flipped negation changes what is asked;
+- a plain word inserted or deleted weighs nothing (an adjective added is a copy edit far more
+  often than a different request).
+
+The pair is refused (kept apart) when the total weight reaches ``max_share`` of the longer
+text's words, and that text has at most ``max_words`` words. With the defaults of
+`NearDedupConfig` (share 0.05, strong weight 4, 20 words): in a prompt of up to 20 words (one
+sentence) one replaced content word, or a different number, name or negation, makes a
+different prompt; a longer text is a document, where a few changed words are a copy edit, and
+is left to the Jaccard rule. Measured on `benchmarks/bench_dedup.py` (README_dedup.md): longer
+caps cost recall of perturbed copies without removing more hard negatives.
+
+Texts holding a script written without spaces are passed through unchanged (their "words" are
+whole clauses, so this word-level weighing does not apply to them).
+"""
+
+from __future__ import annotations
+
+import re
+from difflib import SequenceMatcher
+
+from curation.text.script import has_spaceless_script
+
+__all__ = ["difference_weight", "substantive_difference", "tokens"]
+
+_TOKEN = re.compile(r"\d+(?:[.,:/]\d+)*|\w+(?:'\w+)?", re.UNICODE)
+_SENTENCE_END = re.compile(r"[.!?:;\n]\s*$")
+NEGATIONS = frozenset(
+    {
+        "not",
+        "no",
+        "never",
+        "nor",
+        "none",
+        "nothing",
+        "nobody",
+        "without",
+        "cannot",
+        "neither",
+        "don't",
+        "doesn't",
+        "didn't",
+        "isn't",
+        "aren't",
+        "wasn't",
+        "weren't",
+        "won't",
+        "can't",
+        "couldn't",
+        "shouldn't",
+        "wouldn't",
+        "haven't",
+        "hasn't",
+        "hadn't",
+        "mustn't",
+    }
+)
+
+
+def tokens(text: str) -> tuple[list[str], list[bool], list[bool]]:
+    """Casefolded words of `text`, per word whether it is strong (number, name, negation), and
+    whether it is a number or negation (the strong words whose insertion or deletion counts).
+
+    A name is a word starting with an upper-case letter followed by a lower-case one (so an
+    all-caps word, often a case edit, is not one) that does not open the text or a sentence.
+    """
+    words: list[str] = []
+    strong: list[bool] = []
+    hard: list[bool] = []
+    for m in _TOKEN.finditer(text):
+        raw = m.group(0)
+        low = raw.casefold().replace("\u2019", "'")
+        is_number = raw[0].isdigit()
+        is_name = (
+            len(raw) > 1
+            and raw[0].isupper()
+            and raw[1].islower()
+            and m.start() > 0
+            and not _SENTENCE_END.search(text[max(0, m.start() - 3) : m.start()])
+        )
+        words.append(low)
+        strong.append(is_number or is_name or low in NEGATIONS)
+        hard.append(is_number or low in NEGATIONS)
+    return words, strong, hard
+
+
+def _similar(a: str, b: str, bound: float) -> bool:
+    if a == b:
+        return True
+    if any(ch.isdigit() for ch in a + b):
+        return False  # 1990 and 1991 are close in characters and different years
+    return SequenceMatcher(None, a, b, autojunk=False).ratio() >= bound
+
+
+def difference_weight(
+    a: str, b: str, *, spelling_similarity: float = 0.75, strong_weight: int = 4
+) -> tuple[float, int]:
+    """``(weight, words)``: the substance of where `a` and `b` differ, and the longer's words.
+
+    See the module docstring for how each differing span weighs.
+    """
+    wa, sa, ha = tokens(a)
+    wb, sb, hb = tokens(b)
+    words = max(len(wa), len(wb))
+    weight = 0.0
+    matcher = SequenceMatcher(None, wa, wb, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            continue
+        left, right = wa[i1:i2], wb[j1:j2]
+        strong = any(sa[i1:i2]) or any(sb[j1:j2])
+        if op in ("delete", "insert"):
+            # a word added or dropped is a copy edit; a number or negation is not
+            weight += strong_weight * (sum(ha[i1:i2]) + sum(hb[j1:j2]))
+            continue
+        # replace: a spelling variant as a whole span (split or joined words) weighs nothing
+        if _similar("".join(left), "".join(right), spelling_similarity):
+            continue
+        if len(left) == len(right):
+            for k, (x, y) in enumerate(zip(left, right, strict=True)):
+                if not _similar(x, y, spelling_similarity):
+                    weight += strong_weight if (sa[i1 + k] or sb[j1 + k]) else 1
+        else:
+            weight += strong_weight if strong else max(len(left), len(right))
+    return weight, words
+
+
+def substantive_difference(
+    a: str,
+    b: str,
+    *,
+    max_share: float = 0.05,
+    spelling_similarity: float = 0.75,
+    strong_weight: int = 4,
+    max_words: int = 20,
+) -> bool:
+    """True when `a` and `b` differ where it matters: weight >= ``max_share`` x their words.
+
+    Texts whose longer side has more than `max_words` words are never refused.
+    """
+    if a == b or has_spaceless_script(a) or has_spaceless_script(b):
+        return False
+    if max(a.count(" "), b.count(" ")) > 4 * max_words:
+        return False  # clearly long: skip the alignment
+    weight, words = difference_weight(
+        a, b, spelling_similarity=spelling_similarity, strong_weight=strong_weight
+    )
+    if words > max_words:
+        return False
+    return weight > 0 and weight >= max_share * max(words, 1) - 1e-9
