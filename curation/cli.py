@@ -883,12 +883,94 @@ def cmd_pipeline(args: argparse.Namespace) -> dict[str, Any]:
         return report
 
 
+# ---- quality ----------------------------------------------------------------------------
+
+
+def _configure_quality(p: argparse.ArgumentParser) -> None:
+    _target_options(p)
+    p.add_argument("--out", required=True, help="CSV file: one row per flagged example and flag")
+    p.add_argument(
+        "--expect",
+        default=None,
+        metavar="STRUCTURE",
+        help="answers must be json, yaml, sql, sql:DIALECT or regex:PATTERN",
+    )
+    p.add_argument(
+        "--schema", default=None, metavar="SCHEMA.json", help="JSON Schema json answers must match"
+    )
+    p.add_argument("--sql-dialect", default=None, help="SQL dialect for --expect sql (sqlglot's)")
+    p.add_argument(
+        "--flags", default=None, help="comma-separated flag codes to run (default: every default)"
+    )
+    _common(p, project=False)
+
+
+@command("quality", "flag broken, truncated, refusing and malformed examples", _configure_quality)
+def cmd_quality(args: argparse.Namespace) -> dict[str, Any]:
+    from curation.quality import QualityConfig
+    from curation.quality.report import (
+        expectations_from_options,
+        run_quality_with_progress,
+        write_flags_csv,
+    )
+
+    # Options are checked before any data is read, so a bad --schema fails fast.
+    expectations = expectations_from_options(args.expect, args.schema, args.sql_dialect)
+    flags = (
+        None if args.flags is None else tuple(c.strip() for c in args.flags.split(",") if c.strip())
+    )
+    config = QualityConfig(flags=flags, expectations=expectations)
+    kind = _resolve_target(args)
+    bar = Progress(not args.quiet)
+
+    def progress(update: Any) -> None:
+        bar(update.stage, update.done, update.total)
+
+    try:
+        if kind == "file":
+            from curation.formats import read_examples
+
+            examples: list[Any] = list(read_examples(args.target).examples)
+        else:
+            store = _store(args)
+            try:
+                examples = [e.example for e in store.iter_examples(args.target)]
+            finally:
+                store.dispose()
+        result = run_quality_with_progress(examples, config, progress=progress, total=len(examples))
+    finally:
+        bar.close()
+    n_rows = write_flags_csv(result.rows, args.out)
+    return {
+        "target": args.target,
+        "kind": kind,
+        "out": args.out,
+        "n_rows": n_rows,
+        **result.summary.to_dict(),
+        "expectations": None if expectations is None else expectations.to_dict(),
+        "n_errors": result.info.get("n_errors", 0),
+    }
+
+
+def _print_quality(report: dict[str, Any]) -> None:
+    print(
+        f"{report['target']}: {report['n_flagged']} of {report['n_examples']} examples flagged "
+        f"({report['severity']}); {report['n_rows']} row(s) written to {report['out']}"
+    )
+    for code, count in report["counts"].items():
+        if count:
+            print(f"  {code}: {count}")
+    if report.get("n_errors"):
+        print(f"warning: {report['n_errors']} check(s) raised on an example (see --json)")
+
+
 PRINTERS: dict[str, Callable[[dict[str, Any]], None]] = {
     "import": _print_import,
     "stats": _print_stats,
     "dedup": _print_dedup,
     "export": _print_export,
     "pipeline": _print_export,
+    "quality": _print_quality,
 }
 
 

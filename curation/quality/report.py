@@ -1,0 +1,125 @@
+"""What `curation quality` needs besides `run_quality`: expectations from command-line options,
+the shared progress protocol, and the flags as CSV rows.
+
+The CLI stays thin: it parses arguments and prints; everything here is testable without it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Sequence
+from typing import IO, Any
+
+from curation.errors import InputError
+from curation.progress import ProgressFn, report
+from curation.quality.config import QualityConfig
+from curation.quality.runner import QualityReport, QualityRow, run_quality
+from curation.quality.structure.expectations import Expectation, StructureExpectations
+from curation.quality.view import QualitySubject
+from curation.safecsv import write_csv
+
+__all__ = [
+    "CSV_COLUMNS",
+    "csv_row",
+    "expectations_from_options",
+    "read_schema",
+    "run_quality_with_progress",
+    "write_flags_csv",
+]
+
+CSV_COLUMNS: tuple[str, ...] = ("id", "flag", "score", "reason", "kind", "suggestion", "location")
+
+
+def read_schema(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """A JSON Schema from a file; a missing file, bad JSON or a non-object is an `InputError`
+    naming the file (and, for bad JSON, the line and column)."""
+    name = os.fspath(path)
+    try:
+        with open(name, encoding="utf-8") as fh:
+            text = fh.read()
+    except OSError as exc:
+        raise InputError(f"cannot read the schema file {name!r}: {exc.strerror or exc}") from exc
+    try:
+        schema = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"the schema file {name!r} is not JSON: {exc.msg} at line {exc.lineno}, "
+            f"column {exc.colno}"
+        ) from exc
+    if not isinstance(schema, dict):
+        raise InputError(
+            f"the schema file {name!r} holds a {type(schema).__name__}, not a JSON Schema object"
+        )
+    return schema
+
+
+def expectations_from_options(
+    expect: str | None = None,
+    schema_path: str | os.PathLike[str] | None = None,
+    sql_dialect: str | None = None,
+) -> StructureExpectations | None:
+    """The structure every answer must have, from ``--expect``, ``--schema`` and ``--sql-dialect``.
+
+    ``--schema`` alone means JSON matching it; ``--sql-dialect`` alone means SQL in that dialect.
+    Options that contradict each other are an `InputError` naming both; None when none is given.
+    """
+    schema = None if schema_path is None else read_schema(schema_path)
+    if expect is None:
+        if schema is not None and sql_dialect is not None:
+            raise InputError("--schema applies to json or yaml answers, --sql-dialect to sql")
+        if schema is not None:
+            expect = "json"
+        elif sql_dialect is not None:
+            expect = "sql"
+        else:
+            return None
+    kind = expect.partition(":")[0].strip().lower()
+    if sql_dialect is not None:
+        if kind != "sql":
+            raise InputError(
+                f"--sql-dialect {sql_dialect!r} applies to --expect sql, not {expect!r}"
+            )
+        given = expect.partition(":")[2].strip()
+        if given and given.lower() != sql_dialect.lower():
+            raise InputError(f"--expect {expect!r} and --sql-dialect {sql_dialect!r} disagree")
+        expect = f"sql:{sql_dialect}"
+    if schema is not None and kind not in ("json", "yaml"):
+        raise InputError(f"--schema applies to --expect json or yaml, not {expect!r}")
+    return StructureExpectations(default=Expectation.parse(expect, schema=schema))
+
+
+def run_quality_with_progress(
+    examples: Iterable[QualitySubject],
+    config: QualityConfig | None = None,
+    *,
+    progress: ProgressFn | None = None,
+    total: int | None = None,
+) -> QualityReport:
+    """`run_quality`, reporting to the shared `curation.progress.ProgressFn`."""
+
+    def relay(stage: str, done: int, total_: int | None) -> None:
+        report(progress, stage, done, total_)
+
+    return run_quality(examples, config, progress=relay if progress else None, total=total)
+
+
+def csv_row(row: QualityRow) -> dict[str, Any]:
+    """One flag as a CSV row: id, flag code, score, reason, sub-kind, suggestion, location."""
+    location = row.data.get("location")
+    return {
+        "id": row.example_id,
+        "flag": row.code,
+        "score": row.score,
+        "reason": row.reason or "",
+        "kind": row.kind or "",
+        "suggestion": row.suggestion or "",
+        "location": "" if not location else json.dumps(location, sort_keys=True),
+    }
+
+
+def write_flags_csv(
+    rows: Sequence[QualityRow], path_or_buffer: str | os.PathLike[str] | IO[str] | IO[bytes]
+) -> int:
+    """Write one CSV row per (example, flag), cells neutralised against formula injection."""
+    return write_csv([csv_row(r) for r in rows], path_or_buffer, columns=CSV_COLUMNS)
