@@ -281,25 +281,25 @@ class Store:
     # ---- schema -------------------------------------------------------------------------
 
     def migrate(self) -> int:
-        """Bring the database to the app's schema version; return the version it was at."""
+        """Bring the database to the app's schema version; return the version it was at.
+
+        Runs the Alembic revisions in `curation.store.migrations` inside one write transaction
+        that holds the migration lock, so two processes opening a fresh database never both
+        create tables.
+        """
+        from curation.store import migrations
+
         with writing(self.engine) as conn:
             take_migration_lock(conn)
-            version = s.current_version(conn)
-            if version > s.SCHEMA_VERSION:
-                raise StoreError(
-                    f"The database at {self.display_url} has schema version {version}, newer "
-                    f"than this app's {s.SCHEMA_VERSION}. Upgrade the app to open it."
-                )
-            for number in range(version + 1, s.SCHEMA_VERSION + 1):
-                s.MIGRATIONS[number - 1](conn)
-            if version < s.SCHEMA_VERSION:
-                conn.execute(s.schema_version.delete())
-                conn.execute(s.schema_version.insert().values(version=s.SCHEMA_VERSION))
-        return version
+            before = migrations.upgrade(conn, self.display_url)
+        return int(before) if before and before.isdigit() else 0
 
     def schema_version(self) -> int:
         with reading(self.engine) as conn:
-            return s.current_version(conn)
+            from curation.store import migrations
+
+            rev = migrations.current_revision(conn)
+        return int(rev) if rev and rev.isdigit() else 0
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -1,0 +1,108 @@
+"""Alembic migrations: frozen revisions, legacy databases adopted, head equals the live tables."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine, text
+
+from curation.store import Store
+from curation.store import migrations as m
+from curation.store import schema as s
+
+
+def _v1_by_frozen_revision(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        command.upgrade(m._config(conn), "0001")
+        conn.execute(text("INSERT INTO schema_version (version) VALUES (1)"))
+        conn.execute(
+            text(
+                "INSERT INTO projects (name, created_at, created_by, settings) "
+                "VALUES ('old', CURRENT_TIMESTAMP, 'ada', '{}')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO examples (project_id, example_id, position, source, raw, messages,"
+                " meta, status, revision, content_hash, search_text, answer_chars, updated_at)"
+                " VALUES (1, 'e1', 0, 'f.jsonl', '{}', '[]', '{\"lang\": \"en\"}', 'active', 0,"
+                " 'h', 'hi', 2, CURRENT_TIMESTAMP)"
+            )
+        )
+    engine.dispose()
+
+
+def test_upgrade_from_frozen_v1_keeps_data_and_matches_live_tables(db_url: str) -> None:
+    _v1_by_frozen_revision(db_url)
+    st = Store(db_url)
+    assert st.schema_version() == 3
+    assert st.list_projects() == ["old"]
+    with st.engine.connect() as conn:
+        assert conn.execute(text("SELECT example_id FROM examples")).scalars().all() == ["e1"]
+        # the 0003 data step indexed the v1 example's metadata
+        assert conn.execute(text("SELECT name FROM metadata_fields")).scalars().all() == ["lang"]
+        assert MigrationContext.configure(conn).get_current_revision() == "0003"
+        assert compare_metadata(MigrationContext.configure(conn), s.metadata) == []
+    st.dispose()
+
+
+def test_legacy_v1_database_is_stamped_and_upgraded(db_url: str) -> None:
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        s.MIGRATIONS[0](conn)
+        conn.execute(text("INSERT INTO schema_version (version) VALUES (1)"))
+    engine.dispose()
+    st = Store(db_url)
+    with st.engine.connect() as conn:
+        assert MigrationContext.configure(conn).get_current_revision() == "0003"
+        assert compare_metadata(MigrationContext.configure(conn), s.metadata) == []
+    assert st.schema_version() == 3
+    st.dispose()
+
+
+def test_newer_alembic_revision_is_refused(db_url: str) -> None:
+    import pytest
+
+    from curation.errors import StoreError
+
+    st = Store(db_url)
+    with st.engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0099'"))
+    st.dispose()
+    with pytest.raises(StoreError, match="revision 0099, newer than this app's 0003"):
+        Store(db_url)
+
+
+def test_cli_db_current_and_upgrade(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from curation.cli import main
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    _v1_by_frozen_revision(url)
+    assert main(["db", "current", "--url", url]) == 0
+    assert "at revision 0001 (app head 0003)" in capsys.readouterr().out
+    assert main(["db", "upgrade", "--url", url]) == 0
+    assert "upgraded from 0001 to 0003" in capsys.readouterr().out
+    assert main(["db", "current", "--url", url]) == 0
+    assert "at revision 0003 (app head 0003)" in capsys.readouterr().out
+
+
+def _open(url: str) -> int:
+    st = Store(url)
+    version = st.schema_version()
+    st.dispose()
+    return version
+
+
+def test_two_processes_open_a_fresh_database_at_once(db_url: str) -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(2) as pool:
+        results = list(pool.map(_open, [db_url, db_url]))
+    assert results == [3, 3]
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
+        assert conn.execute(text("SELECT count(*) FROM schema_version")).scalar() == 1
+    engine.dispose()
