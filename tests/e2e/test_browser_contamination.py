@@ -53,6 +53,8 @@ def test_empty_reference_file_is_an_error(page, app_url: str, tmp_path: Path) ->
     page.get_by_text("alpaca_eval_outputs.json: imported 6 examples").wait_for()
     page.get_by_role("link", name="Deduplicate").click()
     wait_idle(page)
+    # the click's rerun may not have started yet: wait for the page, so the file goes to its uploader
+    page.get_by_text("Contamination check", exact=True).wait_for()
     empty = tmp_path / "question.jsonl"
     empty.write_text('{"question_id": 1, "category": "writing", "turns": [""]}\n')
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(empty))
