@@ -7,7 +7,9 @@ nor a typo from a different name. This stage aligns the two word sequences
 - a word replaced by one that is a spelling variant of it (character similarity
   ``>= spelling_similarity``: typos, "colour"/"color", words split or joined) weighs nothing;
   case, punctuation and whitespace never reach this stage (they do not change the words);
-- a word replaced by a different word (a *content* change) weighs 1;
+- a content word replaced by a different content word weighs 1; a function word ("a", "of",
+  "about", "you", ... `FUNCTION_WORDS`) replaced by anything, or replacing one, weighs nothing:
+  that breaks or retouches the sentence, it does not ask for something else;
 - a number, a capitalised name (a capitalised word not starting a sentence) or a negation
   ("not", "no", "never", "without", ...) that differs, appears or disappears weighs
   ``strong_weight``: a different number, name or a flipped negation changes what is asked;
@@ -69,6 +71,19 @@ NEGATIONS = frozenset(
 )
 
 
+# English function words: replacing one of them (by anything but a negation) changes no request,
+# it is a corruption or a copy edit of the sentence ("a poem about cats" / "a poem for cats").
+_FUNCTION_WORDS = """a an the this that these those it its of in on at by for from to with about as into
+    onto over under than then there here and or but if so because while when where which who
+    whom whose what how why is are was were be been being am do does did have has had having
+    will would shall should can could may might must i me my we us our you your he him his she
+    her they them their all any some each every more most other such only own same too very
+    just also up down out off again once both few many much either whether yet via per among
+    between through across within along around behind below above beneath beside toward towards
+    upon during before after against near until"""
+FUNCTION_WORDS = frozenset(_FUNCTION_WORDS.split())
+
+
 def tokens(text: str) -> tuple[list[str], list[bool], list[bool]]:
     """Casefolded words of `text`, per word whether it is strong (number, name, negation), and
     whether it is a number or negation (the strong words whose insertion or deletion counts).
@@ -104,6 +119,10 @@ def _similar(a: str, b: str, bound: float) -> bool:
     return SequenceMatcher(None, a, b, autojunk=False).ratio() >= bound
 
 
+def _content(words: list[str]) -> int:
+    return sum(w not in FUNCTION_WORDS for w in words)
+
+
 def difference_weight(
     a: str, b: str, *, spelling_similarity: float = 0.75, strong_weight: int = 4
 ) -> tuple[float, int]:
@@ -130,10 +149,16 @@ def difference_weight(
             continue
         if len(left) == len(right):
             for k, (x, y) in enumerate(zip(left, right, strict=True)):
-                if not _similar(x, y, spelling_similarity):
-                    weight += strong_weight if (sa[i1 + k] or sb[j1 + k]) else 1
+                if _similar(x, y, spelling_similarity):
+                    continue
+                if sa[i1 + k] or sb[j1 + k]:
+                    weight += strong_weight
+                elif x not in FUNCTION_WORDS and y not in FUNCTION_WORDS:
+                    weight += 1
+        elif strong:
+            weight += strong_weight
         else:
-            weight += strong_weight if strong else max(len(left), len(right))
+            weight += max(_content(left), _content(right))
     return weight, words
 
 

@@ -58,6 +58,18 @@ SAME = [
         "Write a short poem about cats for my daughter",
         "Write a short poem about cats for my little daughter",
     ),
+    (  # a function word swapped for another: the same request
+        "Write a short poem about cats for my daughter",
+        "Write a short poem on cats for my daughter",
+    ),
+    (  # a function word replaced by a stray word (a corrupted copy), and the reverse
+        "Give me three ideas for a birthday party at home",
+        "Give me three ideas banana a birthday party at home",
+    ),
+    (  # two function words replaced by one
+        "Tell me a story about a dragon in the mountains",
+        "Tell me a story about a dragon among mountains",
+    ),
 ]
 LONG_A = " ".join(f"word{i}" for i in range(40)) + " the cat sat on the mat today"
 LONG_B = " ".join(f"word{i}" for i in range(40)) + " the dog sat on the mat today"
