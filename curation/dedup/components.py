@@ -13,7 +13,7 @@ from scipy.sparse.csgraph import connected_components
 
 from curation.dedup.results import Cluster
 
-__all__ = ["UnionFind", "clusters_from_pairs", "sort_groups"]
+__all__ = ["UnionFind", "clusters_from_pairs"]
 
 
 class UnionFind:
@@ -54,13 +54,6 @@ class UnionFind:
         for i in range(len(self.parent)):
             out.setdefault(self.find(i), []).append(i)
         return list(out.values())
-
-
-def sort_groups(groups: list[list[int]]) -> list[list[int]]:
-    """Members ascending; groups largest first, then by their first member."""
-    ordered = [sorted(g) for g in groups if len(g) >= 2]
-    ordered.sort(key=lambda g: (-len(g), g[0]))
-    return ordered
 
 
 def clusters_from_pairs(n: int, pairs: np.ndarray, similarities: np.ndarray) -> list[Cluster]:

@@ -71,11 +71,6 @@ def normalise_for_dedup(text: str) -> str:
     return normalise_all([text])[0]
 
 
-def _has_ascii_separators(text: str) -> bool:
-    """str.split() and str regexes treat 0x1c-0x1f as whitespace; bytes ones do not."""
-    return "\x1c" in text or "\x1d" in text or "\x1e" in text or "\x1f" in text
-
-
 def _normalise_one(text: str) -> str:
     """The reference implementation on str (any Unicode); `_normalise_ascii` must agree with it."""
     text = unicodedata.normalize("NFKC", text).casefold()

@@ -5,10 +5,11 @@ One `Issue` shape serves unrepresentable examples, format errors and warnings al
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,13 +72,14 @@ class TokenStats:
         if not counts:
             return cls(limit=limit)
         ordered = sorted(counts)
+        p50, p90, p95 = (round(float(q), 2) for q in np.percentile(ordered, [50, 90, 95]))
         return cls(
             count=len(ordered),
             min=ordered[0],
             mean=round(sum(ordered) / len(ordered), 2),
-            p50=percentile(ordered, 50),
-            p90=percentile(ordered, 90),
-            p95=percentile(ordered, 95),
+            p50=p50,
+            p90=p90,
+            p95=p95,
             max=ordered[-1],
             limit=limit,
             over_limit=sum(1 for c in ordered if limit is not None and c > limit),
@@ -95,16 +97,6 @@ class TokenStats:
             "limit": self.limit,
             "over_limit": self.over_limit,
         }
-
-
-def percentile(ordered: list[int], q: float) -> float:
-    """The q-th percentile of an already sorted list, linear interpolation (numpy's default)."""
-    if not ordered:
-        return 0.0
-    pos = (len(ordered) - 1) * q / 100
-    lo = math.floor(pos)
-    hi = min(lo + 1, len(ordered) - 1)
-    return round(ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo), 2)
 
 
 @dataclass(slots=True)

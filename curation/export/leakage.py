@@ -80,18 +80,6 @@ def similarity_text(example: Example) -> str:
     return "\n\n".join(t for t in (example.prompt, example.response) if t)
 
 
-def shingle_hashes(text: str, size: int = SHINGLE_SIZE) -> set[int]:
-    """Hashes of the word ``size``-grams of the normalised text (a short text is one shingle).
-
-    Python's tuple hash is salted per process, which only changes which (astronomically rare)
-    64-bit collisions happen, not the similarities.
-    """
-    words = normalize_text(text).split()
-    if len(words) <= size:
-        return {hash(tuple(words))} if words else set()
-    return set(map(hash, zip(*(words[i:] for i in range(size)), strict=False)))
-
-
 def leakage_check(
     train: Sequence[Example],
     eval: Sequence[Example],
@@ -100,8 +88,9 @@ def leakage_check(
 ) -> LeakageReport:
     """Find the most similar train/eval pairs.
 
-    Each example's user and assistant text (`similarity_text`) is normalised (NFKC, case-folded, whitespace
-    collapsed) and cut into word 5-gram shingles. A sparse product of the two binary
+    Each example's user and assistant text (`similarity_text`) is normalised (NFKC,
+    case-folded, whitespace collapsed) and cut into word 5-gram shingles by the near-dedup
+    shingling (`curation.dedup.minhash.shingle_sets`: hashes stable across runs). A sparse product of the two binary
     shingle matrices gives the shared-shingle count of every pair that shares any, from which
     the exact Jaccard similarity follows. No sampling, so the maximum is exact.
 
@@ -125,27 +114,17 @@ def leakage_check(
     if not train or not eval:
         return report
     import numpy as np
-    from scipy import sparse
 
-    docs = [[shingle_hashes(similarity_text(ex)) for ex in split] for split in (train, eval)]
-    flat = np.fromiter((h for split in docs for d in split for h in d), dtype=np.int64)
-    _, columns = np.unique(flat, return_inverse=True)
-    width = int(columns.max()) + 1 if len(columns) else 1
-    offset = 0
+    from curation.dedup.minhash import shingle_sets
 
-    def matrix(split: list[set[int]]) -> tuple[Any, Any]:
-        nonlocal offset
-        sizes = np.fromiter((len(d) for d in split), dtype=np.int64, count=len(split))
-        indptr = np.concatenate(([0], np.cumsum(sizes)))
-        indices = columns[offset : offset + int(indptr[-1])]
-        offset += int(indptr[-1])
-        m = sparse.csr_matrix(
-            (np.ones(len(indices), dtype=np.int32), indices, indptr), shape=(len(split), width)
-        )
-        return m, sizes
-
-    a, a_sizes = matrix(docs[0])
-    b, b_sizes = matrix(docs[1])
+    # the dedup shingling: deterministic 64-bit hashes of word n-grams (a text shorter than n
+    # is one shingle of all its words), on the export's own normalisation
+    texts = [normalize_text(similarity_text(ex)) for ex in (*train, *eval)]
+    sets = shingle_sets(texts, "word", SHINGLE_SIZE, segment=False)
+    m = sets.matrix()
+    n_train = len(train)
+    a, b = m[:n_train], m[n_train:]
+    a_sizes, b_sizes = sets.sizes[:n_train], sets.sizes[n_train:]
     inter = (a @ b.T).tocoo()
     if inter.nnz == 0:
         return report
