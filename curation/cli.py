@@ -964,6 +964,208 @@ def _print_quality(report: dict[str, Any]) -> None:
         print(f"warning: {report['n_errors']} check(s) raised on an example (see --json)")
 
 
+# ---- pii --------------------------------------------------------------------------------
+
+
+def _configure_pii(p: argparse.ArgumentParser) -> None:
+    from curation.pii.operators import OPERATORS
+
+    p.add_argument("action", choices=["scan", "scrub"], help="find personal data, or replace it")
+    _target_options(p)
+    p.add_argument(
+        "--out",
+        default=None,
+        help="scan: findings JSONL (required); scrub: folder for the scrubbed JSONL and its "
+        "record (required for a file; for a project it writes there instead of the store)",
+    )
+    p.add_argument("--operator", choices=OPERATORS, default="numbered", help="scrub: replacement")
+    p.add_argument(
+        "--entities", default=None, help="comma-separated entity types (default: the defaults)"
+    )
+    p.add_argument("--threshold", type=float, default=None, help="minimum finding score")
+    p.add_argument(
+        "--roles", default=None, help="comma-separated roles to scan (default: every turn)"
+    )
+    p.add_argument("--no-metadata", action="store_true", help="do not scan metadata texts")
+    p.add_argument(
+        "--config",
+        default=None,
+        metavar="PII.json",
+        help="a PiiConfig as JSON: allow list, custom recognizers, model",
+    )
+    _common(p, project=False)
+
+
+def _pii_scanner(args: argparse.Namespace) -> Any:
+    from curation.errors import PiiConfigError
+    from curation.pii import PiiConfig, PiiScanner
+
+    def listed(value: str | None) -> list[str] | None:
+        return None if value is None else [v.strip() for v in value.split(",") if v.strip()]
+
+    base = None
+    if args.config is not None:
+        try:
+            with open(args.config, encoding="utf-8") as fh:
+                base = PiiConfig.from_dict(json.load(fh))
+        except (OSError, ValueError) as exc:
+            raise PiiConfigError(f"--config {args.config}: {exc}") from exc
+    args.roles_list = listed(args.roles)
+    return PiiScanner(entities=listed(args.entities), score_threshold=args.threshold, config=base)
+
+
+def _write_jsonl(path: str, rows: Sequence[dict[str, Any]]) -> None:
+    parent = os.path.dirname(os.path.abspath(path))
+    os.makedirs(parent, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+@command(
+    "pii",
+    "find personal data in a file or project (scan), or replace it consistently (scrub)",
+    _configure_pii,
+)
+def cmd_pii(args: argparse.Namespace) -> dict[str, Any]:
+    from curation.pii.batch import finding_rows, scan_dataset
+
+    if args.action == "scan" and args.out is None:
+        raise CurationError("pii scan needs --out FINDINGS.jsonl (one row per finding).")
+    scanner = _pii_scanner(args)  # options are checked before any data is read
+    kind = _resolve_target(args)
+    if args.action == "scrub" and kind == "file" and args.out is None:
+        raise CurationError("pii scrub of a file needs --out DIR for the scrubbed copy.")
+    bar = Progress(not args.quiet)
+    store = None if kind == "file" else _store(args)
+    try:
+        if store is None:
+            from curation.formats import read_examples
+
+            stored: dict[str, int] = {}
+            examples: list[Any] = list(read_examples(args.target).examples)
+        else:
+            rows = list(store.iter_examples(args.target))
+            stored = {r.id: r.revision for r in rows}
+            examples = [r.example for r in rows]
+        scan = scan_dataset(
+            scanner,
+            examples,
+            roles=args.roles_list,
+            include_metadata=not args.no_metadata,
+            progress=bar,
+        )
+        report: dict[str, Any] = {
+            "target": args.target,
+            "kind": kind,
+            "action": args.action,
+            "examples": len(examples),
+            "examples_with_findings": len(scan.examples_with_findings()),
+            "findings": scan.n_findings,
+            "by_type": scan.counts(),
+        }
+        if args.action == "scan":
+            _write_jsonl(args.out, finding_rows(scan))
+            report["out"] = args.out
+        else:
+            report.update(_pii_scrub(args, scanner, scan, examples, store, stored, bar))
+    finally:
+        bar.close()
+        scanner.close()
+        if store is not None:
+            store.dispose()
+    return report
+
+
+def _pii_scrub(
+    args: argparse.Namespace,
+    scanner: Any,
+    scan: Any,
+    examples: list[Any],
+    store: Store | None,
+    stored: dict[str, int],
+    bar: Progress,
+) -> dict[str, Any]:
+    """Scrub a file into --out, or a project as one undoable event (its map kept per project)."""
+    from curation.pii.batch import scrub_dataset
+    from curation.pii.operators import ReplacementMap, Scrubber, ScrubConfig, new_project_secret
+
+    saved = None if store is None else store.latest_step_run(args.target, "pii")
+    state = (saved or {}).get("result") or {}
+    secret = state.get("secret") or os.environ.get("CURATION_PII_SECRET") or new_project_secret()
+    mapping = ReplacementMap.from_dict(state["mapping"]) if state.get("mapping") else None
+    scrubber = Scrubber(secret, config=ScrubConfig(operator=args.operator), mapping=mapping)
+    into_store = store is not None and args.out is None
+    done = scrub_dataset(scanner, scrubber, examples, scan, messages_only=into_store, progress=bar)
+    report: dict[str, Any] = {
+        "operator": args.operator,
+        "examples_changed": len(done.changed),
+        "replacements": done.n_replacements,
+        "replaced_by_type": done.counts,
+        "residual": len(done.residual),
+    }
+    if not into_store:
+        os.makedirs(args.out, exist_ok=True)
+        scrubbed = {ex.id: ex for ex in done.changed}
+        data = os.path.join(args.out, "scrubbed.jsonl")
+        _write_jsonl(data, [scrubbed.get(ex.id, ex).to_dict() for ex in examples])
+        _write_jsonl(os.path.join(args.out, "scrub_record.jsonl"), done.records)
+        _write_jsonl(os.path.join(args.out, "residual.jsonl"), done.residual)
+        report["out"] = data
+        return report
+    assert store is not None
+    author = args.author or default_author()
+    metadata_left = sum(len(fs) for t, fs in scan.hits if t.role is None)
+    event = store.edit_many(
+        args.target,
+        {ex.id: (ex.messages, stored[ex.id]) for ex in done.changed},
+        author,
+        f"PII scrub ({args.operator})",
+        event_kind="pii_scrub",
+        extra={"operator": args.operator, "replaced_by_type": done.counts},
+    )
+    stats = {
+        "findings": scan.n_findings,
+        "replacements": done.n_replacements,
+        "residual": len(done.residual) + metadata_left,
+        "metadata_findings_left": metadata_left,
+        "operator": args.operator,
+    }
+    store.save_step_run(
+        args.target,
+        "pii",
+        {"operator": args.operator, "entities": list(scanner.config.entities)},
+        {"secret": secret, "mapping": scrubber.mapping.to_dict(), "event": event},
+        stats,
+        author,
+    )
+    report.update(event=event, metadata_findings_left=metadata_left)
+    report["residual"] = stats["residual"]
+    return report
+
+
+def _print_pii(report: dict[str, Any]) -> None:
+    types = ", ".join(f"{k} {v}" for k, v in report["by_type"].items()) or "none"
+    print(
+        f"{report['target']}: {report['findings']} PII findings in "
+        f"{report['examples_with_findings']} of {report['examples']} examples ({types})"
+    )
+    if report["action"] == "scan":
+        print(f"findings (positions and types, no values): {report['out']}")
+        return
+    where = report.get("out") or f"the store, event #{report.get('event')} (undo reverses it)"
+    print(
+        f"scrubbed with {report['operator']}: {report['replacements']} replacements in "
+        f"{report['examples_changed']} examples -> {where}"
+    )
+    if report.get("metadata_findings_left"):
+        print(
+            f"warning: {report['metadata_findings_left']} findings in metadata are not changed "
+            "in the store (revisions hold the conversation); they count in the residual"
+        )
+    print(f"residual after scrubbing: {report['residual']} findings")
+
+
 def _configure_db(p: argparse.ArgumentParser) -> None:
     p.add_argument("action", choices=["upgrade", "current"], help="upgrade to head, or show")
     p.add_argument("--url", default=None, help="database URL (default: CURATION_DB_URL)")
@@ -997,6 +1199,7 @@ PRINTERS: dict[str, Callable[[dict[str, Any]], None]] = {
     "export": _print_export,
     "pipeline": _print_export,
     "quality": _print_quality,
+    "pii": _print_pii,
     "db": _print_db,
 }
 

@@ -795,6 +795,57 @@ class Store:
             )
         return new_rev
 
+    def edit_many(
+        self,
+        project: str,
+        edits: Mapping[str, tuple[list[Message], int]],
+        author: str,
+        reason: str,
+        *,
+        event_kind: str = "edit",
+        extra: dict[str, Any] | None = None,
+    ) -> int | None:
+        """New revisions of many examples as ONE audit event (one undo reverses them all).
+
+        `edits` maps example id -> (new messages, the revision they were made from). Every
+        example is locked before its revision is checked; if any of them moved on since it was
+        read, nothing is written and a `ConflictError` names them. Returns the event's id, or
+        None when `edits` is empty.
+        """
+        author = _check_author(author)
+        if not edits:
+            return None
+        for messages, _rev in edits.values():
+            _check_storable(messages)
+        with writing(self.engine) as conn:
+            pid = _project_id(conn, project)
+            rows = _lock_examples(conn, pid, list(edits), columns=_LOCKED_COLUMNS)
+            missing = set(edits) - {r.example_id for r in rows}
+            if missing:
+                raise NotFoundError(
+                    f"No example(s) {', '.join(sorted(missing)[:5])} in project {project!r}."
+                )
+            moved = sorted(r.example_id for r in rows if r.revision != edits[r.example_id][1])
+            if moved:
+                raise ConflictError(
+                    f"{len(moved)} example(s) changed since they were read "
+                    f"({', '.join(moved[:5])}); nothing was written. Run again on the new text."
+                )
+            changes = []
+            for r in rows:
+                new_rev = self._write_revision(
+                    conn, r, edits[r.example_id][0], r.tools, author, reason
+                )
+                changes.append({"pk": r.pk, "from": r.revision, "to": new_rev})
+            return self._log(
+                conn,
+                pid,
+                event_kind,
+                author,
+                f"{reason} ({len(changes)} examples)",
+                {"changes": changes, **(extra or {})},
+            )
+
     def _write_revision(
         self,
         conn: Connection,
