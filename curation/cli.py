@@ -1029,6 +1029,7 @@ def _write_jsonl(path: str, rows: Sequence[dict[str, Any]]) -> None:
 )
 def cmd_pii(args: argparse.Namespace) -> dict[str, Any]:
     from curation.pii.batch import finding_rows, scan_dataset
+    from curation.pii.project import scan_project, scrub_project
 
     if args.action == "scan" and args.out is None:
         raise CurationError("pii scan needs --out FINDINGS.jsonl (one row per finding).")
@@ -1038,23 +1039,18 @@ def cmd_pii(args: argparse.Namespace) -> dict[str, Any]:
         raise CurationError("pii scrub of a file needs --out DIR for the scrubbed copy.")
     bar = Progress(not args.quiet)
     store = None if kind == "file" else _store(args)
+    author = args.author or default_author()
+    options = {"roles": args.roles_list, "include_metadata": not args.no_metadata}
     try:
         if store is None:
             from curation.formats import read_examples
 
-            stored: dict[str, int] = {}
             examples: list[Any] = list(read_examples(args.target).examples)
+            scan = scan_dataset(scanner, examples, progress=bar, **options)
         else:
-            rows = list(store.iter_examples(args.target))
-            stored = {r.id: r.revision for r in rows}
-            examples = [r.example for r in rows]
-        scan = scan_dataset(
-            scanner,
-            examples,
-            roles=args.roles_list,
-            include_metadata=not args.no_metadata,
-            progress=bar,
-        )
+            examples = [r.example for r in store.iter_examples(args.target)]
+            # a project's findings are kept: the PII page reviews them, export checks them
+            scan = scan_project(store, args.target, scanner, author, progress=bar, **options)
         report: dict[str, Any] = {
             "target": args.target,
             "kind": kind,
@@ -1067,8 +1063,14 @@ def cmd_pii(args: argparse.Namespace) -> dict[str, Any]:
         if args.action == "scan":
             _write_jsonl(args.out, finding_rows(scan))
             report["out"] = args.out
+        elif store is not None and args.out is None:
+            # every finding a reviewer did not reject, as one undoable event
+            done = scrub_project(
+                store, args.target, scanner, args.operator, author, accepted_only=False
+            )
+            report.update(done)
         else:
-            report.update(_pii_scrub(args, scanner, scan, examples, store, stored, bar))
+            report.update(_pii_scrub_copy(args, scanner, scan, examples, bar))
     finally:
         bar.close()
         scanner.close()
@@ -1077,71 +1079,30 @@ def cmd_pii(args: argparse.Namespace) -> dict[str, Any]:
     return report
 
 
-def _pii_scrub(
-    args: argparse.Namespace,
-    scanner: Any,
-    scan: Any,
-    examples: list[Any],
-    store: Store | None,
-    stored: dict[str, int],
-    bar: Progress,
+def _pii_scrub_copy(
+    args: argparse.Namespace, scanner: Any, scan: Any, examples: list[Any], bar: Progress
 ) -> dict[str, Any]:
-    """Scrub a file into --out, or a project as one undoable event (its map kept per project)."""
+    """Scrub into --out: the scrubbed JSONL, its record and the residual; the source stays."""
     from curation.pii.batch import scrub_dataset
-    from curation.pii.operators import ReplacementMap, Scrubber, ScrubConfig, new_project_secret
+    from curation.pii.operators import Scrubber, ScrubConfig, new_project_secret
 
-    saved = None if store is None else store.latest_step_run(args.target, "pii")
-    state = (saved or {}).get("result") or {}
-    secret = state.get("secret") or os.environ.get("CURATION_PII_SECRET") or new_project_secret()
-    mapping = ReplacementMap.from_dict(state["mapping"]) if state.get("mapping") else None
-    scrubber = Scrubber(secret, config=ScrubConfig(operator=args.operator), mapping=mapping)
-    into_store = store is not None and args.out is None
-    done = scrub_dataset(scanner, scrubber, examples, scan, messages_only=into_store, progress=bar)
-    report: dict[str, Any] = {
+    secret = os.environ.get("CURATION_PII_SECRET") or new_project_secret()
+    scrubber = Scrubber(secret, config=ScrubConfig(operator=args.operator))
+    done = scrub_dataset(scanner, scrubber, examples, scan, progress=bar)
+    os.makedirs(args.out, exist_ok=True)
+    scrubbed = {ex.id: ex for ex in done.changed}
+    data = os.path.join(args.out, "scrubbed.jsonl")
+    _write_jsonl(data, [scrubbed.get(ex.id, ex).to_dict() for ex in examples])
+    _write_jsonl(os.path.join(args.out, "scrub_record.jsonl"), done.records)
+    _write_jsonl(os.path.join(args.out, "residual.jsonl"), done.residual)
+    return {
         "operator": args.operator,
         "examples_changed": len(done.changed),
         "replacements": done.n_replacements,
         "replaced_by_type": done.counts,
         "residual": len(done.residual),
+        "out": data,
     }
-    if not into_store:
-        os.makedirs(args.out, exist_ok=True)
-        scrubbed = {ex.id: ex for ex in done.changed}
-        data = os.path.join(args.out, "scrubbed.jsonl")
-        _write_jsonl(data, [scrubbed.get(ex.id, ex).to_dict() for ex in examples])
-        _write_jsonl(os.path.join(args.out, "scrub_record.jsonl"), done.records)
-        _write_jsonl(os.path.join(args.out, "residual.jsonl"), done.residual)
-        report["out"] = data
-        return report
-    assert store is not None
-    author = args.author or default_author()
-    metadata_left = sum(len(fs) for t, fs in scan.hits if t.role is None)
-    event = store.edit_many(
-        args.target,
-        {ex.id: (ex.messages, stored[ex.id]) for ex in done.changed},
-        author,
-        f"PII scrub ({args.operator})",
-        event_kind="pii_scrub",
-        extra={"operator": args.operator, "replaced_by_type": done.counts},
-    )
-    stats = {
-        "findings": scan.n_findings,
-        "replacements": done.n_replacements,
-        "residual": len(done.residual) + metadata_left,
-        "metadata_findings_left": metadata_left,
-        "operator": args.operator,
-    }
-    store.save_step_run(
-        args.target,
-        "pii",
-        {"operator": args.operator, "entities": list(scanner.config.entities)},
-        {"secret": secret, "mapping": scrubber.mapping.to_dict(), "event": event},
-        stats,
-        author,
-    )
-    report.update(event=event, metadata_findings_left=metadata_left)
-    report["residual"] = stats["residual"]
-    return report
 
 
 def _print_pii(report: dict[str, Any]) -> None:

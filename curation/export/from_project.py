@@ -105,20 +105,14 @@ def curation_stats(store: Store, project: str, run: DedupRun | None) -> dict[str
             "duplicate_rate": round(unresolved / active, 4) if active else 0.0,
             "notes": f"backend {run.backend}",
         }
-    pii = store.latest_step_run(project, "pii")
-    if pii is not None and not _scrub_undone(store, project, (pii["result"] or {}).get("event")):
-        out["pii"] = dict(pii["stats"])
+    from curation.store.pii_findings import pii_status
+
+    pii = pii_status(store, project)
+    if pii.pop("scanned"):
+        last = store.latest_step_run(project, "pii")
+        pii["replacements"] = int((last or {}).get("stats", {}).get("replacements", 0))
+        out["pii"] = pii
     return out
-
-
-def _scrub_undone(store: Store, project: str, event_id: int | None) -> bool:
-    """A PII scrub whose event was undone left the data as before: its numbers do not hold."""
-    if event_id is None:
-        return False
-    for ev in store.events(project, kinds=["pii_scrub"], limit=1000):
-        if ev["id"] == event_id:
-            return ev["undone_by"] is not None
-    return False
 
 
 def plan_project_export(

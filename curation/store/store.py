@@ -1048,6 +1048,10 @@ class Store:
                 rebuild_index(conn, pid)
             elif shape == "status":
                 _undo_status(conn, ev, rows)
+            elif shape == "pii_review":
+                from curation.store.pii_findings import undo_review
+
+                undo_review(conn, ev)
             else:
                 self._undo_revisions(conn, ev, rows, author)
             undo_id = self._log(
@@ -1153,6 +1157,12 @@ class Store:
             elif changes:
                 n = len(changes)
                 effect = f"restores the previous text of {n:,} example{'s' * (n != 1)}"
+            elif ev.kind == "pii_review":
+                n = 0
+                k = len(payload.get("findings") or [])
+                effect = (
+                    f"puts {k:,} PII finding{'s' * (k != 1)} back to their earlier review state"
+                )
             else:
                 n = 0
                 effect = f"reverses event {event_id} ({ev.kind})"
@@ -1411,6 +1421,8 @@ def _event_shape(ev: Any) -> str:
     """How an event changed examples: "import", "status" (before/after) or "revision"."""
     if ev.kind == "import":
         return "import"
+    if ev.kind == "pii_review":
+        return "pii_review"
     changes = (ev.payload or {}).get("changes")
     if not isinstance(changes, list):
         raise StoreError(f"Event #{ev.id} ({ev.kind}) records no change to examples to undo.")

@@ -137,7 +137,7 @@ def test_project_scrub_is_one_undoable_event_with_one_map_per_project(
         store.dispose()
 
 
-def test_undone_scrub_no_longer_counts_as_scrubbed(tmp_path: Path, capsys) -> None:
+def test_undoing_a_scrub_brings_the_residual_back(tmp_path: Path, capsys) -> None:
     from curation.export.from_project import curation_stats
 
     db_url = f"sqlite:///{tmp_path / 's.db'}"
@@ -145,14 +145,39 @@ def test_undone_scrub_no_longer_counts_as_scrubbed(tmp_path: Path, capsys) -> No
     assert main(["import", str(data), "--project", "p", "--db", db_url, "--quiet"]) == 0
     capsys.readouterr()
     code, report, err = _run(
+        capsys,
+        "pii",
+        "scan",
+        "--project",
+        "p",
+        "--db",
+        db_url,
+        "--entities",
+        ENTITIES,
+        "--out",
+        str(tmp_path / "f.jsonl"),
+    )
+    assert code == 0, err
+    store = Store(db_url)
+    try:
+        before = curation_stats(store, "p", None)["pii"]
+        # found, not reviewed, all of them scoring high enough to hold an export back
+        assert before["findings"] == 4 and before["pending"] == 4
+        assert before["residual"] == before["pending_high"] > 0
+    finally:
+        store.dispose()
+    code, report, err = _run(
         capsys, "pii", "scrub", "--project", "p", "--db", db_url, "--entities", ENTITIES
     )
     assert code == 0, err
     store = Store(db_url)
     try:
-        assert "pii" in curation_stats(store, "p", None)
+        after = curation_stats(store, "p", None)["pii"]
+        assert after["residual"] == 0 and after["findings"] == 0
+        assert after["no_longer_apply"] == 4 and after["replacements"] == 4
         store.undo("p", report["event"], "ada")
-        assert "pii" not in curation_stats(store, "p", None)
+        undone = curation_stats(store, "p", None)["pii"]
+        assert undone["residual"] == before["residual"]  # the text is back, so is the finding
     finally:
         store.dispose()
 
