@@ -648,6 +648,12 @@ def _export_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="leave out examples the preset cannot carry (listed as warnings) instead of failing",
     )
+    p.add_argument(
+        "--allow-pii",
+        action="store_true",
+        help="export a project although PII findings remain (accepted, or unreviewed and "
+        "scoring high); without it such an export is refused",
+    )
     p.add_argument("--out", required=True, help="output folder")
     _common(p, project=False)
 
@@ -719,6 +725,7 @@ def _export_stored(
         card_info=_card(args, project),
         zip=args.zip,
         overwrite=args.overwrite,
+        allow_pii=getattr(args, "allow_pii", False),
         progress=_split_progress(progress),
     )
 

@@ -121,3 +121,29 @@ def test_review_event_is_undone_on_its_own(store: Store, tmp_path: Path) -> None
     review_findings(store, "p", {back.pk: "rejected"}, "ada")
     save_findings(store, "p", [], "ada")
     assert [x.state for x in list_findings(store, "p")] == ["rejected"]
+
+
+def test_export_page_holds_back_until_pii_is_handled(
+    open_page, store: Store, tmp_path: Path
+) -> None:
+    from curation.pii.findings import Finding, text_sha256
+
+    _project(store, tmp_path)
+    text = ROWS[0][0]
+    start = text.index(EMAIL)
+    finding = Finding(
+        start, start + len(EMAIL), "EMAIL_ADDRESS", 1.0, "EmailRecognizer", text_sha256(text)
+    )
+    from curation.store.pii_findings import review_findings, save_findings
+
+    save_findings(store, "p", [("q0", "messages[0].content", finding)], "ada")
+    at = open_page("pages/export_page.py")
+    assert any("PII finding(s) remain" in w.value for w in at.warning)
+    assert at.button(key="export_run").disabled
+    at.checkbox(key="export_allow_pii").check().run()
+    assert not at.button(key="export_run").disabled
+    # a reviewer rejecting the finding (a false alarm) lifts the hold
+    (stored,) = list_findings(store, "p")
+    review_findings(store, "p", {stored.pk: "rejected"}, "ada")
+    at.run()
+    assert not any("PII finding(s) remain" in w.value for w in at.warning)

@@ -234,3 +234,27 @@ def test_bad_options_fail_before_any_data_is_read(tmp_path: Path, capsys) -> Non
     )
     assert code == 2 and "NOPE" in err
     assert not (tmp_path / "f.jsonl").exists()
+
+
+def test_export_is_refused_while_pii_remains_unless_allowed(tmp_path: Path, capsys) -> None:
+    db = ["--db", f"sqlite:///{tmp_path / 's.db'}"]
+    data = _write(tmp_path / "data.jsonl")
+    assert main(["import", str(data), "--project", "p", *db, "--quiet"]) == 0
+    findings = ["--out", str(tmp_path / "f.jsonl"), "--entities", ENTITIES]
+    assert main(["pii", "scan", "--project", "p", *db, *findings, "--quiet"]) == 0
+    capsys.readouterr()
+    out = tmp_path / "out"
+    export = ["export", "--project", "p", *db, "--preset", "openai", "--quiet"]
+    code = main([*export, "--out", str(out)])
+    assert code == 2 and "PII finding(s) remain" in capsys.readouterr().err
+    assert not out.exists()
+    code = main([*export, "--out", str(out), "--allow-pii", "--eval-count", "1"])
+    assert code == 0, capsys.readouterr().err
+    card = (out / "README.md").read_text(encoding="utf-8")
+    pii_row = next(line for line in card.splitlines() if line.startswith("| pii |"))
+    assert "residual: 4" in pii_row
+    # Scrubbed, the same export goes through without the override.
+    assert main(["pii", "scrub", "--project", "p", *db, "--entities", ENTITIES, "--quiet"]) == 0
+    capsys.readouterr()
+    code = main([*export, "--out", str(tmp_path / "out2"), "--eval-count", "1"])
+    assert code == 0, capsys.readouterr().err
