@@ -648,6 +648,12 @@ def _export_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="leave out examples the preset cannot carry (listed as warnings) instead of failing",
     )
+    p.add_argument(
+        "--allow-pii",
+        action="store_true",
+        help="export a project although PII findings remain (accepted, or unreviewed and "
+        "scoring high); without it such an export is refused",
+    )
     p.add_argument("--out", required=True, help="output folder")
     _common(p, project=False)
 
@@ -719,6 +725,7 @@ def _export_stored(
         card_info=_card(args, project),
         zip=args.zip,
         overwrite=args.overwrite,
+        allow_pii=getattr(args, "allow_pii", False),
         progress=_split_progress(progress),
     )
 
@@ -964,6 +971,169 @@ def _print_quality(report: dict[str, Any]) -> None:
         print(f"warning: {report['n_errors']} check(s) raised on an example (see --json)")
 
 
+# ---- pii --------------------------------------------------------------------------------
+
+
+def _configure_pii(p: argparse.ArgumentParser) -> None:
+    from curation.pii.operators import OPERATORS
+
+    p.add_argument("action", choices=["scan", "scrub"], help="find personal data, or replace it")
+    _target_options(p)
+    p.add_argument(
+        "--out",
+        default=None,
+        help="scan: findings JSONL (required); scrub: folder for the scrubbed JSONL and its "
+        "record (required for a file; for a project it writes there instead of the store)",
+    )
+    p.add_argument("--operator", choices=OPERATORS, default="numbered", help="scrub: replacement")
+    p.add_argument(
+        "--entities", default=None, help="comma-separated entity types (default: the defaults)"
+    )
+    p.add_argument("--threshold", type=float, default=None, help="minimum finding score")
+    p.add_argument(
+        "--roles", default=None, help="comma-separated roles to scan (default: every turn)"
+    )
+    p.add_argument("--no-metadata", action="store_true", help="do not scan metadata texts")
+    p.add_argument(
+        "--config",
+        default=None,
+        metavar="PII.json",
+        help="a PiiConfig as JSON: allow list, custom recognizers, model",
+    )
+    _common(p, project=False)
+
+
+def _pii_scanner(args: argparse.Namespace) -> Any:
+    from curation.errors import PiiConfigError
+    from curation.pii import PiiConfig, PiiScanner
+
+    def listed(value: str | None) -> list[str] | None:
+        return None if value is None else [v.strip() for v in value.split(",") if v.strip()]
+
+    base = None
+    if args.config is not None:
+        try:
+            with open(args.config, encoding="utf-8") as fh:
+                base = PiiConfig.from_dict(json.load(fh))
+        except (OSError, ValueError) as exc:
+            raise PiiConfigError(f"--config {args.config}: {exc}") from exc
+    args.roles_list = listed(args.roles)
+    return PiiScanner(entities=listed(args.entities), score_threshold=args.threshold, config=base)
+
+
+def _write_jsonl(path: str, rows: Sequence[dict[str, Any]]) -> None:
+    parent = os.path.dirname(os.path.abspath(path))
+    os.makedirs(parent, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+@command(
+    "pii",
+    "find personal data in a file or project (scan), or replace it consistently (scrub)",
+    _configure_pii,
+)
+def cmd_pii(args: argparse.Namespace) -> dict[str, Any]:
+    from curation.pii.batch import finding_rows, scan_dataset
+    from curation.pii.project import scan_project, scrub_project
+
+    if args.action == "scan" and args.out is None:
+        raise CurationError("pii scan needs --out FINDINGS.jsonl (one row per finding).")
+    scanner = _pii_scanner(args)  # options are checked before any data is read
+    kind = _resolve_target(args)
+    if args.action == "scrub" and kind == "file" and args.out is None:
+        raise CurationError("pii scrub of a file needs --out DIR for the scrubbed copy.")
+    bar = Progress(not args.quiet)
+    store = None if kind == "file" else _store(args)
+    author = args.author or default_author()
+    options = {"roles": args.roles_list, "include_metadata": not args.no_metadata}
+    try:
+        if store is None:
+            from curation.formats import read_examples
+
+            examples: list[Any] = list(read_examples(args.target).examples)
+            scan = scan_dataset(scanner, examples, progress=bar, **options)
+        else:
+            examples = [r.example for r in store.iter_examples(args.target)]
+            # a project's findings are kept: the PII page reviews them, export checks them
+            scan = scan_project(store, args.target, scanner, author, progress=bar, **options)
+        report: dict[str, Any] = {
+            "target": args.target,
+            "kind": kind,
+            "action": args.action,
+            "examples": len(examples),
+            "examples_with_findings": len(scan.examples_with_findings()),
+            "findings": scan.n_findings,
+            "by_type": scan.counts(),
+        }
+        if args.action == "scan":
+            _write_jsonl(args.out, finding_rows(scan))
+            report["out"] = args.out
+        elif store is not None and args.out is None:
+            # every finding a reviewer did not reject, as one undoable event
+            done = scrub_project(
+                store, args.target, scanner, args.operator, author, accepted_only=False
+            )
+            report.update(done)
+        else:
+            report.update(_pii_scrub_copy(args, scanner, scan, examples, bar))
+    finally:
+        bar.close()
+        scanner.close()
+        if store is not None:
+            store.dispose()
+    return report
+
+
+def _pii_scrub_copy(
+    args: argparse.Namespace, scanner: Any, scan: Any, examples: list[Any], bar: Progress
+) -> dict[str, Any]:
+    """Scrub into --out: the scrubbed JSONL, its record and the residual; the source stays."""
+    from curation.pii.batch import scrub_dataset
+    from curation.pii.operators import Scrubber, ScrubConfig, new_project_secret
+
+    secret = os.environ.get("CURATION_PII_SECRET") or new_project_secret()
+    scrubber = Scrubber(secret, config=ScrubConfig(operator=args.operator))
+    done = scrub_dataset(scanner, scrubber, examples, scan, progress=bar)
+    os.makedirs(args.out, exist_ok=True)
+    scrubbed = {ex.id: ex for ex in done.changed}
+    data = os.path.join(args.out, "scrubbed.jsonl")
+    _write_jsonl(data, [scrubbed.get(ex.id, ex).to_dict() for ex in examples])
+    _write_jsonl(os.path.join(args.out, "scrub_record.jsonl"), done.records)
+    _write_jsonl(os.path.join(args.out, "residual.jsonl"), done.residual)
+    return {
+        "operator": args.operator,
+        "examples_changed": len(done.changed),
+        "replacements": done.n_replacements,
+        "replaced_by_type": done.counts,
+        "residual": len(done.residual),
+        "out": data,
+    }
+
+
+def _print_pii(report: dict[str, Any]) -> None:
+    types = ", ".join(f"{k} {v}" for k, v in report["by_type"].items()) or "none"
+    print(
+        f"{report['target']}: {report['findings']} PII findings in "
+        f"{report['examples_with_findings']} of {report['examples']} examples ({types})"
+    )
+    if report["action"] == "scan":
+        print(f"findings (positions and types, no values): {report['out']}")
+        return
+    where = report.get("out") or f"the store, event #{report.get('event')} (undo reverses it)"
+    print(
+        f"scrubbed with {report['operator']}: {report['replacements']} replacements in "
+        f"{report['examples_changed']} examples -> {where}"
+    )
+    if report.get("metadata_findings_left"):
+        print(
+            f"warning: {report['metadata_findings_left']} findings in metadata are not changed "
+            "in the store (revisions hold the conversation); they count in the residual"
+        )
+    print(f"residual after scrubbing: {report['residual']} findings")
+
+
 def _configure_db(p: argparse.ArgumentParser) -> None:
     p.add_argument("action", choices=["upgrade", "current"], help="upgrade to head, or show")
     p.add_argument("--url", default=None, help="database URL (default: CURATION_DB_URL)")
@@ -997,6 +1167,7 @@ PRINTERS: dict[str, Callable[[dict[str, Any]], None]] = {
     "export": _print_export,
     "pipeline": _print_export,
     "quality": _print_quality,
+    "pii": _print_pii,
     "db": _print_db,
 }
 

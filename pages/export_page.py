@@ -29,6 +29,7 @@ from curation.export.from_project import (
     select_examples,
 )
 from curation.paths import export_stem
+from curation.store.pii_findings import pii_status
 from ui import state
 from ui.exporting import dry_run_view, readiness_rows
 from ui.filters import metadata_filter
@@ -249,7 +250,21 @@ elif target is not None and target.needs_confirmation:
         md("Replace the earlier export in {} (its files are deleted)", folder),
         key="export_replace",
     )
+pii_left = int(pii_status(store, project).get("residual") or 0)
+allow_pii = False
+if pii_left:
+    st.warning(
+        md(
+            "{:,} PII finding(s) remain (accepted but not scrubbed, or unreviewed with a high "
+            "score): scrub or reject them on the PII scrub page first.",
+            pii_left,
+        )
+    )
+    allow_pii = st.checkbox(
+        "Export anyway (the dataset card reports the findings left)", key="export_allow_pii"
+    )
 blocked = target is not None and (target.refused or (target.needs_confirmation and not replace))
+blocked = blocked or (pii_left > 0 and not allow_pii)
 if st.button("Export", type="primary", key="export_run", disabled=blocked):
     name = export_stem(project, preset)
     bar = st.progress(0.0, text="Exporting…")
@@ -279,6 +294,7 @@ if st.button("Export", type="primary", key="export_run", disabled=blocked):
             ),
             zip=True,
             overwrite=replace,
+            allow_pii=allow_pii,
             progress=_progress,
         )
     except ValidationFailed as exc:

@@ -105,6 +105,13 @@ def curation_stats(store: Store, project: str, run: DedupRun | None) -> dict[str
             "duplicate_rate": round(unresolved / active, 4) if active else 0.0,
             "notes": f"backend {run.backend}",
         }
+    from curation.store.pii_findings import pii_status
+
+    pii = pii_status(store, project)
+    if pii.pop("scanned"):
+        last = store.latest_step_run(project, "pii")
+        pii["replacements"] = int((last or {}).get("stats", {}).get("replacements", 0))
+        out["pii"] = pii
     return out
 
 
@@ -183,6 +190,7 @@ def export_project(
     zip: bool = False,
     overwrite: bool = False,
     skip_unrepresentable: bool = False,
+    allow_pii: bool = False,
     progress: Callable[..., None] | None = None,
     settings: ExportSettings | None = None,
 ) -> ExportResult:
@@ -193,6 +201,8 @@ def export_project(
     `skip_unrepresentable` leaves them out before the split (each listed as a warning with its
     id). `dry_run_project` with the same settings counts exactly what this writes. Pass
     ``settings`` instead of the split keywords to reuse the dry run's. Logs an `export` event.
+    While PII findings remain (accepted but not scrubbed, or unreviewed with a high score) the
+    export is refused unless `allow_pii`; the card reports them either way.
     """
     if settings is not None and settings.preset != preset:
         raise ExportError(
@@ -214,6 +224,14 @@ def export_project(
     selection, plan, run = plan_project_export(
         store, project, settings, sources=sources, metadata=metadata, progress=progress
     )
+    stats = curation_stats(store, project, run)
+    residual = int((stats.get("pii") or {}).get("residual") or 0)
+    if residual and not allow_pii:
+        raise ExportError(
+            f"{residual} PII finding(s) remain in {project!r} (accepted but not scrubbed, or "
+            "unreviewed with a high score): scrub or reject them on the PII scrub page, or "
+            "choose to export anyway (--allow-pii; the card reports them)"
+        )
     parameters = {
         "project": project,
         "sources": sorted(sources or []),
@@ -227,7 +245,7 @@ def export_project(
         plan,
         out_dir,
         parameters=parameters,
-        curation_stats=curation_stats(store, project, run),
+        curation_stats=stats,
         card_info=card_info,
         zip=zip,
         overwrite=overwrite,

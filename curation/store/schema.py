@@ -14,6 +14,7 @@ from sqlalchemy import (
     Column,
     Connection,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -146,6 +147,30 @@ metadata_fields = Table(
     UniqueConstraint("project_id", "name", name="uq_metadata_fields_project_name"),
 )
 
+# Added in revision 0004: PII findings of the latest scan of each text, with their review state.
+# A finding names its text by location and sha256 (never the characters it covers); a finding
+# whose text changed since (scrubbed or edited) no longer applies.
+pii_findings = Table(
+    "pii_findings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("project_id", ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("example_pk", ForeignKey("examples.pk", ondelete="CASCADE"), nullable=False),
+    Column("location", String(300), nullable=False),
+    Column("finding_id", String(40), nullable=False),
+    Column("entity_type", String(80), nullable=False),
+    Column("start", Integer, nullable=False),
+    Column("end", Integer, nullable=False),
+    Column("score", Float, nullable=False),
+    Column("recognizer", String(120), nullable=False),
+    Column("text_sha256", String(64), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("reviewed_by", String(200), nullable=True),
+    Column("scan_id", Integer, nullable=False),
+    UniqueConstraint("project_id", "example_pk", "location", "finding_id", name="uq_pii_findings"),
+    Index("ix_pii_findings_project_state", "project_id", "state"),
+)
+
 V1_TABLES = [schema_version, projects, imports, examples, revisions, events]
 
 
@@ -165,9 +190,9 @@ def _v3(conn: Connection) -> None:
         rebuild_index(conn, int(pid))
 
 
-# Append only: migration N upgrades a database at version N-1.
+# The pre-Alembic builders of versions 1-3, kept to make legacy databases in tests; the schema
+# itself now grows by Alembic revisions (`curation/store/migrations/versions`).
 MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3]
-SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def current_version(conn: Connection) -> int:

@@ -795,6 +795,57 @@ class Store:
             )
         return new_rev
 
+    def edit_many(
+        self,
+        project: str,
+        edits: Mapping[str, tuple[list[Message], int]],
+        author: str,
+        reason: str,
+        *,
+        event_kind: str = "edit",
+        extra: dict[str, Any] | None = None,
+    ) -> int | None:
+        """New revisions of many examples as ONE audit event (one undo reverses them all).
+
+        `edits` maps example id -> (new messages, the revision they were made from). Every
+        example is locked before its revision is checked; if any of them moved on since it was
+        read, nothing is written and a `ConflictError` names them. Returns the event's id, or
+        None when `edits` is empty.
+        """
+        author = _check_author(author)
+        if not edits:
+            return None
+        for messages, _rev in edits.values():
+            _check_storable(messages)
+        with writing(self.engine) as conn:
+            pid = _project_id(conn, project)
+            rows = _lock_examples(conn, pid, list(edits), columns=_LOCKED_COLUMNS)
+            missing = set(edits) - {r.example_id for r in rows}
+            if missing:
+                raise NotFoundError(
+                    f"No example(s) {', '.join(sorted(missing)[:5])} in project {project!r}."
+                )
+            moved = sorted(r.example_id for r in rows if r.revision != edits[r.example_id][1])
+            if moved:
+                raise ConflictError(
+                    f"{len(moved)} example(s) changed since they were read "
+                    f"({', '.join(moved[:5])}); nothing was written. Run again on the new text."
+                )
+            changes = []
+            for r in rows:
+                new_rev = self._write_revision(
+                    conn, r, edits[r.example_id][0], r.tools, author, reason
+                )
+                changes.append({"pk": r.pk, "from": r.revision, "to": new_rev})
+            return self._log(
+                conn,
+                pid,
+                event_kind,
+                author,
+                f"{reason} ({len(changes)} examples)",
+                {"changes": changes, **(extra or {})},
+            )
+
     def _write_revision(
         self,
         conn: Connection,
@@ -997,6 +1048,10 @@ class Store:
                 rebuild_index(conn, pid)
             elif shape == "status":
                 _undo_status(conn, ev, rows)
+            elif shape == "pii_review":
+                from curation.store.pii_findings import undo_review
+
+                undo_review(conn, ev)
             else:
                 self._undo_revisions(conn, ev, rows, author)
             undo_id = self._log(
@@ -1102,6 +1157,12 @@ class Store:
             elif changes:
                 n = len(changes)
                 effect = f"restores the previous text of {n:,} example{'s' * (n != 1)}"
+            elif ev.kind == "pii_review":
+                n = 0
+                k = len(payload.get("findings") or [])
+                effect = (
+                    f"puts {k:,} PII finding{'s' * (k != 1)} back to their earlier review state"
+                )
             else:
                 n = 0
                 effect = f"reverses event {event_id} ({ev.kind})"
@@ -1360,6 +1421,8 @@ def _event_shape(ev: Any) -> str:
     """How an event changed examples: "import", "status" (before/after) or "revision"."""
     if ev.kind == "import":
         return "import"
+    if ev.kind == "pii_review":
+        return "pii_review"
     changes = (ev.payload or {}).get("changes")
     if not isinstance(changes, list):
         raise StoreError(f"Event #{ev.id} ({ev.kind}) records no change to examples to undo.")

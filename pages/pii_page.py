@@ -1,0 +1,209 @@
+"""PII scrub step: scan the project, review each finding in context, scrub the accepted ones.
+
+Findings and review decisions live in the store; a review and a scrub are each one event that
+the Activity page undoes. The export checks what is left (`pii_status`).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from curation.errors import CurationError
+from curation.pii import DEFAULT_ENTITIES, DEFAULT_SCORE_THRESHOLD, ENTITY_TYPES
+from curation.pii.operators import OPERATORS
+from curation.pii.project import scan_project, scrub_project
+from curation.records import ROLES
+from curation.store.pii_findings import GATE_SCORE, list_findings, pii_status, review_findings
+from ui import pii as ui_pii
+from ui import state
+from ui.safe import esc, md
+
+OPERATOR_HELP = {
+    "placeholder": "<PERSON>: the type only",
+    "numbered": "<PERSON_1>: the same value gets the same number everywhere",
+    "mask": "*****: the characters masked",
+    "hash": "<PERSON:3f9a…>: a keyed hash (the key stays in the store)",
+    "fake": "a made-up value of the same kind, the same for the same value",
+}
+
+state.init_state()
+project, user = state.require_project_and_user()
+store = state.get_store()
+state.require_examples(project)
+
+st.title("PII scrub")
+st.caption(
+    "Scan for personal data, accept or reject each finding, then replace the accepted ones. "
+    "Every decision and every scrub is an event you can undo on the Activity page."
+)
+
+with st.form("pii_scan_form"):
+    c1, c2 = st.columns([3, 1])
+    entities = c1.multiselect(
+        "Entity types", list(ENTITY_TYPES), default=list(DEFAULT_ENTITIES), key="pii_entities"
+    )
+    threshold = c2.slider(
+        "Minimum score", 0.0, 1.0, DEFAULT_SCORE_THRESHOLD, 0.05, key="pii_threshold"
+    )
+    c3, c4 = st.columns([3, 1])
+    roles = c3.multiselect("Turns", list(ROLES), default=list(ROLES), key="pii_roles")
+    with_metadata = c4.checkbox("Metadata texts too", value=True, key="pii_metadata")
+    scan_clicked = st.form_submit_button("Scan project", type="primary")
+
+if scan_clicked:
+    if not entities or not roles:
+        st.error("Choose at least one entity type and one kind of turn.")
+        st.stop()
+    bar = st.progress(0.0, text="Loading the model…")
+
+    def _progress(stage: str, done: int, total: int | None) -> None:
+        frac = min(1.0, done / total) if total else 0.0
+        bar.progress(frac, text=md("{}: {:,}/{:,}", stage, done, total or 0))
+
+    try:
+        scan = scan_project(
+            store,
+            project,
+            ui_pii.scanner(tuple(entities), float(threshold)),
+            user,
+            roles=roles,
+            include_metadata=with_metadata,
+            progress=_progress,
+        )
+    except CurationError as exc:
+        bar.empty()
+        st.error(esc(exc))
+        st.stop()
+    bar.empty()
+    st.session_state["pii_scanner_choice"] = (tuple(entities), float(threshold))
+    st.toast(md("Found {:,} PII findings", scan.n_findings))
+    st.rerun()
+
+status = pii_status(store, project)
+if not status["scanned"]:
+    st.info("No PII scan yet: choose what to look for and press **Scan project**.")
+    st.stop()
+
+m = st.columns(5)
+m[0].metric("Findings", status["findings"])
+m[1].metric("Not reviewed", status["pending"])
+m[2].metric("Accepted, not scrubbed", status["accepted_unapplied"])
+m[3].metric("Rejected", status["rejected"])
+m[4].metric(
+    "Residual",
+    status["residual"],
+    help=f"what holds an export back: accepted "
+    f"findings not yet scrubbed, and unreviewed ones scoring {GATE_SCORE} or more",
+)
+if status["residual"] == 0:
+    st.success("Nothing left that holds the export back.")
+
+found = list_findings(store, project)
+rows = ui_pii.finding_rows(store, project, found)
+if not rows:
+    st.info("Every finding has been scrubbed or no longer applies to the current text.")
+    st.stop()
+table = pd.DataFrame(rows)
+
+st.subheader("Counts by type")
+counts = table.pivot_table(
+    index="type", columns="decision", values="finding", aggfunc="count", fill_value=0
+)
+st.dataframe(counts, width="stretch")
+
+st.subheader("Review in bulk")
+b1, b2, b3, b4 = st.columns([2, 1, 1, 1])
+bulk_type = b1.selectbox("Type", sorted(table["type"].unique()), key="pii_bulk_type")
+bulk_min = b2.number_input("Score at least", 0.0, 1.0, 0.0, 0.05, key="pii_bulk_min")
+bulk_to = b3.selectbox("Mark as", ["accepted", "rejected"], key="pii_bulk_to")
+picked = table[
+    (table["type"] == bulk_type) & (table["score"] >= bulk_min) & (table["decision"] == "pending")
+]
+if b4.button(md("Mark {:,} unreviewed", len(picked)), key="pii_bulk_apply", disabled=picked.empty):
+    event = review_findings(store, project, dict.fromkeys(picked["finding"], bulk_to), user)
+    st.toast(md("Marked {:,} {} findings {} (event #{})", len(picked), bulk_type, bulk_to, event))
+    st.rerun()
+
+st.subheader("Findings")
+f1, f2 = st.columns(2)
+show_types = f1.multiselect("Types shown", sorted(table["type"].unique()), key="pii_show_types")
+show_states = f2.multiselect(
+    "Decisions shown", ["pending", "accepted", "rejected"], key="pii_show_states"
+)
+shown = table
+if show_types:
+    shown = shown[shown["type"].isin(show_types)]
+if show_states:
+    shown = shown[shown["decision"].isin(show_states)]
+st.caption(md("{:,} of {:,} findings · ⟦…⟧ marks the span", len(shown), len(table)))
+edited = st.data_editor(
+    shown.head(500),
+    key="pii_editor",
+    hide_index=True,
+    width="stretch",
+    disabled=[c for c in shown.columns if c != "decision"],
+    column_config={
+        "decision": st.column_config.SelectboxColumn(
+            "decision", options=["pending", "accepted", "rejected"], required=True
+        ),
+        "finding": st.column_config.NumberColumn("finding", format="%d"),
+    },
+)
+changed = {
+    int(r.finding): str(r.decision)
+    for r, before in zip(edited.itertuples(), shown.head(500).itertuples(), strict=True)
+    if r.decision != before.decision
+}
+if st.button(
+    md("Save {:,} decision(s)", len(changed)), key="pii_save_decisions", disabled=not changed
+):
+    event = review_findings(store, project, changed, user)
+    st.toast(md("Saved {:,} decisions (event #{})", len(changed), event))
+    st.rerun()
+
+st.subheader("Scrub")
+o1, o2 = st.columns([1, 2])
+operator = o1.selectbox(
+    "Replace with", list(OPERATORS), index=list(OPERATORS).index("numbered"), key="pii_operator"
+)
+o2.caption(esc(OPERATOR_HELP[operator]))
+n_accepted = int((table["decision"] == "accepted").sum())
+if st.button(
+    md("Scrub {:,} accepted finding(s)", n_accepted),
+    type="primary",
+    key="pii_scrub",
+    disabled=n_accepted == 0,
+):
+    choice = st.session_state.get("pii_scanner_choice") or (tuple(DEFAULT_ENTITIES), 0.4)
+    bar = st.progress(0.0, text="Scrubbing…")
+
+    def _scrub_progress(stage: str, done: int, total: int | None) -> None:
+        frac = min(1.0, done / total) if total else 0.0
+        bar.progress(frac, text=md("re-scan {}: {:,}/{:,}", stage, done, total or 0))
+
+    try:
+        done = scrub_project(
+            store,
+            project,
+            ui_pii.scanner(*choice),
+            operator,
+            user,
+            accepted_only=True,
+            progress=_scrub_progress,
+        )
+    except CurationError as exc:
+        bar.empty()
+        st.error(esc(exc))
+        st.stop()
+    bar.empty()
+    st.toast(
+        md(
+            "Replaced {:,} findings in {:,} examples (event #{}); re-scan found {:,} more",
+            done["replacements"],
+            done["examples_changed"],
+            done["event"],
+            done["residual"],
+        )
+    )
+    st.rerun()

@@ -1,0 +1,149 @@
+"""AppTest of the PII scrub page: scan, review in bulk, scrub the accepted findings, residual."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from curation.formats import read_examples
+from curation.store import Store
+from curation.store.pii_findings import list_findings, pii_status
+
+PAGE = "pages/pii_page.py"
+EMAIL = "ana.lopez@example.org"
+PHONE = "212-555-0187"
+ROWS = [
+    (f"Write to {EMAIL} about the invoice.", f"I will write to {EMAIL} today."),
+    (f"Call {PHONE} and ask for the manager.", f"Or write to {EMAIL} instead."),
+    ("How many legs does a spider have?", "Eight."),
+]
+
+
+def _project(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "rows.jsonl"
+    path.write_text(
+        "".join(
+            json.dumps({"id": f"q{i}", "instruction": q, "output": a}) + "\n"
+            for i, (q, a) in enumerate(ROWS)
+        )
+    )
+    store.create_project("p", "ada")
+    store.add_import("p", read_examples(path), "ada")
+
+
+def _click(at, label: str) -> None:  # type: ignore[no-untyped-def]
+    labels = [b.label for b in at.button]
+    matches = [i for i, text in enumerate(labels) if text.replace("\\", "").startswith(label)]
+    assert matches, labels
+    at.button[matches[0]].click().run(timeout=240)
+    assert not at.exception, at.exception
+
+
+def _metric(at, label: str) -> int:  # type: ignore[no-untyped-def]
+    return int(next(m.value for m in at.metric if m.label == label))
+
+
+def test_scan_review_scrub_and_residual(open_page, store: Store, tmp_path: Path) -> None:
+    _project(store, tmp_path)
+    at = open_page(PAGE)
+    assert any("No PII scan yet" in i.value for i in at.info)
+    at.multiselect(key="pii_entities").set_value(["EMAIL_ADDRESS", "PHONE_NUMBER"])
+    _click(at, "Scan project")
+
+    assert _metric(at, "Findings") == 4
+    assert _metric(at, "Not reviewed") == 4
+    # Unreviewed findings scoring high hold the export back.
+    assert _metric(at, "Residual") == pii_status(store, "p")["pending_high"] > 0
+    table = at.dataframe[0].value  # counts by type and decision
+    assert int(table.loc["EMAIL_ADDRESS", "pending"]) == 3
+    assert int(table.loc["PHONE_NUMBER", "pending"]) == 1
+
+    # Accept every address in one event, reject the phone number as a false alarm.
+    at.selectbox(key="pii_bulk_type").set_value("EMAIL_ADDRESS").run()
+    _click(at, "Mark 3 unreviewed")
+    at.selectbox(key="pii_bulk_type").set_value("PHONE_NUMBER").run()
+    at.selectbox(key="pii_bulk_to").set_value("rejected").run()
+    _click(at, "Mark 1 unreviewed")
+    states = {(x.finding.entity_type, x.state, x.reviewed_by) for x in list_findings(store, "p")}
+    assert states == {("EMAIL_ADDRESS", "accepted", "ada"), ("PHONE_NUMBER", "rejected", "ada")}
+    reviews = store.events("p", kinds=["pii_review"])
+    assert len(reviews) == 2 and reviews[-1]["author"] == "ada"
+    assert _metric(at, "Accepted, not scrubbed") == 3
+    assert _metric(at, "Residual") == 3
+
+    _click(at, "Scrub 3 accepted")
+    texts = {e.id: [m.content for m in e.example.messages] for e in store.iter_examples("p")}
+    assert texts["q0"] == [
+        "Write to <EMAIL_ADDRESS_1> about the invoice.",
+        "I will write to <EMAIL_ADDRESS_1> today.",
+    ]
+    # the rejected phone number stays; the clean example is untouched
+    assert texts["q1"] == [
+        f"Call {PHONE} and ask for the manager.",
+        "Or write to <EMAIL_ADDRESS_1> instead.",
+    ]
+    assert texts["q2"] == [ROWS[2][0], ROWS[2][1]]
+    assert _metric(at, "Residual") == 0
+    assert any("Nothing left" in s.value for s in at.success)
+
+    # Undoing the scrub brings the addresses back, and with them the residual.
+    scrub = store.events("p", kinds=["pii_scrub"])[0]
+    store.undo("p", scrub["id"], "bo")
+    at.run()
+    assert _metric(at, "Residual") == 3
+    assert _metric(at, "Accepted, not scrubbed") == 3
+
+
+def test_review_event_is_undone_on_its_own(store: Store, tmp_path: Path) -> None:
+    from curation.pii.findings import Finding
+    from curation.store.pii_findings import review_findings, save_findings
+
+    _project(store, tmp_path)
+    finding = Finding(9, 30, "EMAIL_ADDRESS", 1.0, "EmailRecognizer", "0" * 64)
+    save_findings(store, "p", [("q0", "messages[0].content", finding)], "ada")
+    (stored,) = list_findings(store, "p")
+    first = review_findings(store, "p", {stored.pk: "accepted"}, "ada")
+    second = review_findings(store, "p", {stored.pk: "rejected"}, "bo")
+    assert first and second
+    # the later decision must be undone first: the first one is refused meanwhile
+    import pytest
+
+    from curation.errors import ConflictError
+
+    with pytest.raises(ConflictError, match="reviewed again"):
+        store.undo("p", first, "ada")
+    store.undo("p", second, "bo")
+    assert list_findings(store, "p")[0].state == "accepted"
+    store.undo("p", first, "ada")
+    (back,) = list_findings(store, "p")
+    assert back.state == "pending" and back.reviewed_by is None
+    # a re-scan keeps reviewed findings and their decisions
+    review_findings(store, "p", {back.pk: "rejected"}, "ada")
+    save_findings(store, "p", [], "ada")
+    assert [x.state for x in list_findings(store, "p")] == ["rejected"]
+
+
+def test_export_page_holds_back_until_pii_is_handled(
+    open_page, store: Store, tmp_path: Path
+) -> None:
+    from curation.pii.findings import Finding, text_sha256
+
+    _project(store, tmp_path)
+    text = ROWS[0][0]
+    start = text.index(EMAIL)
+    finding = Finding(
+        start, start + len(EMAIL), "EMAIL_ADDRESS", 1.0, "EmailRecognizer", text_sha256(text)
+    )
+    from curation.store.pii_findings import review_findings, save_findings
+
+    save_findings(store, "p", [("q0", "messages[0].content", finding)], "ada")
+    at = open_page("pages/export_page.py")
+    assert any("PII finding(s) remain" in w.value for w in at.warning)
+    assert at.button(key="export_run").disabled
+    at.checkbox(key="export_allow_pii").check().run()
+    assert not at.button(key="export_run").disabled
+    # a reviewer rejecting the finding (a false alarm) lifts the hold
+    (stored,) = list_findings(store, "p")
+    review_findings(store, "p", {stored.pk: "rejected"}, "ada")
+    at.run()
+    assert not any("PII finding(s) remain" in w.value for w in at.warning)
