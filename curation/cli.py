@@ -6,12 +6,13 @@ Every command prints a human summary, or a JSON report with `--json`; long work 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import json
 import os
 import shlex
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from tqdm import tqdm
@@ -977,7 +978,11 @@ def _print_quality(report: dict[str, Any]) -> None:
 def _configure_pii(p: argparse.ArgumentParser) -> None:
     from curation.pii.operators import OPERATORS
 
-    p.add_argument("action", choices=["scan", "scrub"], help="find personal data, or replace it")
+    p.add_argument(
+        "action",
+        choices=["scan", "scrub", "config"],
+        help="find personal data, replace it, or show / save a project's PII configuration",
+    )
     _target_options(p)
     p.add_argument(
         "--out",
@@ -998,8 +1003,10 @@ def _configure_pii(p: argparse.ArgumentParser) -> None:
         "--config",
         default=None,
         metavar="PII.json",
-        help="a PiiConfig as JSON: allow list, custom recognizers, model",
+        help="a PiiConfig as JSON: allow list, custom recognizers, model (a project's saved "
+        "one is used when not given; `pii config --project P --config F` saves F)",
     )
+    p.add_argument("--reset", action="store_true", help="config: back to the defaults")
     _common(p, project=False)
 
 
@@ -1021,6 +1028,44 @@ def _pii_scanner(args: argparse.Namespace) -> Any:
     return PiiScanner(entities=listed(args.entities), score_threshold=args.threshold, config=base)
 
 
+def scanner_entities(args: argparse.Namespace) -> list[str] | None:
+    return (
+        None
+        if args.entities is None
+        else [v.strip() for v in args.entities.split(",") if v.strip()]
+    )
+
+
+@contextlib.contextmanager
+def _opened(args: argparse.Namespace) -> Iterator[Store]:
+    store = _store(args)
+    try:
+        yield store
+    finally:
+        store.dispose()
+
+
+def _pii_config(args: argparse.Namespace) -> dict[str, Any]:
+    """`pii config --project P [--config F | --reset]`: save, reset or show the configuration."""
+    from curation.errors import PiiConfigError
+    from curation.pii.project import project_pii_config, save_project_pii_config
+
+    if args.project is None:
+        raise CurationError("pii config works on a project: give --project NAME.")
+    with _opened(args) as store:
+        if args.config is not None or args.reset:
+            data = None
+            if args.config is not None:
+                try:
+                    with open(args.config, encoding="utf-8") as fh:
+                        data = json.load(fh)
+                except (OSError, ValueError) as exc:
+                    raise PiiConfigError(f"--config {args.config}: {exc}") from exc
+            save_project_pii_config(store, args.project, data, args.author or default_author())
+        config = project_pii_config(store, args.project)
+    return {"target": args.project, "action": "config", "config": config.to_dict()}
+
+
 def _write_jsonl(path: str, rows: Sequence[dict[str, Any]]) -> None:
     parent = os.path.dirname(os.path.abspath(path))
     os.makedirs(parent, exist_ok=True)
@@ -1038,10 +1083,21 @@ def cmd_pii(args: argparse.Namespace) -> dict[str, Any]:
     from curation.pii.batch import finding_rows, scan_dataset
     from curation.pii.project import scan_project, scrub_project
 
+    if args.action == "config":
+        return _pii_config(args)
     if args.action == "scan" and args.out is None:
         raise CurationError("pii scan needs --out FINDINGS.jsonl (one row per finding).")
     scanner = _pii_scanner(args)  # options are checked before any data is read
     kind = _resolve_target(args)
+    if kind == "project" and args.config is None:
+        from curation.pii import PiiScanner
+        from curation.pii.project import project_pii_config
+
+        with _opened(args) as project_store:
+            saved = project_pii_config(project_store, args.target)
+        scanner = PiiScanner(
+            entities=scanner_entities(args), score_threshold=args.threshold, config=saved
+        )
     if args.action == "scrub" and kind == "file" and args.out is None:
         raise CurationError("pii scrub of a file needs --out DIR for the scrubbed copy.")
     bar = Progress(not args.quiet)
@@ -1113,6 +1169,9 @@ def _pii_scrub_copy(
 
 
 def _print_pii(report: dict[str, Any]) -> None:
+    if report["action"] == "config":
+        print(json.dumps(report["config"], indent=2, ensure_ascii=False))
+        return
     types = ", ".join(f"{k} {v}" for k, v in report["by_type"].items()) or "none"
     print(
         f"{report['target']}: {report['findings']} PII findings in "

@@ -6,13 +6,15 @@ the Activity page undoes. The export checks what is left (`pii_status`).
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import streamlit as st
 
 from curation.errors import CurationError
 from curation.pii import DEFAULT_ENTITIES, DEFAULT_SCORE_THRESHOLD, ENTITY_TYPES
 from curation.pii.operators import OPERATORS
-from curation.pii.project import scan_project, scrub_project
+from curation.pii.project import save_project_pii_config, scan_project, scrub_project
 from curation.records import ROLES
 from curation.store.pii_findings import GATE_SCORE, list_findings, pii_status, review_findings
 from ui import pii as ui_pii
@@ -38,10 +40,59 @@ st.caption(
     "Every decision and every scrub is an event you can undo on the Activity page."
 )
 
+saved_config = store.project_settings(project).get("pii") or {}
+config_json = json.dumps(saved_config, sort_keys=True)
+own_types = [
+    r.get("supported_entity")
+    for r in saved_config.get("recognizers") or []
+    if r.get("supported_entity")
+]
+
+with st.expander("Your own entity types and allow list", expanded=False):
+    st.caption(
+        "Saved per project. Allow list: terms never reported (one per line, any case). "
+        "Entity types: presidio's recognizer shape, as JSON: a name, the entity type, and "
+        "regular expressions (with a score) and/or a deny list, with context words."
+    )
+    allow_text = st.text_area(
+        "Allow list",
+        value="\n".join(saved_config.get("allow_list") or []),
+        key="pii_allow_list",
+        height=100,
+    )
+    recognizers_text = st.text_area(
+        "Entity types (JSON list)",
+        value=json.dumps(saved_config.get("recognizers") or [], indent=1),
+        key="pii_recognizers",
+        height=160,
+        help='e.g. [{"name": "ticket", "supported_entity": "TICKET_ID", "patterns": '
+        '[{"name": "t", "regex": "TCK-\\d{6}", "score": 0.9}], "context": ["ticket"]}]',
+    )
+    if st.button("Save configuration", key="pii_save_config"):
+        try:
+            recognizers = json.loads(recognizers_text or "[]")
+            allow = [t.strip() for t in allow_text.splitlines() if t.strip()]
+            data = {"allow_list": allow, "recognizers": recognizers}
+            saved_event = save_project_pii_config(store, project, data, user)
+        except (ValueError, CurationError) as exc:
+            st.error(md("Not saved: {}", exc))
+        else:
+            # the new entity types are chosen for the next scan (the widget keeps its own value)
+            chosen = st.session_state.get("pii_entities")
+            if chosen is not None:
+                new_types = [r.get("supported_entity") for r in recognizers if isinstance(r, dict)]
+                st.session_state["pii_entities"] = list(dict.fromkeys([*chosen, *new_types]))
+            st.toast(md("Saved the PII configuration (event #{})", saved_event))
+            st.rerun()
+
 with st.form("pii_scan_form"):
     c1, c2 = st.columns([3, 1])
+    entity_options = list(dict.fromkeys([*ENTITY_TYPES, *own_types]))
     entities = c1.multiselect(
-        "Entity types", list(ENTITY_TYPES), default=list(DEFAULT_ENTITIES), key="pii_entities"
+        "Entity types",
+        entity_options,
+        default=list(dict.fromkeys([*DEFAULT_ENTITIES, *own_types])),
+        key="pii_entities",
     )
     threshold = c2.slider(
         "Minimum score", 0.0, 1.0, DEFAULT_SCORE_THRESHOLD, 0.05, key="pii_threshold"
@@ -65,7 +116,7 @@ if scan_clicked:
         scan = scan_project(
             store,
             project,
-            ui_pii.scanner(tuple(entities), float(threshold)),
+            ui_pii.scanner(tuple(entities), float(threshold), config_json),
             user,
             roles=roles,
             include_metadata=with_metadata,
@@ -76,7 +127,7 @@ if scan_clicked:
         st.error(esc(exc))
         st.stop()
     bar.empty()
-    st.session_state["pii_scanner_choice"] = (tuple(entities), float(threshold))
+    st.session_state["pii_scanner_choice"] = (tuple(entities), float(threshold), config_json)
     st.toast(md("Found {:,} PII findings", scan.n_findings))
     st.rerun()
 
@@ -175,7 +226,11 @@ if st.button(
     key="pii_scrub",
     disabled=n_accepted == 0,
 ):
-    choice = st.session_state.get("pii_scanner_choice") or (tuple(DEFAULT_ENTITIES), 0.4)
+    choice = st.session_state.get("pii_scanner_choice") or (
+        tuple(DEFAULT_ENTITIES),
+        DEFAULT_SCORE_THRESHOLD,
+        config_json,
+    )
     bar = st.progress(0.0, text="Scrubbing…")
 
     def _scrub_progress(stage: str, done: int, total: int | None) -> None:

@@ -5,11 +5,12 @@ Rows hold a short context around each span as plain text: tables render it inert
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import streamlit as st
 
-from curation.pii import PiiScanner
+from curation.pii import PiiConfig, PiiScanner
 from curation.pii.findings import text_sha256
 from curation.pii.targets import scan_targets
 from curation.store import Store
@@ -18,10 +19,14 @@ from curation.store.pii_findings import StoredFinding
 CONTEXT = 40  # characters shown on each side of a finding
 
 
-@st.cache_resource(show_spinner=False)
-def scanner(entities: tuple[str, ...], threshold: float) -> PiiScanner:
-    """A scanner kept for the server's life: spaCy loads once per choice, not once per click."""
-    return PiiScanner(entities=list(entities), score_threshold=threshold)
+@st.cache_resource(show_spinner=False, max_entries=8)
+def scanner(entities: tuple[str, ...], threshold: float, config_json: str = "{}") -> PiiScanner:
+    """A scanner kept for the server's life: spaCy loads once per choice, not once per click.
+
+    `config_json` is the project's saved configuration (allow list, its own entity types).
+    """
+    config = PiiConfig.from_dict(json.loads(config_json))
+    return PiiScanner(entities=list(entities), score_threshold=threshold, config=config)
 
 
 def finding_rows(store: Store, project: str, found: list[StoredFinding]) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from curation.pii.batch import DatasetScan, scan_dataset, scrub_dataset
+from curation.pii.config import PiiConfig
 from curation.pii.findings import Finding, text_sha256
 from curation.pii.operators import ReplacementMap, Scrubber, ScrubConfig, new_project_secret
 from curation.pii.scanner import PiiScanner
@@ -19,9 +20,36 @@ from curation.pii.targets import scan_targets
 if TYPE_CHECKING:
     from curation.store.store import Store
 
-__all__ = ["scan_project", "scrub_project", "scrubber_for"]
+__all__ = [
+    "project_pii_config",
+    "save_project_pii_config",
+    "scan_project",
+    "scrub_project",
+    "scrubber_for",
+]
+
+SETTINGS_KEY = "pii"
 
 ProgressFn = Callable[[str, int, int | None], None]
+
+
+def project_pii_config(store: Store, project: str) -> PiiConfig:
+    """The project's saved PII configuration (allow list, its own entity types), or defaults."""
+    return PiiConfig.from_dict(store.project_settings(project).get(SETTINGS_KEY) or {})
+
+
+def save_project_pii_config(
+    store: Store, project: str, data: dict[str, Any] | None, author: str
+) -> int:
+    """Check and save the project's PII configuration (None = back to the defaults).
+
+    `data` is `PiiConfig.from_dict`'s shape: ``allow_list`` and ``recognizers`` (presidio's
+    shape: ``name``, ``supported_entity``, ``patterns`` with ``regex`` and ``score``,
+    ``deny_list``, ``context``). Refused with the reason before anything is saved.
+    """
+    if data is not None:
+        PiiConfig.from_dict(data)  # raises PiiConfigError naming the bad value
+    return store.set_project_setting(project, SETTINGS_KEY, data, author)
 
 
 def scan_project(

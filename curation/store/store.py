@@ -321,6 +321,41 @@ class Store:
             raise StoreError(f"A project named {name!r} already exists; pick another name.")
         return pid
 
+    def project_settings(self, project: str) -> dict[str, Any]:
+        """The project's saved settings (step configurations by key)."""
+        with reading(self.engine) as conn:
+            value = conn.scalar(
+                select(s.projects.c.settings).where(s.projects.c.id == _project_id(conn, project))
+            )
+        return dict(value or {})
+
+    def set_project_setting(self, project: str, key: str, value: Any, author: str) -> int:
+        """Save one setting (None removes it) as an attributed `settings` event; undo restores.
+
+        The project row is locked from the read to the write, so the event's before-value is
+        the one the previous change left.
+        """
+        author = _check_author(author)
+        with writing(self.engine) as conn:
+            pid = _project_id(conn, project, lock=True)
+            current = dict(
+                conn.scalar(select(s.projects.c.settings).where(s.projects.c.id == pid)) or {}
+            )
+            before = current.get(key)
+            if value is None:
+                current.pop(key, None)
+            else:
+                current[key] = value
+            conn.execute(update(s.projects).where(s.projects.c.id == pid).values(settings=current))
+            return self._log(
+                conn,
+                pid,
+                "settings",
+                author,
+                f"changed the {key} settings",
+                {"key": key, "before": before, "after": value},
+            )
+
     def ensure_project(self, name: str, author: str) -> int:
         """The project's id, creating it when missing (safe when several callers race)."""
         try:
@@ -1052,6 +1087,8 @@ class Store:
                 from curation.store.pii_findings import undo_review
 
                 undo_review(conn, ev)
+            elif shape == "settings":
+                _undo_setting(conn, pid, ev)
             else:
                 self._undo_revisions(conn, ev, rows, author)
             undo_id = self._log(
@@ -1417,12 +1454,32 @@ def _check_storable(messages: Sequence[Message | dict[str, Any]]) -> None:
 # ---- undo --------------------------------------------------------------------------------------
 
 
+def _undo_setting(conn: Connection, pid: int, ev: Any) -> None:
+    """Put a setting back to its value before the event, if nobody changed it since."""
+    key, before, after = ev.payload["key"], ev.payload.get("before"), ev.payload.get("after")
+    row = conn.execute(
+        select(s.projects.c.settings)
+        .where(s.projects.c.id == pid)
+        .with_for_update(key_share=True)  # FOR NO KEY UPDATE, as `_project_id(lock=True)`
+    ).first()
+    current = dict((row.settings if row else None) or {})
+    if current.get(key) != after:
+        raise ConflictError(
+            f"Event #{ev.id}: the {key} settings were changed again since; undo that change first."
+        )
+    if before is None:
+        current.pop(key, None)
+    else:
+        current[key] = before
+    conn.execute(update(s.projects).where(s.projects.c.id == pid).values(settings=current))
+
+
 def _event_shape(ev: Any) -> str:
     """How an event changed examples: "import", "status" (before/after) or "revision"."""
     if ev.kind == "import":
         return "import"
-    if ev.kind == "pii_review":
-        return "pii_review"
+    if ev.kind in ("pii_review", "settings"):
+        return str(ev.kind)
     changes = (ev.payload or {}).get("changes")
     if not isinstance(changes, list):
         raise StoreError(f"Event #{ev.id} ({ev.kind}) records no change to examples to undo.")

@@ -147,3 +147,24 @@ def test_export_page_holds_back_until_pii_is_handled(
     review_findings(store, "p", {stored.pk: "rejected"}, "ada")
     at.run()
     assert not any("PII finding(s) remain" in w.value for w in at.warning)
+
+
+def test_own_entity_types_are_checked_and_saved(open_page, store: Store, tmp_path: Path) -> None:
+    _project(store, tmp_path)
+    at = open_page(PAGE)
+    at.text_area(key="pii_recognizers").set_value('[{"name": "x"')
+    at.button(key="pii_save_config").click().run()
+    assert any("Not saved" in e.value for e in at.error)
+    assert store.project_settings("p") == {}
+    at.text_area(key="pii_allow_list").set_value("help@example.org\n")
+    at.text_area(key="pii_recognizers").set_value(
+        '[{"name": "ticket", "supported_entity": "TICKET_ID", '
+        '"patterns": [{"name": "t", "regex": "TCK-\\\\d{6}", "score": 0.9}]}]'
+    )
+    at.button(key="pii_save_config").click().run()
+    assert not at.exception, at.exception
+    saved = store.project_settings("p")["pii"]
+    assert saved["allow_list"] == ["help@example.org"]
+    assert saved["recognizers"][0]["supported_entity"] == "TICKET_ID"
+    # the new type is offered, and chosen, for the next scan
+    assert "TICKET_ID" in at.multiselect(key="pii_entities").value

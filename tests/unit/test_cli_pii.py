@@ -258,3 +258,88 @@ def test_export_is_refused_while_pii_remains_unless_allowed(tmp_path: Path, caps
     capsys.readouterr()
     code = main([*export, "--out", str(tmp_path / "out2"), "--eval-count", "1"])
     assert code == 0, capsys.readouterr().err
+
+
+TICKETS = {
+    "allow_list": ["help@example.org"],
+    "recognizers": [
+        {
+            "name": "ticket",
+            "supported_entity": "TICKET_ID",
+            "patterns": [{"name": "ticket", "regex": r"TCK-\d{6}", "score": 0.9}],
+            "context": ["ticket"],
+        }
+    ],
+}
+
+
+def test_project_configuration_is_saved_used_and_undone(tmp_path: Path, capsys) -> None:
+    db_url = f"sqlite:///{tmp_path / 's.db'}"
+    db = ["--db", db_url]
+    data = _write(
+        tmp_path / "data.jsonl",
+        [("t", "My ticket TCK-123456 is open; write to help@example.org.", f"Mail {EMAIL}.")],
+    )
+    assert main(["import", str(data), "--project", "p", *db, "--quiet"]) == 0
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"recognizers": [{"name": "x", "supported_entity": "X"}]}))
+    code, _, err = _run(capsys, "pii", "config", "--project", "p", *db, "--config", str(bad))
+    assert code == 2 and "x" in err
+    conf = tmp_path / "conf.json"
+    conf.write_text(json.dumps(TICKETS))
+    code, report, err = _run(capsys, "pii", "config", "--project", "p", *db, "--config", str(conf))
+    assert code == 0, err
+    assert "TICKET_ID" in report["config"]["entities"]
+    out = tmp_path / "f.jsonl"
+    code, report, err = _run(capsys, "pii", "scan", "--project", "p", *db, "--out", str(out))
+    assert code == 0, err
+    types = {r["entity_type"] for r in _lines(out)}
+    assert "TICKET_ID" in types and "EMAIL_ADDRESS" in types
+    text = "My ticket TCK-123456 is open; write to help@example.org."
+    spans = {
+        text[r["start"] : r["end"]] for r in _lines(out) if r["location"] == "messages[0].content"
+    }
+    assert "TCK-123456" in spans and "help@example.org" not in spans  # the allow list holds
+    store = Store(db_url)
+    try:
+        event = store.events("p", kinds=["settings"])[0]
+        assert event["payload"]["before"] is None and event["author"]
+        store.undo("p", event["id"], "ada")
+        assert "pii" not in store.project_settings("p")
+    finally:
+        store.dispose()
+
+
+def test_setting_changes_are_atomic_and_undo_refuses_a_later_change(db_url: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    store = Store(db_url)
+    try:
+        store.ensure_project("p", "ada")
+        first = store.set_project_setting("p", "pii", {"allow_list": ["a"]}, "ada")
+        with ThreadPoolExecutor(8) as pool:
+            events = list(
+                pool.map(
+                    lambda i: store.set_project_setting("p", "pii", {"allow_list": [str(i)]}, "bo"),
+                    range(8),
+                )
+            )
+        # every logged before-value is the value the previous committed change left
+        logged = sorted(
+            (e for e in store.events("p", kinds=["settings"]) if e["id"] in events),
+            key=lambda e: e["id"],
+        )
+        previous = {"allow_list": ["a"]}
+        for e in logged:
+            assert e["payload"]["before"] == previous
+            previous = e["payload"]["after"]
+        assert store.project_settings("p")["pii"] == previous
+        with pytest.raises(ConflictError, match="changed again"):
+            store.undo("p", first, "ada")
+        for e in reversed(logged):
+            store.undo("p", e["id"], "ada")
+        assert store.project_settings("p")["pii"] == {"allow_list": ["a"]}
+        store.undo("p", first, "ada")
+        assert store.project_settings("p") == {}
+    finally:
+        store.dispose()
