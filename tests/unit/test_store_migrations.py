@@ -5,11 +5,13 @@ from __future__ import annotations
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 
 from curation.store import Store
 from curation.store import migrations as m
 from curation.store import schema as s
+
+HEAD = m.head_revision()
 
 
 def _v1_by_frozen_revision(url: str) -> None:
@@ -37,14 +39,46 @@ def _v1_by_frozen_revision(url: str) -> None:
 def test_upgrade_from_frozen_v1_keeps_data_and_matches_live_tables(db_url: str) -> None:
     _v1_by_frozen_revision(db_url)
     st = Store(db_url)
-    assert st.schema_version() == 3
+    assert st.schema_version() == int(HEAD)
     assert st.list_projects() == ["old"]
     with st.engine.connect() as conn:
         assert conn.execute(text("SELECT example_id FROM examples")).scalars().all() == ["e1"]
         # the 0003 data step indexed the v1 example's metadata
         assert conn.execute(text("SELECT name FROM metadata_fields")).scalars().all() == ["lang"]
-        assert MigrationContext.configure(conn).get_current_revision() == "0003"
+        assert MigrationContext.configure(conn).get_current_revision() == HEAD
         assert compare_metadata(MigrationContext.configure(conn), s.metadata) == []
+    st.dispose()
+
+
+def test_upgrade_from_0003_adds_step_results_and_keeps_runs(db_url: str) -> None:
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        command.upgrade(m._config(conn), "0003")
+        conn.execute(text("INSERT INTO schema_version (version) VALUES (3)"))
+        conn.execute(
+            text(
+                "INSERT INTO projects (name, created_at, created_by, settings) "
+                "VALUES ('old', CURRENT_TIMESTAMP, 'ada', '{}')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO step_runs (project_id, step, params, result, stats, author,"
+                " created_at) VALUES (1, 'dedup', '{}', '{}', '{}', 'ada', CURRENT_TIMESTAMP)"
+            )
+        )
+        assert not inspect(conn).has_table("step_results")
+    engine.dispose()
+    st = Store(db_url)
+    with st.engine.connect() as conn:
+        assert inspect(conn).has_table("step_results")
+        columns = {c["name"] for c in inspect(conn).get_columns("step_results")}
+        assert {"run_id", "example_pk", "example_id", "code", "score", "reason"} <= columns
+        indexes = {i["name"] for i in inspect(conn).get_indexes("step_results")}
+        assert {"ix_step_results_run_code", "ix_step_results_example"} <= indexes
+        assert compare_metadata(MigrationContext.configure(conn), s.metadata) == []
+    assert st.latest_step_run("old", "dedup") is not None
+    assert st.step_result_counts("old", "quality") == {}
     st.dispose()
 
 
@@ -56,9 +90,9 @@ def test_legacy_v1_database_is_stamped_and_upgraded(db_url: str) -> None:
     engine.dispose()
     st = Store(db_url)
     with st.engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == "0003"
+        assert MigrationContext.configure(conn).get_current_revision() == HEAD
         assert compare_metadata(MigrationContext.configure(conn), s.metadata) == []
-    assert st.schema_version() == 3
+    assert st.schema_version() == int(HEAD)
     st.dispose()
 
 
@@ -71,7 +105,7 @@ def test_newer_alembic_revision_is_refused(db_url: str) -> None:
     with st.engine.begin() as conn:
         conn.execute(text("UPDATE alembic_version SET version_num = '0099'"))
     st.dispose()
-    with pytest.raises(StoreError, match="revision 0099, newer than this app's 0003"):
+    with pytest.raises(StoreError, match=f"revision 0099, newer than this app's {HEAD}"):
         Store(db_url)
 
 
@@ -81,11 +115,11 @@ def test_cli_db_current_and_upgrade(tmp_path, capsys) -> None:  # type: ignore[n
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     _v1_by_frozen_revision(url)
     assert main(["db", "current", "--url", url]) == 0
-    assert "at revision 0001 (app head 0003)" in capsys.readouterr().out
+    assert f"at revision 0001 (app head {HEAD})" in capsys.readouterr().out
     assert main(["db", "upgrade", "--url", url]) == 0
-    assert "upgraded from 0001 to 0003" in capsys.readouterr().out
+    assert f"upgraded from 0001 to {HEAD}" in capsys.readouterr().out
     assert main(["db", "current", "--url", url]) == 0
-    assert "at revision 0003 (app head 0003)" in capsys.readouterr().out
+    assert f"at revision {HEAD} (app head {HEAD})" in capsys.readouterr().out
 
 
 def _open(url: str) -> int:
@@ -100,7 +134,7 @@ def test_two_processes_open_a_fresh_database_at_once(db_url: str) -> None:
 
     with ProcessPoolExecutor(2) as pool:
         results = list(pool.map(_open, [db_url, db_url]))
-    assert results == [3, 3]
+    assert results == [int(HEAD), int(HEAD)]
     engine = create_engine(db_url)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
