@@ -25,6 +25,7 @@ __all__ = [
     "STEP",
     "FlaggedExample",
     "QualityRun",
+    "check_project",
     "flag_title",
     "flagged_examples",
     "load_quality_run",
@@ -130,6 +131,28 @@ def save_quality_report(
     return run
 
 
+def check_project(
+    store: Store,
+    project: str,
+    config: QualityConfig | None = None,
+    *,
+    progress: ProgressFn | None = None,
+) -> QualityReport:
+    """Run the quality flags over the project's active examples, without saving anything.
+
+    Raises
+    ------
+    CurationError
+        When the project has no active example.
+    """
+    examples = [r.example for r in store.iter_examples(project, ExampleFilter(statuses=CHECKED))]
+    if not examples:
+        raise CurationError(
+            f"Project {project!r} has no active example to check; import data or restore some."
+        )
+    return run_quality(examples, config, progress=progress, total=len(examples))
+
+
 def run_project_quality(
     store: Store,
     project: str,
@@ -159,12 +182,7 @@ def run_project_quality(
     CurationError
         When the project has no active example.
     """
-    examples = [r.example for r in store.iter_examples(project, ExampleFilter(statuses=CHECKED))]
-    if not examples:
-        raise CurationError(
-            f"Project {project!r} has no active example to check; import data or restore some."
-        )
-    report = run_quality(examples, config, progress=progress, total=len(examples))
+    report = check_project(store, project, config, progress=progress)
     return save_quality_report(store, project, report, author=author)
 
 
