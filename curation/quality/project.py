@@ -26,6 +26,7 @@ __all__ = [
     "FlaggedExample",
     "QualityRun",
     "check_project",
+    "flag_counts",
     "flag_title",
     "flagged_examples",
     "load_quality_run",
@@ -221,6 +222,7 @@ class FlaggedExample:
     reason: str
     prompt: str
     answer: str
+    suggestion: str | None = None
 
     def to_row(self) -> dict[str, Any]:
         return {
@@ -236,6 +238,17 @@ class FlaggedExample:
 def _preview(text: str, n: int = PREVIEW_CHARS) -> str:
     text = " ".join(text.split())
     return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def flag_counts(store: Store, project: str, run: QualityRun) -> list[dict[str, Any]]:
+    """One row per flag that ran: code, title, examples flagged by the run and how many of
+    them are still active now; most flagged first, then in registry order."""
+    active = store.step_result_counts(project, STEP, run_id=run.run_id, statuses=CHECKED)
+    order = sorted(run.counts.items(), key=lambda kv: -kv[1])  # stable: registry order within
+    return [
+        {"flag": code, "title": flag_title(code), "flagged": n, "still active": active.get(code, 0)}
+        for code, n in order
+    ]
 
 
 def flagged_examples(
@@ -258,6 +271,7 @@ def flagged_examples(
                 reason=r.reason or "",
                 prompt=_preview(stored.example.prompt),
                 answer=_preview(stored.example.response),
+                suggestion=r.suggestion,
             )
         )
     rows.sort(key=lambda f: 1.0 if f.score is None else f.score)  # stable: import order within
