@@ -896,7 +896,13 @@ def cmd_pipeline(args: argparse.Namespace) -> dict[str, Any]:
 
 def _configure_quality(p: argparse.ArgumentParser) -> None:
     _target_options(p)
-    p.add_argument("--out", required=True, help="CSV file: one row per flagged example and flag")
+    p.add_argument("--out", default=None, help="CSV file: one row per flagged example and flag")
+    p.add_argument(
+        "--save",
+        action="store_true",
+        help="keep the run in the project (the Quality page, Browse's quality filter and the "
+        "dataset card read the latest saved run); needs a project",
+    )
     p.add_argument(
         "--expect",
         default=None,
@@ -928,32 +934,49 @@ def cmd_quality(args: argparse.Namespace) -> dict[str, Any]:
         None if args.flags is None else tuple(c.strip() for c in args.flags.split(",") if c.strip())
     )
     config = QualityConfig(flags=flags, expectations=expectations)
+    if args.out is None and not args.save:
+        raise CurationError("Say where the flags go: --out FLAGS.csv, --save, or both.")
     kind = _resolve_target(args)
+    if args.save and kind == "file":
+        raise CurationError(
+            f"--save keeps the run in a project, and {args.target!r} is a file: import it "
+            "first (curation import FILE --project NAME), then run quality --project NAME --save."
+        )
     bar = Progress(not args.quiet)
 
     def progress(update: Any) -> None:
         bar(update.stage, update.done, update.total)
 
+    run_id: int | None = None
     try:
         if kind == "file":
             from curation.formats import read_examples
 
             examples: list[Any] = list(read_examples(args.target).examples)
+            result = run_quality_with_progress(
+                examples, config, progress=progress, total=len(examples)
+            )
         else:
+            from curation.quality.project import check_project, save_quality_report
+
             store = _store(args)
             try:
-                examples = [e.example for e in store.iter_examples(args.target)]
+                result = check_project(store, args.target, config, progress=bar)
+                if args.save:
+                    author = args.author or default_author()
+                    saved = save_quality_report(store, args.target, result, author=author)
+                    run_id = saved.run_id
             finally:
                 store.dispose()
-        result = run_quality_with_progress(examples, config, progress=progress, total=len(examples))
     finally:
         bar.close()
-    n_rows = write_flags_csv(result.rows, args.out)
+    n_rows = write_flags_csv(result.rows, args.out) if args.out else len(result.rows)
     return {
         "target": args.target,
         "kind": kind,
         "out": args.out,
         "n_rows": n_rows,
+        "run_id": run_id,
         **result.summary.to_dict(),
         "expectations": None if expectations is None else expectations.to_dict(),
         "n_errors": result.info.get("n_errors", 0),
@@ -961,9 +984,12 @@ def cmd_quality(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _print_quality(report: dict[str, Any]) -> None:
+    where = [f"{report['n_rows']} row(s) written to {report['out']}"] if report["out"] else []
+    if report.get("run_id") is not None:
+        where.append(f"saved as quality run {report['run_id']}")
     print(
         f"{report['target']}: {report['n_flagged']} of {report['n_examples']} examples flagged "
-        f"({report['severity']}); {report['n_rows']} row(s) written to {report['out']}"
+        f"({report['severity']}); {'; '.join(where)}"
     )
     for code, count in report["counts"].items():
         if count:

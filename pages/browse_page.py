@@ -10,11 +10,13 @@ import streamlit as st
 
 from curation.errors import CurationError
 from curation.paths import safe_file_stem
+from curation.quality.project import STEP as QUALITY_STEP
+from curation.quality.project import flag_title
 from curation.records import Message
 from curation.store import STATUSES, ExampleFilter
 from ui import state
 from ui.downloads import examples_csv
-from ui.filters import metadata_filter
+from ui.filters import metadata_filter, quality_flag_filter
 from ui.safe import esc, md
 from ui.widgets import show_example
 
@@ -57,7 +59,7 @@ def _table_key() -> str:
     return f"browse_table_{st.session_state[state.BROWSE_TABLE_NONCE]}_{page}"
 
 
-c1, c2, c3 = st.columns([2, 1, 1])
+c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
 search = c1.text_input("Search in text", key="browse_search", on_change=_reset_page)
 statuses = c2.multiselect(
     "Status", list(STATUSES), default=["active"], key="browse_status", on_change=_reset_page
@@ -65,12 +67,24 @@ statuses = c2.multiselect(
 sources = c3.multiselect(
     "Source", store.sources(project), key="browse_sources", on_change=_reset_page
 )
+flag = quality_flag_filter(
+    store.step_result_counts(project, QUALITY_STEP),
+    store.step_result_total(project, QUALITY_STEP),
+    key="browse_quality_flag",
+    title=flag_title,
+    on_change=_reset_page,
+    where=c4,
+)
 meta_filter = metadata_filter(
     store.metadata_fields(project), key="browse_meta", on_change=_reset_page, none="(any)"
 )
 
 flt = ExampleFilter(
-    statuses=statuses or None, sources=sources or None, search=search or None, metadata=meta_filter
+    statuses=statuses or None,
+    sources=sources or None,
+    search=search or None,
+    metadata=meta_filter,
+    quality_flag=flag,
 )
 total = store.count_examples(project, flt)
 pages = max(1, -(-total // PAGE_SIZE))

@@ -1,4 +1,5 @@
-"""The metadata filter Browse and Export share: pick a field, then one of its typed values.
+"""Filters pages share: a metadata field and one of its typed values (Browse and Export), and a
+flag of the latest quality run (Browse).
 
 Fields, types and values come from the store's metadata index, so every field is offered and a
 boolean field filters by true/false, not by the text "True".
@@ -7,12 +8,12 @@ boolean field filters by true/false, not by the text "True".
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import streamlit as st
 
-from curation.store import MetadataField
+from curation.store import ANY_FLAG, MetadataField
 from curation.store.metadata_index import typed_value
 
 
@@ -93,3 +94,50 @@ def metadata_filter(
         help="Read as the field's type: true/false for booleans, digits for numbers.",
     )
     return {name: typed_value(typed, chosen)} if typed.strip() else {}
+
+
+NO_FLAG_FILTER = ""
+
+
+def quality_flag_filter(
+    counts: Mapping[str, int],
+    n_flagged: int,
+    *,
+    key: str,
+    title: Callable[[str], str],
+    on_change: Callable[[], None] | None = None,
+    where: Any = None,
+) -> str | None:
+    """A select of the latest quality run's flags; returns a flag code, `ANY_FLAG` or None.
+
+    Parameters
+    ----------
+    counts:
+        Examples per flag code in the run (`Store.step_result_counts`); empty = no run, and
+        the select is shown disabled with a pointer to the Quality page.
+    n_flagged:
+        Examples with any flag in the run.
+    key:
+        The widget's key.
+    title:
+        A flag code's title (`curation.quality.project.flag_title`).
+    on_change:
+        Called when the choice changes (e.g. back to the first page).
+    where:
+        The container to draw in; default the page.
+    """
+    box = where if where is not None else st
+    labels = {NO_FLAG_FILTER: "(any example)", ANY_FLAG: f"any flag ({n_flagged:,})"}
+    labels.update({code: f"{title(code)} ({n:,})" for code, n in counts.items()})
+    picked = box.selectbox(
+        "Quality flag",
+        list(labels),
+        key=key,
+        format_func=labels.__getitem__,
+        on_change=on_change,
+        disabled=not counts,
+        help="Examples flagged by the latest quality run (the Quality page runs it)."
+        if counts
+        else "No quality run yet: run the checks on the Quality page first.",
+    )
+    return None if picked in (None, NO_FLAG_FILTER) else str(picked)

@@ -30,6 +30,7 @@ EXPORT_RESULT = "export_result"  # summary of the last export
 CONTAM_REPORT = "contam_report"  # the last contamination check's report, for the page to show
 UNDO_CONFIRM = "undo_confirm"  # id of the event whose undo waits for a confirmation
 EXPORT_DRY_RUN = "export_dry_run"  # what the last readiness check's dry run would write
+QUALITY_CONFIRM = "quality_confirm"  # (flag code, status) of the bulk action awaiting a yes
 
 DEFAULTS: dict[str, Any] = {
     PROJECT: os.environ.get("CURATION_PROJECT") or None,
@@ -48,6 +49,7 @@ DEFAULTS: dict[str, Any] = {
     CONTAM_REPORT: None,
     UNDO_CONFIRM: None,
     EXPORT_DRY_RUN: None,
+    QUALITY_CONFIRM: None,
 }
 
 
@@ -113,6 +115,16 @@ def upload_limit_mb() -> int | None:
         return None
     server = int(st.get_option("server.maxUploadSize"))
     return max(1, min(server, math.ceil(limit / 2**20)))
+
+
+def open_in_browse(example_id: str) -> None:
+    """Go to Browse showing this example, opened by its id (whatever Browse's filters list),
+    as typing the id into Browse's "Open an example by id" does."""
+    st.session_state[BROWSE_SELECTED] = example_id
+    st.session_state[BROWSE_PINNED] = True
+    st.session_state[BROWSE_TABLE_NONCE] = st.session_state.get(BROWSE_TABLE_NONCE, 0) + 1
+    st.session_state["browse_goto"] = example_id  # Browse's id box is not drawn on this page
+    st.switch_page("pages/browse_page.py")
 
 
 def require_examples(project: str) -> None:

@@ -18,7 +18,7 @@ from curation.export.leakage import LeakageReport
 from curation.export.readiness import ReadinessItem
 from curation.records import Example
 
-CURATION_STEPS = ("import", "dedup", "labels", "audit", "pii")
+CURATION_STEPS = ("import", "dedup", "quality", "labels", "audit", "pii")
 
 
 @dataclass(slots=True)

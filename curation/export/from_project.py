@@ -75,8 +75,10 @@ def dedup_groups(run: DedupRun | None, examples: Sequence[Example]) -> list[list
 def curation_stats(store: Store, project: str, run: DedupRun | None) -> dict[str, Any]:
     """Numbers of every step run on the project, keyed by step; a step never run is absent.
 
-    `run` is the project's latest dedup run (`load_run`), None when dedup never ran.
+    `run` is the project's latest dedup run (`load_run`), None when dedup never ran; the
+    latest quality run's numbers come from `curation.quality.project.quality_stats`.
     """
+    from curation.quality.project import quality_stats
 
     stats = store.stats(project)
     by_status = stats["by_status"]
@@ -105,6 +107,9 @@ def curation_stats(store: Store, project: str, run: DedupRun | None) -> dict[str
             "duplicate_rate": round(unresolved / active, 4) if active else 0.0,
             "notes": f"backend {run.backend}",
         }
+    quality = quality_stats(store, project)
+    if quality is not None:
+        out["quality"] = quality
     from curation.store.pii_findings import pii_status
 
     pii = pii_status(store, project)

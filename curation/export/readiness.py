@@ -66,6 +66,7 @@ def readiness_summary(
     stats:
         Saved step stats (the same dict as the card's ``curation_stats``). Read keys:
         ``dedup.duplicate_rate`` (or ``dedup.duplicates_remaining`` over the example count),
+        ``quality.flagged_active`` (active examples carrying a flag of the latest quality run),
         ``labels.agreement`` (kappa or share in [0, 1]), ``labels.open_issues``,
         ``pii.residual`` (findings left unscrubbed). A missing step gives "not-run".
     tokens:
@@ -76,9 +77,10 @@ def readiness_summary(
     Returns
     -------
     list[ReadinessItem]
-        In display order: examples, eval size, duplicates, agreement, label issues, PII,
-        token budget, leakage. Thresholds: < 100 examples fail, < 300 or > 50,000 warn; eval
-        < 50 warn; duplicate rate > 5 % warn, > 20 % fail; agreement < 0.6 warn, < 0.4 fail;
+        In display order: examples, eval size, duplicates, quality flags, agreement, label
+        issues, PII, token budget, leakage. Thresholds: < 100 examples fail, < 300 or > 50,000
+        warn; eval < 50 warn; duplicate rate > 5 % warn, > 20 % fail; any active example with
+        a quality flag warn; agreement < 0.6 warn, < 0.4 fail;
         any open label issue warn; any PII residual fail; p95 over the limit fail, any
         example over it warn; any leakage pair warn.
     """
@@ -140,6 +142,7 @@ def readiness_summary(
                 "duplicate rate", round(rate, 4), status, f"{rate:.1%} of examples are duplicates"
             )
         )
+    items.append(_quality_item(stats.get("quality")))
     labels = stats.get("labels")
     agreement = _number(labels, "agreement")
     if agreement is None:
@@ -211,3 +214,23 @@ def readiness_summary(
             )
         )
     return items
+
+
+def _quality_item(quality: Mapping[str, Any] | None) -> ReadinessItem:
+    """Active examples that carry a flag of the latest quality run: each teaches its flaw."""
+    flagged = _number(quality, "flagged_active")
+    if flagged is None:
+        note = "quality stats hold no flag count" if quality else "quality flags were not run"
+        return ReadinessItem("quality flags", None, "not-run", note)
+    n = int(flagged)
+    if not n:
+        return ReadinessItem("quality flags", 0, "ok", "no active example carries a quality flag")
+    checked = _number(quality, "examples_checked")
+    of = f" (of {int(checked)} checked)" if checked else ""
+    return ReadinessItem(
+        "quality flags",
+        n,
+        "warn",
+        f"{n} active example{'s carry' if n != 1 else ' carries'} a quality flag{of}; review "
+        "or reject them on the Quality page",
+    )

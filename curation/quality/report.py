@@ -23,6 +23,7 @@ __all__ = [
     "CSV_COLUMNS",
     "csv_row",
     "expectations_from_options",
+    "parse_schema",
     "read_schema",
     "run_quality_with_progress",
     "write_flags_csv",
@@ -40,6 +41,19 @@ def read_schema(path: str | os.PathLike[str]) -> dict[str, Any]:
             text = fh.read()
     except OSError as exc:
         raise InputError(f"cannot read the schema file {name!r}: {exc.strerror or exc}") from exc
+    return parse_schema(text, name)
+
+
+def parse_schema(text: str | bytes, name: str) -> dict[str, Any]:
+    """A JSON Schema from the text of file `name` (a path, or an uploaded file's name); bad
+    JSON or a non-object is an `InputError` naming the file (and the line and column)."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                f"the schema file {name!r} is not UTF-8 text (byte {exc.start + 1})"
+            ) from None
     try:
         schema = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -58,13 +72,17 @@ def expectations_from_options(
     expect: str | None = None,
     schema_path: str | os.PathLike[str] | None = None,
     sql_dialect: str | None = None,
+    *,
+    schema: dict[str, Any] | None = None,
 ) -> StructureExpectations | None:
     """The structure every answer must have, from ``--expect``, ``--schema`` and ``--sql-dialect``.
 
     ``--schema`` alone means JSON matching it; ``--sql-dialect`` alone means SQL in that dialect.
     Options that contradict each other are an `InputError` naming both; None when none is given.
+    `schema` is an already parsed schema (the Quality page's upload) in place of `schema_path`.
     """
-    schema = None if schema_path is None else read_schema(schema_path)
+    if schema_path is not None:
+        schema = read_schema(schema_path)
     if expect is None:
         if schema is not None and sql_dialect is not None:
             raise InputError("--schema applies to json or yaml answers, --sql-dialect to sql")

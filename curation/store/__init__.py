@@ -4,6 +4,7 @@ SQLite (WAL) under `.curation/` by default, PostgreSQL when `CURATION_DB_URL` is
 """
 
 from curation.store.metadata_index import MetadataField
+from curation.store.step_results import ANY_FLAG, QUALITY_STEP, StepResult
 from curation.store.store import (
     STATUSES,
     ExampleFilter,
@@ -17,12 +18,15 @@ from curation.store.store import (
 )
 
 __all__ = [
+    "ANY_FLAG",
+    "QUALITY_STEP",
     "STATUSES",
     "ExampleFilter",
     "ImportPlan",
     "ImportSummary",
     "MetadataField",
     "StatusChange",
+    "StepResult",
     "Store",
     "StoredExample",
     "UndoPreview",

@@ -171,6 +171,26 @@ pii_findings = Table(
     Index("ix_pii_findings_project_state", "project_id", "state"),
 )
 
+# Revision 0005: one row per (example, flag) of a step run (quality flags now), keyed by the
+# example's pk so listings filter by a step's result in SQL (an EXISTS on the latest run).
+step_results = Table(
+    "step_results",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("project_id", ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("run_id", ForeignKey("step_runs.id", ondelete="CASCADE"), nullable=False),
+    Column("step", String(50), nullable=False),
+    Column("example_pk", ForeignKey("examples.pk", ondelete="CASCADE"), nullable=False),
+    Column("example_id", String(200), nullable=False),
+    Column("code", String(100), nullable=False),
+    Column("score", Float, nullable=True),
+    Column("reason", Text, nullable=True),
+    Column("suggestion", Text, nullable=True),
+    Column("detail", JSON, nullable=False),
+    Index("ix_step_results_run_code", "run_id", "code", "example_pk"),
+    Index("ix_step_results_example", "example_pk", "run_id"),
+)
+
 V1_TABLES = [schema_version, projects, imports, examples, revisions, events]
 
 

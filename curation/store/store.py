@@ -43,6 +43,16 @@ from curation.store.db import (
     writing,
 )
 from curation.store.metadata_index import MetadataField, add_to_index, read_index, rebuild_index
+from curation.store.step_results import (
+    QUALITY_STEP,
+    StepResult,
+    count_by_code,
+    count_examples,
+    flag_clause,
+    ids_with_code,
+    insert_results,
+    read_results,
+)
 
 STATUSES = ("active", "duplicate", "rejected", "filtered", "removed")
 NOT_UNDOABLE = ("undo", "create_project", "step_run", "export")  # events that changed no example
@@ -230,6 +240,9 @@ class ExampleFilter:
     `metadata` maps a field to a typed value: a boolean matches JSON true/false, a number
     matches numbers, a string matches strings; a field holding a list matches when the list
     contains the value. Several fields must all match.
+
+    `quality_flag` keeps the examples carrying that flag code (or ``"*"``, any flag) in the
+    project's latest quality run (`Store.save_step_results`); with no run it matches nothing.
     """
 
     statuses: Sequence[str] | None = None
@@ -237,6 +250,7 @@ class ExampleFilter:
     search: str | None = None
     metadata: Mapping[str, str | bool | int | float] = field(default_factory=dict)
     example_ids: Sequence[str] | None = None
+    quality_flag: str | None = None
 
 
 class Store:
@@ -594,6 +608,8 @@ class Store:
             clauses.append(c.search_text.like(f"%{escaped}%", escape="\\"))
         for key, value in flt.metadata.items():
             clauses.append(self._metadata_match(key, value))
+        if flt.quality_flag:
+            clauses.append(flag_clause(pid, QUALITY_STEP, flt.quality_flag))
         return clauses
 
     def _metadata_match(self, key: str, value: Any) -> Any:
@@ -986,12 +1002,15 @@ class Store:
         *,
         event_kind: str = "status",
         extra: dict[str, Any] | None = None,
+        only_from: Sequence[str] | None = None,
     ) -> int:
         """Apply per-example status changes as ONE audit event, so one undo reverses them all.
 
         `summary` may contain ``{n}``, replaced by the number of examples that changed. The
         examples are locked before their current state is read, so every before-state in the
-        event is the state the previous committed change left (what undo restores).
+        event is the state the previous committed change left (what undo restores). With
+        `only_from`, an example whose current status (read under the lock) is not one of those
+        is left as it is, so a bulk action never overrides what someone decided meanwhile.
         """
         for change in changes.values():
             if change.status not in STATUSES:
@@ -1028,7 +1047,7 @@ class Store:
                     "status_reason": r.status_reason,
                     "duplicate_of": r.duplicate_of,
                 }
-                if before == after:
+                if before == after or (only_from is not None and r.status not in only_from):
                     continue
                 done.append({"pk": r.pk, "id": r.example_id, "before": before, "after": after})
             _write_statuses(conn, [(d["pk"], d["after"]) for d in done], now)
@@ -1266,21 +1285,140 @@ class Store:
         author = _check_author(author)
         with writing(self.engine) as conn:
             pid = _project_id(conn, project)
-            run_id = conn.execute(
-                insert(s.step_runs).values(
-                    project_id=pid,
-                    step=step,
-                    params=params,
-                    result=result,
-                    stats=stats,
-                    author=author,
-                    created_at=_now(),
-                )
-            ).inserted_primary_key[0]  # type: ignore[index]
+            run_id = self._insert_run(conn, pid, step, params, result, stats, author)
             self._log(
                 conn, pid, "step_run", author, f"ran {step}", {"run_id": run_id, "params": params}
             )
+        return run_id
+
+    def _insert_run(
+        self,
+        conn: Connection,
+        pid: int,
+        step: str,
+        params: dict[str, Any],
+        result: dict[str, Any],
+        stats: dict[str, Any],
+        author: str,
+    ) -> int:
+        run_id = conn.execute(
+            insert(s.step_runs).values(
+                project_id=pid,
+                step=step,
+                params=params,
+                result=result,
+                stats=stats,
+                author=author,
+                created_at=_now(),
+            )
+        ).inserted_primary_key[0]  # type: ignore[index]
         return int(run_id)
+
+    def save_step_results(
+        self,
+        project: str,
+        step: str,
+        params: dict[str, Any],
+        stats: dict[str, Any],
+        results: Iterable[StepResult],
+        author: str,
+        *,
+        result: dict[str, Any] | None = None,
+    ) -> int:
+        """Save a step run and its per-example results in one transaction; returns the run id.
+
+        One ``step_run`` audit event records it (a run changes no example, so there is nothing
+        to undo). Every result must name an example of the project (`NotFoundError` otherwise,
+        and nothing is saved). The newest run of a step is what listings filter by.
+        """
+        author = _check_author(author)
+        with writing(self.engine) as conn:
+            pid = _project_id(conn, project)
+            run_id = self._insert_run(conn, pid, step, params, result or {}, stats, author)
+            n = insert_results(conn, pid, run_id, step, results)
+            self._log(
+                conn,
+                pid,
+                "step_run",
+                author,
+                f"ran {step}: {_plural(n, 'result')}",
+                {"run_id": run_id, "params": params, "n_results": n},
+            )
+        return run_id
+
+    def _run_or_latest(
+        self, conn: Connection, pid: int, step: str, run_id: int | None
+    ) -> int | None:
+        t = s.step_runs.c
+        query = select(t.id).where(t.project_id == pid, t.step == step)
+        if run_id is not None:
+            return conn.scalar(query.where(t.id == run_id))
+        return conn.scalar(query.order_by(t.id.desc()).limit(1))
+
+    def step_results(
+        self,
+        project: str,
+        step: str,
+        *,
+        run_id: int | None = None,
+        code: str | None = None,
+        statuses: Sequence[str] | None = None,
+        limit: int | None = None,
+    ) -> list[StepResult]:
+        """Results of a run of `step` (default its latest), optionally of one flag code and of
+        examples in `statuses`, in import order; [] when the step never ran."""
+        pid = self.project_id(project)
+        with reading(self.engine) as conn:
+            found = self._run_or_latest(conn, pid, step, run_id)
+            if found is None:
+                return []
+            return read_results(conn, found, code=code, statuses=statuses, limit=limit)
+
+    def step_result_counts(
+        self,
+        project: str,
+        step: str,
+        *,
+        run_id: int | None = None,
+        statuses: Sequence[str] | None = None,
+    ) -> dict[str, int]:
+        """Examples per flag code in a run of `step` (default its latest), most first;
+        with `statuses`, only examples now in one of them. {} when the step never ran."""
+        pid = self.project_id(project)
+        with reading(self.engine) as conn:
+            found = self._run_or_latest(conn, pid, step, run_id)
+            return {} if found is None else count_by_code(conn, found, statuses=statuses)
+
+    def step_result_total(
+        self,
+        project: str,
+        step: str,
+        *,
+        run_id: int | None = None,
+        code: str | None = None,
+        statuses: Sequence[str] | None = None,
+    ) -> int:
+        """Distinct examples with any result (or one of `code`) in a run of `step`."""
+        pid = self.project_id(project)
+        with reading(self.engine) as conn:
+            found = self._run_or_latest(conn, pid, step, run_id)
+            return 0 if found is None else count_examples(conn, found, code=code, statuses=statuses)
+
+    def step_result_ids(
+        self,
+        project: str,
+        step: str,
+        code: str,
+        *,
+        run_id: int | None = None,
+        statuses: Sequence[str] | None = None,
+    ) -> list[str]:
+        """Ids of the examples behind flag `code` (or ``"*"``) in a run of `step` (default its
+        latest), in import order; with `statuses`, only examples now in one of them."""
+        pid = self.project_id(project)
+        with reading(self.engine) as conn:
+            found = self._run_or_latest(conn, pid, step, run_id)
+            return [] if found is None else ids_with_code(conn, found, code, statuses=statuses)
 
     def step_run(self, project: str, run_id: int) -> dict[str, Any] | None:
         pid = self.project_id(project)

@@ -6,6 +6,8 @@ Each builder makes a canonical `Example`, so the checks see what an import would
 from __future__ import annotations
 
 import itertools
+import json
+from pathlib import Path
 from typing import Any
 
 from curation.quality import KEEP, ExampleView, Flag, QualityConfig, registry
@@ -52,3 +54,26 @@ def check(code: str, example: Example, settings: CheckSettings | None = None) ->
     assert isinstance(result, Flag)
     assert result.code == code
     return result
+
+
+# A small project's worth of chat examples with known flags: q1 answers "N/A" (empty_answer,
+# and too_short: three colours asked), q2 and q4 refuse; q0 and q3 are fine.
+KNOWN_BAD = [
+    (
+        "How do I boil an egg?",
+        "Put it in boiling water for nine minutes, then cool it in cold water.",
+    ),
+    ("Name three primary colours.", "N/A"),
+    ("Tell me how to bake bread.", "I'm sorry, but I can't help with that."),
+    ("What is the capital of Peru?", "The capital of Peru is Lima."),
+    ("Write a haiku about autumn.", "As an AI language model, I cannot write poems."),
+]
+
+
+def write_known_bad(path: Path) -> Path:
+    """`KNOWN_BAD` as an OpenAI chat JSONL file with ids q0..q4."""
+    with path.open("w", encoding="utf-8") as fh:
+        for i, (user, answer) in enumerate(KNOWN_BAD):
+            messages = [{"role": "user", "content": user}, {"role": "assistant", "content": answer}]
+            fh.write(json.dumps({"id": f"q{i}", "messages": messages}) + "\n")
+    return path

@@ -113,3 +113,52 @@ def test_quality_on_a_project(tmp_path: Path, capsys) -> None:
     assert report["counts"]["refusal"] == 1
     assert report["counts"].get("invalid_structure", 0) == 0  # nothing declared
     assert [r["flag"] for r in _rows(out)] == ["refusal"]
+
+
+def test_save_keeps_the_run_for_the_page_browse_and_card(tmp_path: Path, capsys) -> None:
+    from curation.store import ExampleFilter, Store
+    from tests.unit.quality_helpers import write_known_bad
+
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    data = write_known_bad(tmp_path / "bad.jsonl")
+    code, _, err = _run(capsys, "import", str(data), "--project", "p", "--db", db, "--quiet")
+    assert code == 0, err
+    code, printed, err = _run(
+        capsys, "quality", "--project", "p", "--db", db, "--save", "--author", "cli-ann", "--quiet"
+    )
+    assert code == 0, err
+    assert "3 of 5 examples flagged" in printed and "saved as quality run 1" in printed
+    store = Store(db)
+    try:
+        assert store.step_result_counts("p", "quality")["refusal"] == 2
+        assert store.count_examples("p", ExampleFilter(quality_flag="empty_answer")) == 1
+        assert store.latest_step_run("p", "quality")["author"] == "cli-ann"
+        store.set_status("p", ["q2"], "rejected", "ada", "refuses")
+    finally:
+        store.dispose()
+    # a project run checks the active examples only, and --out and --save go together
+    out = tmp_path / "flags.csv"
+    code, printed, err = _run(
+        capsys, "quality", "p", "--db", db, "--save", "--out", str(out), "--json", "--quiet"
+    )
+    assert code == 0, err
+    report = json.loads(printed)
+    assert report["run_id"] == 2 and report["n_examples"] == 4
+    assert [r["id"] for r in _rows(out) if r["flag"] == "refusal"] == ["q4"]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--save"], "--save keeps the run in a project"),
+        ([], "--out FLAGS.csv, --save, or both"),
+    ],
+)
+def test_save_needs_a_project_and_somewhere_to_go(
+    tmp_path: Path, capsys, options: list[str], message: str
+) -> None:
+    data = _write(tmp_path / "data.jsonl")
+    code, _, err = _run(
+        capsys, "quality", str(data), "--db", f"sqlite:///{tmp_path / 's.db'}", *options
+    )
+    assert code == 2 and message in err

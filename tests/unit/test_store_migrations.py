@@ -12,7 +12,7 @@ from curation.store import migrations as m
 from curation.store import schema as s
 
 # The newest revision this app ships (one place to change when a revision is added).
-HEAD = "0004"
+HEAD = "0005"
 
 
 def _v1_by_frozen_revision(url: str) -> None:
@@ -48,6 +48,38 @@ def test_upgrade_from_frozen_v1_keeps_data_and_matches_live_tables(db_url: str) 
         assert conn.execute(text("SELECT name FROM metadata_fields")).scalars().all() == ["lang"]
         assert MigrationContext.configure(conn).get_current_revision() == HEAD
         assert compare_metadata(MigrationContext.configure(conn), s.metadata) == []
+    st.dispose()
+
+
+def test_upgrade_from_0003_adds_step_results_and_keeps_runs(db_url: str) -> None:
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        command.upgrade(m._config(conn), "0003")
+        conn.execute(text("INSERT INTO schema_version (version) VALUES (3)"))
+        conn.execute(
+            text(
+                "INSERT INTO projects (name, created_at, created_by, settings) "
+                "VALUES ('old', CURRENT_TIMESTAMP, 'ada', '{}')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO step_runs (project_id, step, params, result, stats, author,"
+                " created_at) VALUES (1, 'dedup', '{}', '{}', '{}', 'ada', CURRENT_TIMESTAMP)"
+            )
+        )
+        assert not inspect(conn).has_table("step_results")
+    engine.dispose()
+    st = Store(db_url)
+    with st.engine.connect() as conn:
+        assert inspect(conn).has_table("step_results")
+        columns = {c["name"] for c in inspect(conn).get_columns("step_results")}
+        assert {"run_id", "example_pk", "example_id", "code", "score", "reason"} <= columns
+        indexes = {i["name"] for i in inspect(conn).get_indexes("step_results")}
+        assert {"ix_step_results_run_code", "ix_step_results_example"} <= indexes
+        assert compare_metadata(MigrationContext.configure(conn), s.metadata) == []
+    assert st.latest_step_run("old", "dedup") is not None
+    assert st.step_result_counts("old", "quality") == {}
     st.dispose()
 
 
