@@ -92,3 +92,29 @@ def test_export_and_download_zip(page, app_url: str, shared_data: Path, tmp_path
         ]
     assert len(rows) == n
     assert all(r["messages"][-1]["role"] == "assistant" for r in rows)
+
+
+def test_quality_run_counts_and_bulk_reject(page, app_url: str, tmp_path: Path) -> None:
+    from tests.unit.quality_helpers import write_known_bad
+
+    path = write_known_bad(tmp_path / "known_bad.jsonl")
+    start_project(page, app_url, "quality-demo")
+    upload_and_import(page, str(path))
+    page.get_by_text("known_bad.jsonl: imported 5 examples").wait_for()
+
+    page.get_by_role("link", name="Quality").click()
+    wait_idle(page)
+    page.get_by_text("Quality checks have not run on this project yet").wait_for()
+    page.get_by_role("button", name="Run quality checks").click()
+    wait_idle(page, timeout=60_000)
+    page.get_by_text("5 examples checked · 3 flagged").wait_for()
+    page.get_by_role("button", name="Mark the 2 active example(s) rejected").click()
+    wait_idle(page)
+    page.get_by_role("button", name="Yes, mark them").click()
+    wait_idle(page)
+    sidebar = page.get_by_test_id("stSidebar")
+    active = sidebar.get_by_test_id("stMetric").filter(has_text="Active")
+    active.get_by_text("3", exact=True).wait_for()
+    page.get_by_role("button", name="Undo the last bulk action").click()
+    wait_idle(page)
+    active.get_by_text("5", exact=True).wait_for()
