@@ -11,6 +11,8 @@ from curation.store import Store
 from curation.store import migrations as m
 from curation.store import schema as s
 
+HEAD = m.head_revision()  # the app's newest revision; older ones are named where they matter
+
 
 def _v1_by_frozen_revision(url: str) -> None:
     engine = create_engine(url)
@@ -37,13 +39,13 @@ def _v1_by_frozen_revision(url: str) -> None:
 def test_upgrade_from_frozen_v1_keeps_data_and_matches_live_tables(db_url: str) -> None:
     _v1_by_frozen_revision(db_url)
     st = Store(db_url)
-    assert st.schema_version() == 3
+    assert st.schema_version() == int(HEAD)
     assert st.list_projects() == ["old"]
     with st.engine.connect() as conn:
         assert conn.execute(text("SELECT example_id FROM examples")).scalars().all() == ["e1"]
         # the 0003 data step indexed the v1 example's metadata
         assert conn.execute(text("SELECT name FROM metadata_fields")).scalars().all() == ["lang"]
-        assert MigrationContext.configure(conn).get_current_revision() == "0003"
+        assert MigrationContext.configure(conn).get_current_revision() == HEAD
         assert compare_metadata(MigrationContext.configure(conn), s.metadata) == []
     st.dispose()
 
@@ -56,9 +58,9 @@ def test_legacy_v1_database_is_stamped_and_upgraded(db_url: str) -> None:
     engine.dispose()
     st = Store(db_url)
     with st.engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == "0003"
+        assert MigrationContext.configure(conn).get_current_revision() == HEAD
         assert compare_metadata(MigrationContext.configure(conn), s.metadata) == []
-    assert st.schema_version() == 3
+    assert st.schema_version() == int(HEAD)
     st.dispose()
 
 
@@ -71,7 +73,7 @@ def test_newer_alembic_revision_is_refused(db_url: str) -> None:
     with st.engine.begin() as conn:
         conn.execute(text("UPDATE alembic_version SET version_num = '0099'"))
     st.dispose()
-    with pytest.raises(StoreError, match="revision 0099, newer than this app's 0003"):
+    with pytest.raises(StoreError, match=f"revision 0099, newer than this app's {HEAD}"):
         Store(db_url)
 
 
@@ -81,11 +83,11 @@ def test_cli_db_current_and_upgrade(tmp_path, capsys) -> None:  # type: ignore[n
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     _v1_by_frozen_revision(url)
     assert main(["db", "current", "--url", url]) == 0
-    assert "at revision 0001 (app head 0003)" in capsys.readouterr().out
+    assert f"at revision 0001 (app head {HEAD})" in capsys.readouterr().out
     assert main(["db", "upgrade", "--url", url]) == 0
-    assert "upgraded from 0001 to 0003" in capsys.readouterr().out
+    assert f"upgraded from 0001 to {HEAD}" in capsys.readouterr().out
     assert main(["db", "current", "--url", url]) == 0
-    assert "at revision 0003 (app head 0003)" in capsys.readouterr().out
+    assert f"at revision {HEAD} (app head {HEAD})" in capsys.readouterr().out
 
 
 def _open(url: str) -> int:
@@ -100,9 +102,61 @@ def test_two_processes_open_a_fresh_database_at_once(db_url: str) -> None:
 
     with ProcessPoolExecutor(2) as pool:
         results = list(pool.map(_open, [db_url, db_url]))
-    assert results == [3, 3]
+    assert results == [int(HEAD), int(HEAD)]
     engine = create_engine(db_url)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
         assert conn.execute(text("SELECT count(*) FROM schema_version")).scalar() == 1
     engine.dispose()
+
+
+def _job_row(state: str) -> dict[str, object]:
+    return {
+        "project_id": 1,
+        "step": "dedup",
+        "params": "{}",
+        "state": state,
+        "progress_stage": "",
+        "progress_done": 0,
+        "progress_message": "",
+        "author": "ada",
+        "cancel_requested": False,
+    }
+
+
+_INSERT_JOB = text(
+    "INSERT INTO jobs (project_id, step, params, state, progress_stage, progress_done,"
+    " progress_message, author, created_at, cancel_requested) VALUES (:project_id, :step,"
+    " :params, :state, :progress_stage, :progress_done, :progress_message, :author,"
+    " CURRENT_TIMESTAMP, :cancel_requested)"
+)
+
+
+def test_0004_adds_jobs_with_one_active_job_per_step_and_project(db_url: str) -> None:
+    import pytest
+    from sqlalchemy.exc import IntegrityError
+
+    _v1_by_frozen_revision(db_url)
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        command.upgrade(m._config(conn), "0003")
+        assert not conn.dialect.has_table(conn, "jobs")
+    engine.dispose()
+
+    st = Store(db_url)  # upgrades 0003 -> head
+    with st.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), s.metadata) == []
+        assert st.list_projects() == ["old"]
+    with st.engine.begin() as conn:
+        for state in ("done", "failed", "cancelled", "queued"):  # history does not count
+            conn.execute(_INSERT_JOB, _job_row(state))
+    for state in ("queued", "running"):
+        with pytest.raises(IntegrityError), st.engine.begin() as conn:
+            conn.execute(_INSERT_JOB, _job_row(state))
+    with st.engine.begin() as conn:
+        conn.execute(_INSERT_JOB, {**_job_row("running"), "step": "pii"})  # another step is free
+        conn.execute(text("UPDATE jobs SET state = 'done' WHERE state = 'queued'"))
+        conn.execute(_INSERT_JOB, _job_row("running"))  # the step is free again
+        counts = dict(conn.execute(text("SELECT state, count(*) FROM jobs GROUP BY state")).all())
+    assert counts == {"done": 2, "failed": 1, "cancelled": 1, "running": 2}
+    st.dispose()
