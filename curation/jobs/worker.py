@@ -150,6 +150,7 @@ class Worker:
         )
         beat.start()
         state, result, error = "done", None, None
+        log.info("job %s: %s on %s by %s started", job.id, job.step, job.project, job.author)
         try:
             reporter(ProgressUpdate("starting", 0, None))
             result = step.run(
@@ -162,13 +163,18 @@ class Worker:
             )
         except Cancelled:
             state = "cancelled"
+        except KeyboardInterrupt:  # `curation jobs worker` stopped by Ctrl-C mid-job
+            self.jobs.finish(job.id, "failed", error="worker stopped: interrupted; run it again.")
+            raise
         except Exception as exc:  # the job fails; the worker goes on with the next one
             log.exception("job %s (%s on %s) failed", job.id, job.step, job.project)
             state, error = "failed", describe_failure(exc, self.store)
         finally:
             beating.set()
             beat.join(timeout=5)
-        if not self.jobs.finish(job.id, state, result=result, error=error):
+        if self.jobs.finish(job.id, state, result=result, error=error):
+            log.info("job %s: %s", job.id, state if error is None else f"{state}: {error}")
+        else:
             log.warning("job %s was no longer running when it ended %s", job.id, state)
 
     def _heartbeat(self, job_id: int, reporter: JobProgress, done: threading.Event) -> None:
