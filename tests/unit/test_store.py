@@ -16,6 +16,7 @@ from curation.formats import read_examples
 from curation.records import Message
 from curation.store import ExampleFilter, Store
 from curation.store import schema as s
+from curation.store.migrations import head_revision
 
 
 @pytest.fixture()
@@ -157,7 +158,7 @@ def test_older_schema_is_migrated_and_newer_is_refused(db_url: str) -> None:
         )
     engine.dispose()
     st = Store(db_url)
-    assert st.schema_version() == s.SCHEMA_VERSION == 3
+    assert st.schema_version() == int(head_revision())  # the legacy s.SCHEMA_VERSION stays 3
     assert st.list_projects() == ["old"]
     run = st.save_step_run("old", "dedup", {"method": "exact"}, {"clusters": []}, {}, "ada")
     assert st.latest_step_run("old", "dedup")["id"] == run
