@@ -96,7 +96,10 @@ st.caption(" · ".join(f"**{k}**: {v}" for k, v in METHOD_HELP.items()))
 def _job_ended(job_id: int) -> None:
     """The job this session started has ended: open its run, or say why there is none."""
     st.session_state[state.DEDUP_JOB] = None
-    job = get_job(store, job_id)
+    try:
+        job = get_job(store, job_id)
+    except CurationError:  # gone with its project: nothing to show
+        return
     if job.state == "done" and job.result:
         st.session_state[state.DEDUP_RUN] = job.result["run_id"]
         st.session_state[state.DEDUP_CLUSTER] = 0

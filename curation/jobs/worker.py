@@ -197,8 +197,8 @@ class Worker:
                     self.recover()
                     last_recovery = time.monotonic()
                 self.run_pending()
-            except CurationError:  # the database is away for a moment: try again later
-                log.warning("job worker: the store failed; retrying", exc_info=True)
+            except Exception:  # the database is away for a moment, or a bug: keep serving
+                log.exception("job worker: looking for or recording jobs failed; retrying")
             self._wake.wait(self.poll_every)
             self._wake.clear()
 
