@@ -151,3 +151,20 @@ def test_a_job_whose_worker_died_is_reported_on_the_page(
     warning = next(shown(w.value) for w in at.warning if "failed" in w.value)
     assert f"The last dedup job ({job.id} by ada) failed: worker stopped: process 999999" in warning
     assert not at.button(key="dedup_find").disabled  # the step is free again
+
+
+def test_a_job_goes_on_when_its_session_is_gone(
+    open_page, store: Store, tmp_path: Path, gate: threading.Event
+) -> None:
+    _project(store, tmp_path)
+    at = open_page(PAGE)
+    job_id = _start_exact(at, store)
+    del at  # the tab is closed: no session, no script run
+    gate.set()
+    wait_for_jobs(store)
+    assert get_job(store, job_id).state == "done"
+    later = open_page(PAGE, user="bo")  # whoever opens the page next sees the run
+    run = load_run(store, "p")
+    assert run is not None
+    summary = next(m.value for m in later.markdown if m.value.startswith("**Run"))
+    assert summary.startswith(f"**Run {run.run_id}**: exact")

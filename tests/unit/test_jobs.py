@@ -328,3 +328,20 @@ def test_a_killed_worker_leaves_a_failed_job_and_a_consistent_store(
     again = _submit(store, steps=3, sleep=0)
     assert (Worker(store, steps=STEPS, progress_every=0).run_once() or again).state == "done"
     assert len(store.step_runs("p", SLOW)) == 1
+
+
+def test_the_heartbeat_keeps_a_quiet_job_from_being_taken_for_dead(
+    store: Store, tmp_path: Path
+) -> None:
+    seed_project(store, tmp_path, 3)
+    job = _submit(store, steps=1, sleep=1.5)  # reports once, then is silent for 1.5 s
+    worker = Worker(store, steps=STEPS, heartbeat_every=0.05, poll_every=0.05).start()
+    try:
+        _wait(store, job.id, lambda j: j.state == "running" and j.stage == "counting")
+        time.sleep(0.8)  # longer than the limit below, with no progress report in between
+        assert JobStore(store).recover_stale(stale_after=timedelta(seconds=0.5)) == []
+        assert get_job(store, job.id).state == "running"
+        ended = _wait(store, job.id, lambda j: not j.active)
+    finally:
+        worker.stop()
+    assert ended.state == "done"
