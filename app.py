@@ -8,13 +8,16 @@ from __future__ import annotations
 import streamlit as st
 
 from curation.errors import CurationError
+from curation.jobs import list_jobs
 from ui import state
+from ui.jobs import app_worker
 from ui.safe import esc, md
 
 # An emoji favicon is drawn in the browser; a :material/...: one is fetched from Google's servers.
 st.set_page_config(page_title="Instruction data curation", page_icon="🗂️", layout="wide")
 state.init_state()
 store = state.get_store()
+app_worker()  # started once per server process; runs the jobs pages submit
 
 
 def _create_project() -> None:
@@ -53,6 +56,8 @@ with st.sidebar:
         st.caption(
             md("Imports: {} · edited: {} · steps run: {}", stats["imports"], stats["edited"], done)
         )
+        for job in list_jobs(store, project, states=("queued", "running")):
+            st.caption(md("Job {}: {} {}", job.id, job.step, job.state))
 
 pages = [
     st.Page("pages/import_page.py", title="Import", icon=":material/upload:", default=True),

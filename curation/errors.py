@@ -58,3 +58,17 @@ class ValidationFailed(ExportError):
 
 class PiiConfigError(InputError):
     """A PII scan or scrub configuration is invalid (unknown entity, bad pattern, bad operator)."""
+
+
+class JobError(CurationError):
+    """A background job cannot be submitted, cancelled or run as asked (one already running,
+    an unknown step, a finished job)."""
+
+
+class Cancelled(BaseException):  # noqa: N818 - named for what happened, as asyncio's is
+    """Raised inside a running job at its next progress report once a cancel was asked for.
+
+    A `BaseException`, like `asyncio.CancelledError`, so a step's own ``except Exception``
+    (one failing check recorded, the others run) cannot swallow it; the worker catches it and
+    marks the job cancelled. A step's writes are one transaction, so nothing half-done stays.
+    """

@@ -1,6 +1,7 @@
 """Deduplicate step: find exact, near and semantic duplicates, review clusters, keep one of each.
 
-Runs are saved in the store; decisions are status changes that the Undo button reverses.
+A run is a background job (it goes on when the user leaves the page) saved in the store;
+decisions are status changes that the Undo button reverses.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import streamlit as st
 
 from curation.dedup import DEFAULT_NEAR_THRESHOLD, KEEP_POLICIES
 from curation.dedup.project import (
+    STEP,
     DedupRun,
     apply_policy,
     check_contamination,
@@ -22,14 +24,15 @@ from curation.dedup.project import (
     list_runs,
     load_run,
     resolve_cluster,
-    run_dedup,
 )
 from curation.dedup.semantic import semantic_advice
 from curation.errors import CurationError, ReferenceFieldError
 from curation.formats import ReferenceSet, read_reference
+from curation.jobs import active_job, get_job, list_jobs
 from curation.records import TEXT_FIELDS
 from curation.text.language import LanguageProfile
 from ui import state
+from ui.jobs import finished_message, job_progress, submit_job
 from ui.safe import esc, md
 from ui.widgets import show_diff, show_example
 
@@ -88,39 +91,59 @@ else:
         + (" (set here)." if custom else f" (the {method} default).")
     )
 st.caption(" · ".join(f"**{k}**: {v}" for k, v in METHOD_HELP.items()))
-submitted = st.button("Find duplicates", type="primary", key="dedup_find")
 
-if submitted:
-    bar = st.progress(0.0, text="Starting…")
 
-    def _progress(stage: str, done: int, total: int) -> None:
-        bar.progress(
-            min(1.0, done / total) if total else 0.0, text=md("{}: {:,}/{:,}", stage, done, total)
+def _job_ended(job_id: int) -> None:
+    """The job this session started has ended: open its run, or say why there is none."""
+    st.session_state[state.DEDUP_JOB] = None
+    try:
+        job = get_job(store, job_id)
+    except CurationError:  # gone with its project: nothing to show
+        return
+    if job.state == "done" and job.result:
+        st.session_state[state.DEDUP_RUN] = job.result["run_id"]
+        st.session_state[state.DEDUP_CLUSTER] = 0
+        st.session_state.pop("dedup_run_picker", None)  # the picker opens the new run
+        st.toast(md("Found {} clusters", job.result.get("n_clusters", 0)))
+    else:
+        finished_message(job, "dedup")
+
+
+active = active_job(store, project, STEP)
+watched = st.session_state.get(state.DEDUP_JOB)
+if watched is not None and (active is None or active.id != watched):
+    _job_ended(watched)
+elif active is None and watched is None:
+    last = list_jobs(store, project, step=STEP, limit=1)
+    if last and last[0].state == "failed":  # e.g. a worker stopped: tell whoever comes next
+        st.warning(
+            md(
+                "The last dedup job ({} by {}) failed: {}",
+                last[0].id,
+                last[0].author,
+                last[0].error,
+            )
         )
 
+submitted = st.button(
+    "Find duplicates",
+    type="primary",
+    key="dedup_find",
+    disabled=active is not None,
+    help="Runs in the background: you can switch page or close the tab meanwhile.",
+)
+if submitted:
     try:
-        new_run = run_dedup(
-            store,
-            project,
-            method=method,
-            threshold=threshold,
-            fields=fields,
-            author=user,
-            progress=_progress,
-            options=state.semantic_options(tuple(languages.languages()))
-            if method == "semantic"
-            else None,
+        job = submit_job(
+            project, STEP, {"method": method, "threshold": threshold, "fields": fields}, user
         )
     except CurationError as exc:
-        bar.empty()
         st.error(esc(exc))
-        st.stop()
-    bar.empty()
-    st.session_state[state.DEDUP_RUN] = new_run.run_id
-    st.session_state[state.DEDUP_CLUSTER] = 0
-    st.session_state.pop("dedup_run_picker", None)  # the picker opens the new run
-    st.toast(md("Found {} clusters", len(new_run.clusters)))
-    st.rerun()  # refresh the sidebar's counts and steps
+    else:
+        st.session_state[state.DEDUP_JOB] = job.id
+        st.rerun()
+if active is not None:
+    job_progress(active.id, key="dedup_job")
 
 
 def _review(run: DedupRun) -> None:

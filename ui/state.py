@@ -26,6 +26,7 @@ IMPORT_ROUND = "import_round"  # imports done this session: part of the uploader
 IMPORT_CLEAR = "import_clear"  # set by an import: empty the path input on the next run
 DEDUP_RUN = "dedup_run"  # id of the step run the dedup page shows
 DEDUP_CLUSTER = "dedup_cluster"  # index of the cluster under review
+DEDUP_JOB = "dedup_job"  # id of the dedup job this session started and has not seen finish
 EXPORT_RESULT = "export_result"  # summary of the last export
 CONTAM_REPORT = "contam_report"  # the last contamination check's report, for the page to show
 UNDO_CONFIRM = "undo_confirm"  # id of the event whose undo waits for a confirmation
@@ -45,6 +46,7 @@ DEFAULTS: dict[str, Any] = {
     IMPORT_CLEAR: False,
     DEDUP_RUN: None,
     DEDUP_CLUSTER: 0,
+    DEDUP_JOB: None,
     EXPORT_RESULT: None,
     CONTAM_REPORT: None,
     UNDO_CONFIRM: None,
@@ -133,20 +135,6 @@ def require_examples(project: str) -> None:
         st.info("This project has no examples yet.")
         st.page_link("pages/import_page.py", label="Import data", icon=":material/upload:")
         st.stop()
-
-
-@st.cache_resource(show_spinner="Loading the sentence-embedding model…")
-def semantic_options(languages: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Options for semantic dedup: the embedding model for these languages (a multilingual
-    one when installed and needed) loaded once per process and an embedding cache keyed by
-    text, so re-runs only encode new texts ({} = TF-IDF fallback)."""
-    from curation.dedup.semantic import SemanticDedupConfig, resolve_encoder
-
-    encoder, name = resolve_encoder(SemanticDedupConfig(languages=languages))
-    if encoder is None:
-        return {}
-    encoder.backend_name = name  # type: ignore[attr-defined]
-    return {"encoder": encoder, "cache": {}}
 
 
 @st.cache_data(show_spinner="Detecting languages…", max_entries=32)

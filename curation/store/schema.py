@@ -25,6 +25,7 @@ from sqlalchemy import (
     UniqueConstraint,
     inspect,
     select,
+    text,
 )
 
 metadata = MetaData()
@@ -189,6 +190,48 @@ step_results = Table(
     Column("detail", JSON, nullable=False),
     Index("ix_step_results_run_code", "run_id", "code", "example_pk"),
     Index("ix_step_results_example", "example_pk", "run_id"),
+)
+
+# Revision 0006: background jobs (see curation/jobs/). A job is queued, claimed by one worker
+# (running), then done, failed or cancelled. The partial unique index lets a project hold at most
+# one queued-or-running job of a step; finished jobs of the same step stay as history.
+JOB_STATES = ("queued", "running", "done", "failed", "cancelled")
+ACTIVE_JOB_STATES = ("queued", "running")
+_ACTIVE_JOB = text("state IN ('queued', 'running')")
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("project_id", ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("step", String(50), nullable=False),
+    Column("params", JSON, nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("progress_stage", String(200), nullable=False, default=""),
+    Column("progress_done", Integer, nullable=False, default=0),
+    Column("progress_total", Integer, nullable=True),
+    Column("progress_message", Text, nullable=False, default=""),
+    Column("author", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=True),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    Column("heartbeat_at", DateTime(timezone=True), nullable=True),
+    Column("worker", String(300), nullable=True),
+    Column("worker_host", String(255), nullable=True),
+    Column("worker_pid", Integer, nullable=True),
+    Column("cancel_requested", Boolean, nullable=False, default=False),
+    Column("error", Text, nullable=True),
+    Column("result", JSON, nullable=True),
+    Index("ix_jobs_state", "state", "id"),
+    Index("ix_jobs_project", "project_id", "id"),
+    Index(
+        "uq_jobs_one_active_step",
+        "project_id",
+        "step",
+        unique=True,
+        sqlite_where=_ACTIVE_JOB,
+        postgresql_where=_ACTIVE_JOB,
+    ),
 )
 
 V1_TABLES = [schema_version, projects, imports, examples, revisions, events]

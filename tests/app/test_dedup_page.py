@@ -9,6 +9,7 @@ from curation.dedup.project import load_run
 from curation.formats import read_examples
 from curation.store import ExampleFilter, Store
 from tests.app.markup import shown
+from tests.app.waiting import finish_jobs
 from ui.safe import esc
 
 PAGE = "pages/dedup_page.py"
@@ -35,9 +36,10 @@ def _project(store: Store, tmp_path: Path) -> None:
     store.add_import("p", read_examples(path), "ada")
 
 
-def _run_exact(at) -> None:
+def _run_exact(at, store: Store) -> None:
     at.radio(key="dedup_method").set_value("exact")
     at.button[[b.label for b in at.button].index("Find duplicates")].click().run()
+    finish_jobs(at, store)
     assert not at.exception, at.exception
 
 
@@ -45,7 +47,7 @@ def test_run_resolve_apply_undo(open_page, store: Store, tmp_path: Path) -> None
     _project(store, tmp_path)
     at = open_page(PAGE)
     assert any("has not run" in i.value for i in at.info)
-    _run_exact(at)
+    _run_exact(at, store)
     clusters = at.dataframe[0].value
     assert list(clusters["size"]) == [3, 2]
 
@@ -90,6 +92,7 @@ def test_semantic_run_uses_the_local_model(open_page, store: Store, tmp_path: Pa
     at.radio(key="dedup_method").set_value("semantic")
     # The first run loads torch and the model: give it longer than a page's usual 60 s.
     at.button[[b.label for b in at.button].index("Find duplicates")].click().run(timeout=600)
+    finish_jobs(at, store, timeout=600)
     assert not at.exception, at.exception
     summary = next(shown(m.value) for m in at.markdown if m.value.startswith("**Run"))
     assert "sentence-transformers:all-MiniLM-L6-v2" in summary
@@ -110,6 +113,7 @@ def test_threshold_shown_is_the_one_a_run_uses(open_page, store: Store, tmp_path
     assert slider.value == 0.7 and slider.disabled  # near's default, not 0.80
     assert any("Jaccard **0.70** (the near default)" in c.value for c in at.caption)
     at.button(key="dedup_find").click().run()
+    finish_jobs(at, store)
     assert load_run(store, "p").threshold == 0.7
 
     at.radio(key="dedup_method").set_value("semantic").run()
@@ -124,12 +128,14 @@ def test_threshold_shown_is_the_one_a_run_uses(open_page, store: Store, tmp_path
     at.slider(key="dedup_threshold_near").set_value(0.85).run()
     assert any("Jaccard **0.85** (set here)" in c.value for c in at.caption)
     at.button(key="dedup_find").click().run()
+    finish_jobs(at, store)
     assert load_run(store, "p").threshold == 0.85
     # unticked again, the slider shows the default that a run then uses
     at.checkbox(key="dedup_custom_threshold").uncheck().run()
     assert at.slider(key="dedup_threshold_near").value == 0.7
     assert any("Jaccard **0.70** (the near default)" in c.value for c in at.caption)
     at.button(key="dedup_find").click().run()
+    finish_jobs(at, store)
     assert load_run(store, "p").threshold == 0.7
     assert not at.warning  # no "default value and Session State" clash warning
 
@@ -137,10 +143,11 @@ def test_threshold_shown_is_the_one_a_run_uses(open_page, store: Store, tmp_path
 def test_every_saved_run_can_be_opened(open_page, store: Store, tmp_path: Path) -> None:
     _project(store, tmp_path)
     at = open_page(PAGE)
-    _run_exact(at)
+    _run_exact(at, store)
     first = load_run(store, "p")
     at.radio(key="dedup_method").set_value("near").run()
     at.button(key="dedup_find").click().run()
+    finish_jobs(at, store)
     second = load_run(store, "p")
     assert first is not None and second is not None and second.run_id > first.run_id
     picker = at.selectbox(key="dedup_run_picker")
@@ -243,6 +250,7 @@ def test_same_prompt_different_answers_listed_apart_and_left_by_apply_all(
     _rows_project(store, tmp_path, SNLI_ROWS)
     at = open_page(PAGE)
     at.button[[b.label for b in at.button].index("Find duplicates")].click().run()
+    finish_jobs(at, store)
     assert not at.exception, at.exception
     assert any("No duplicates found" in s.value for s in at.success)
     assert any(s.value.startswith("Same prompt, different answers · 1") for s in at.subheader)

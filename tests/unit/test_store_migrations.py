@@ -12,7 +12,7 @@ from curation.store import migrations as m
 from curation.store import schema as s
 
 # The newest revision this app ships (one place to change when a revision is added).
-HEAD = "0005"
+HEAD = "0006"
 
 
 def _v1_by_frozen_revision(url: str) -> None:
@@ -157,3 +157,55 @@ def test_upgrade_from_0003_adds_the_pii_findings_table(db_url: str) -> None:
         assert {"example_pk", "location", "finding_id", "text_sha256", "state"} <= cols
     finally:
         st.dispose()
+
+
+def _job_row(state: str) -> dict[str, object]:
+    return {
+        "project_id": 1,
+        "step": "dedup",
+        "params": "{}",
+        "state": state,
+        "progress_stage": "",
+        "progress_done": 0,
+        "progress_message": "",
+        "author": "ada",
+        "cancel_requested": False,
+    }
+
+
+_INSERT_JOB = text(
+    "INSERT INTO jobs (project_id, step, params, state, progress_stage, progress_done,"
+    " progress_message, author, created_at, cancel_requested) VALUES (:project_id, :step,"
+    " :params, :state, :progress_stage, :progress_done, :progress_message, :author,"
+    " CURRENT_TIMESTAMP, :cancel_requested)"
+)
+
+
+def test_0006_adds_jobs_with_one_active_job_per_step_and_project(db_url: str) -> None:
+    import pytest
+    from sqlalchemy.exc import IntegrityError
+
+    _v1_by_frozen_revision(db_url)
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        command.upgrade(m._config(conn), "0003")
+        assert not conn.dialect.has_table(conn, "jobs")
+    engine.dispose()
+
+    st = Store(db_url)  # upgrades 0003 -> head
+    with st.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), s.metadata) == []
+        assert st.list_projects() == ["old"]
+    with st.engine.begin() as conn:
+        for state in ("done", "failed", "cancelled", "queued"):  # history does not count
+            conn.execute(_INSERT_JOB, _job_row(state))
+    for state in ("queued", "running"):
+        with pytest.raises(IntegrityError), st.engine.begin() as conn:
+            conn.execute(_INSERT_JOB, _job_row(state))
+    with st.engine.begin() as conn:
+        conn.execute(_INSERT_JOB, {**_job_row("running"), "step": "pii"})  # another step is free
+        conn.execute(text("UPDATE jobs SET state = 'done' WHERE state = 'queued'"))
+        conn.execute(_INSERT_JOB, _job_row("running"))  # the step is free again
+        counts = dict(conn.execute(text("SELECT state, count(*) FROM jobs GROUP BY state")).all())
+    assert counts == {"done": 2, "failed": 1, "cancelled": 1, "running": 2}
+    st.dispose()
