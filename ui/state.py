@@ -124,13 +124,14 @@ def require_examples(project: str) -> None:
 
 
 @st.cache_resource(show_spinner="Loading the sentence-embedding model…")
-def semantic_options(languages: tuple[str, ...] = ()) -> dict[str, Any]:
+def semantic_options(languages: tuple[str, ...] = (), backend: str = "auto") -> dict[str, Any]:
     """Options for semantic dedup: the embedding model for these languages (a multilingual
-    one when installed and needed) loaded once per process and an embedding cache keyed by
-    text, so re-runs only encode new texts ({} = TF-IDF fallback)."""
+    one when installed and needed; its static version with ``backend="static"``) loaded once
+    per process and an embedding cache keyed by text, so re-runs only encode new texts
+    ({} = TF-IDF fallback)."""
     from curation.dedup.semantic import SemanticDedupConfig, resolve_encoder
 
-    encoder, name = resolve_encoder(SemanticDedupConfig(languages=languages))
+    encoder, name = resolve_encoder(SemanticDedupConfig(languages=languages, backend=backend))
     if encoder is None:
         return {}
     encoder.backend_name = name  # type: ignore[attr-defined]
