@@ -328,6 +328,13 @@ def _configure_dedup(p: argparse.ArgumentParser) -> None:
         help="text compared: whole conversation, user turns or assistant turns",
     )
     p.add_argument(
+        "--semantic-backend",
+        choices=["auto", "sentence-transformers", "static", "tfidf"],
+        default=None,
+        help="--method semantic only: the sentence model (auto: the default), its static "
+        "version (derived once, cached under CURATION_HOME; faster, see README), or TF-IDF",
+    )
+    p.add_argument(
         "--report",
         default=None,
         help="write the clusters (and, with --reference, the contamination list) as JSON",
@@ -399,6 +406,17 @@ def cmd_dedup(args: argparse.Namespace) -> dict[str, Any]:
     return report
 
 
+def _semantic_options(args: argparse.Namespace) -> dict[str, Any] | None:
+    """``{"backend": ...}`` from --semantic-backend (an error with another method)."""
+    if args.semantic_backend is None:
+        return None
+    if args.method != "semantic":
+        raise CurationError(
+            f"--semantic-backend works with --method semantic, not --method {args.method}."
+        )
+    return {"backend": args.semantic_backend}
+
+
 def _read_reference_option(args: argparse.Namespace) -> Any:
     """The --reference set, read before any work so a bad file fails fast (None without it)."""
     from curation.errors import ReferenceFieldError
@@ -453,7 +471,7 @@ def _dedup_file(
         )
         contamination = [m.to_dict() for m in matches]
         reference_report = _contamination_report(matches, reference, args)
-    profile, options = semantic_languages(examples, args.method, None)
+    profile, options = semantic_languages(examples, args.method, _semantic_options(args))
     found = cluster_conversations(
         role_texts_for(examples, args.fields),
         args.method,
@@ -535,6 +553,7 @@ def _dedup_project(
         fields=args.fields,
         author=author,
         progress=progress,
+        options=_semantic_options(args),
     )
     event_id = (
         apply_policy(store, args.target, run, args.apply, author=author) if args.apply else None

@@ -21,10 +21,9 @@ from curation.dedup.near import NearDedupConfig, near_duplicate_part_pairs
 from curation.dedup.normalise import normalise_all
 from curation.dedup.results import Cluster, DedupResult, ProgressFn, StageRecorder
 from curation.dedup.semantic import (
-    DEFAULT_SEMANTIC_THRESHOLD,
-    DEFAULT_TFIDF_THRESHOLD,
     TFIDF_BACKEND,
     SemanticDedupConfig,
+    default_threshold_for,
     embed_with_cache,
     neighbour_pairs,
     part_neighbour_pairs,
@@ -360,16 +359,15 @@ def _semantic_pairs(
             config.backend == "auto" and config.model_path is None and not available()
         )
         backend = TFIDF_BACKEND if tfidf else "sentence-transformers"
-        used = threshold or (DEFAULT_TFIDF_THRESHOLD if tfidf else DEFAULT_SEMANTIC_THRESHOLD)
+        if config.backend == "static":
+            backend = "static:"
+        used = threshold or default_threshold_for(backend)
         return np.empty((0, 2), dtype=np.int64), np.empty(0), backend, used
     encoder, backend = resolve_encoder(config)
     recorder.params.update(
         {"backend": backend, "block_size": config.block_size, "parts": len(parts)}
     )
-    if encoder is None:
-        used = DEFAULT_TFIDF_THRESHOLD if threshold is None else threshold
-    else:
-        used = DEFAULT_SEMANTIC_THRESHOLD if threshold is None else threshold
+    used = default_threshold_for(backend) if threshold is None else threshold
     total = n * len(parts)
     recorder.start("embed", total)
     normalised = [normalise_all(p) for p in parts]

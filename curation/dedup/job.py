@@ -15,8 +15,9 @@ from curation.progress import ProgressFn, report, stage_callback
 from curation.records import TEXT_FIELDS
 from curation.store import Store
 
-PARAMS = ("method", "threshold", "fields")
-_models: dict[tuple[str, ...], dict[str, Any]] = {}
+PARAMS = ("method", "threshold", "fields", "backend")
+BACKENDS = ("auto", "static")
+_models: dict[tuple[tuple[str, ...], str], dict[str, Any]] = {}
 _models_lock = threading.Lock()
 
 
@@ -43,24 +44,30 @@ def dedup_job_params(params: Mapping[str, Any]) -> dict[str, Any]:
         if not 0 < float(threshold) <= 1:
             raise JobError(f"A dedup threshold is in (0, 1], not {threshold}.")
         threshold = float(threshold)
-    return {"method": method, "threshold": threshold, "fields": fields}
+    backend = params.get("backend", "auto")
+    if backend not in BACKENDS:
+        raise JobError(f"Unknown sentence model {backend!r}; use one of {', '.join(BACKENDS)}.")
+    return {"method": method, "threshold": threshold, "fields": fields, "backend": backend}
 
 
-def semantic_options(languages: tuple[str, ...] = ()) -> dict[str, Any]:
+def semantic_options(languages: tuple[str, ...] = (), backend: str = "auto") -> dict[str, Any]:
     """Options for semantic dedup: the embedding model for these languages (a multilingual one
     when installed and needed), loaded once per process, and an embedding cache keyed by text,
-    so later runs only encode new texts. ``{}`` means the TF-IDF fallback."""
+    so later runs only encode new texts; ``backend="static"`` gives the model's static version.
+    ``{}`` means the TF-IDF fallback."""
     from curation.dedup.semantic import SemanticDedupConfig, resolve_encoder
 
     with _models_lock:  # two jobs starting at once load the model once
-        if languages not in _models:
-            encoder, name = resolve_encoder(SemanticDedupConfig(languages=languages))
+        key = (languages, backend)
+        if key not in _models:
+            config = SemanticDedupConfig(languages=languages, backend=backend)
+            encoder, name = resolve_encoder(config)
             if encoder is None:
-                _models[languages] = {}
+                _models[key] = {}
             else:
                 encoder.backend_name = name  # type: ignore[attr-defined]
-                _models[languages] = {"encoder": encoder, "cache": {}}
-        return dict(_models[languages])
+                _models[key] = {"encoder": encoder, "cache": {}}
+        return dict(_models[key])
 
 
 def run_dedup_job(
@@ -83,7 +90,7 @@ def run_dedup_job(
         report(progress, "detecting languages", 0, None)
         languages = tuple(project_languages(store, project).languages())
         report(progress, "loading the sentence model", 0, None)
-        options = semantic_options(languages)
+        options = semantic_options(languages, checked["backend"])
     run = run_dedup(
         store,
         project,

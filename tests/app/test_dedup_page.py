@@ -103,6 +103,21 @@ def test_semantic_run_uses_the_local_model(open_page, store: Store, tmp_path: Pa
     assert not any("q5" in g for g in groups)
 
 
+def test_static_model_choice_shows_its_own_threshold(
+    open_page, store: Store, tmp_path: Path
+) -> None:
+    _project(store, tmp_path)
+    at = open_page(PAGE)
+    assert not any(r.key == "dedup_semantic_backend" for r in at.radio)  # near: no model choice
+    at.radio(key="dedup_method").set_value("semantic").run()
+    assert at.radio(key="dedup_semantic_backend").value == "auto"
+    assert at.slider(key="dedup_threshold_semantic").value == 0.9
+    at.radio(key="dedup_semantic_backend").set_value("static").run()
+    assert not at.exception, at.exception
+    assert at.slider(key="dedup_threshold_semantic_static").value == 0.95
+    assert any("cosine **0.95**" in c.value for c in at.caption)
+
+
 BENCH = Path(__file__).resolve().parents[1] / "fixtures" / "benchmarks"
 
 

@@ -375,3 +375,25 @@ def test_export_file_leaves_out_before_the_split(tmp_path: Path, shared_data: Pa
     assert len(_read_jsonl(out / "validation.jsonl")) == 10  # the eval size asked for
     assert len(_read_jsonl(out / "train.jsonl")) == 50 == report["train"]
     assert report["validation"]["warnings"]["skipped_unrepresentable"] == 20
+
+
+def test_dedup_semantic_backend_option(tmp_path: Path, capsys) -> None:
+    from curation.dedup import SEMANTIC_BACKENDS
+
+    path = tmp_path / "d.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in JOKES))
+    code, report = run(
+        capsys,
+        *("dedup", str(path), "--method", "semantic", "--semantic-backend", "tfidf"),
+        *("--json", "--quiet"),
+    )
+    assert code == 0 and "fallback" in report["backend"]
+    code, out = run(
+        capsys, "dedup", str(path), "--method", "near", "--semantic-backend", "static", "--quiet"
+    )
+    assert code != 0 and "--method semantic" in str(out)
+    with pytest.raises(SystemExit):
+        main(["dedup", str(path), "--semantic-backend", "openai"])
+    err = capsys.readouterr().err
+    for backend in SEMANTIC_BACKENDS:  # the option offers every backend the core knows
+        assert f"'{backend}'" in err

@@ -170,5 +170,7 @@ def test_runs_are_listed_newest_first_with_their_defaults(project) -> None:
     assert runs[1].label().startswith(f"Run {exact.run_id} · exact · user · ")
     assert default_threshold("exact") is None and default_threshold("near") == 0.7
     assert default_threshold("semantic") == 0.9  # the packaged model is installed here
+    assert default_threshold("semantic", backend="static") == 0.95
+    assert default_threshold("semantic", backend="tfidf") == 0.8
     with pytest.raises(Exception, match="Unknown dedup method 'fuzzy'"):
         default_threshold("fuzzy")

@@ -170,7 +170,7 @@ def test_dedup_job_saves_the_run_and_records_it_as_the_result(store: Store, tmp_
     store.create_project("p", "ada")
     store.add_import("p", read_examples(path), "ada")
     job = submit(store, "p", "dedup", {"method": "exact"}, author="bo")
-    assert job.params == {"method": "exact", "threshold": None, "fields": "all"}
+    assert job.params == {"method": "exact", "threshold": None, "fields": "all", "backend": "auto"}
     finished = Worker(store, progress_every=0).run_once()
     assert finished is not None and finished.id == job.id
     assert finished.state == "done", finished.error
