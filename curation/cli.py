@@ -1055,30 +1055,31 @@ def _configure_pii(p: argparse.ArgumentParser) -> None:
     _common(p, project=False)
 
 
-def _pii_scanner(args: argparse.Namespace) -> Any:
+def _listed(value: str | None) -> list[str] | None:
+    """A comma-separated option as a list (None when not given)."""
+    return None if value is None else [v.strip() for v in value.split(",") if v.strip()]
+
+
+def _read_pii_config(path: str) -> dict[str, Any]:
     from curation.errors import PiiConfigError
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, ValueError) as exc:
+        raise PiiConfigError(f"--config {path}: {exc}") from exc
+    return data  # type: ignore[no-any-return]
+
+
+def _pii_scanner(args: argparse.Namespace, saved: Any = None) -> Any:
+    """The scanner the options ask for: --config, else the project's `saved` configuration."""
     from curation.pii import PiiConfig, PiiScanner
 
-    def listed(value: str | None) -> list[str] | None:
-        return None if value is None else [v.strip() for v in value.split(",") if v.strip()]
-
-    base = None
+    base = saved
     if args.config is not None:
-        try:
-            with open(args.config, encoding="utf-8") as fh:
-                base = PiiConfig.from_dict(json.load(fh))
-        except (OSError, ValueError) as exc:
-            raise PiiConfigError(f"--config {args.config}: {exc}") from exc
-    args.roles_list = listed(args.roles)
-    return PiiScanner(entities=listed(args.entities), score_threshold=args.threshold, config=base)
-
-
-def scanner_entities(args: argparse.Namespace) -> list[str] | None:
-    return (
-        None
-        if args.entities is None
-        else [v.strip() for v in args.entities.split(",") if v.strip()]
-    )
+        base = PiiConfig.from_dict(_read_pii_config(args.config))
+    args.roles_list = _listed(args.roles)
+    return PiiScanner(entities=_listed(args.entities), score_threshold=args.threshold, config=base)
 
 
 @contextlib.contextmanager
@@ -1092,20 +1093,13 @@ def _opened(args: argparse.Namespace) -> Iterator[Store]:
 
 def _pii_config(args: argparse.Namespace) -> dict[str, Any]:
     """`pii config --project P [--config F | --reset]`: save, reset or show the configuration."""
-    from curation.errors import PiiConfigError
     from curation.pii.project import project_pii_config, save_project_pii_config
 
     if args.project is None:
         raise CurationError("pii config works on a project: give --project NAME.")
     with _opened(args) as store:
         if args.config is not None or args.reset:
-            data = None
-            if args.config is not None:
-                try:
-                    with open(args.config, encoding="utf-8") as fh:
-                        data = json.load(fh)
-                except (OSError, ValueError) as exc:
-                    raise PiiConfigError(f"--config {args.config}: {exc}") from exc
+            data = None if args.config is None else _read_pii_config(args.config)
             save_project_pii_config(store, args.project, data, args.author or default_author())
         config = project_pii_config(store, args.project)
     return {"target": args.project, "action": "config", "config": config.to_dict()}
@@ -1135,14 +1129,10 @@ def cmd_pii(args: argparse.Namespace) -> dict[str, Any]:
     scanner = _pii_scanner(args)  # options are checked before any data is read
     kind = _resolve_target(args)
     if kind == "project" and args.config is None:
-        from curation.pii import PiiScanner
         from curation.pii.project import project_pii_config
 
         with _opened(args) as project_store:
-            saved = project_pii_config(project_store, args.target)
-        scanner = PiiScanner(
-            entities=scanner_entities(args), score_threshold=args.threshold, config=saved
-        )
+            scanner = _pii_scanner(args, project_pii_config(project_store, args.target))
     if args.action == "scrub" and kind == "file" and args.out is None:
         raise CurationError("pii scrub of a file needs --out DIR for the scrubbed copy.")
     bar = Progress(not args.quiet)
