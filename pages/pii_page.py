@@ -145,7 +145,8 @@ m[4].metric(
     "Residual",
     status["residual"],
     help=f"what holds an export back: accepted "
-    f"findings not yet scrubbed, and unreviewed ones scoring {GATE_SCORE} or more",
+    f"findings not yet scrubbed, and unreviewed ones scoring {GATE_SCORE} or more (places, "
+    "dates, groups, organisations and URLs only once accepted)",
 )
 if status["residual"] == 0:
     st.success("Nothing left that holds the export back.")

@@ -40,6 +40,9 @@ REVIEW_STATES = ("pending", "accepted", "rejected")
 # Unreviewed findings at or above this score hold an export back (presidio: NER 0.85,
 # checksum-valid numbers 1.0, context-less patterns lower).
 GATE_SCORE = 0.5
+# Unreviewed findings of these types do not hold an export back: in instruction data a place,
+# date, group or organisation is mostly a fact ("the capital of France"). Accepted ones do.
+CONTEXT_TYPES = frozenset({"LOCATION", "DATE_TIME", "NRP", "ORGANIZATION", "URL"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,7 +327,7 @@ def pii_status(store: Store, project: str, *, gate_score: float = GATE_SCORE) ->
 
     A finding applies while its text is unchanged. ``residual`` counts findings that apply and
     are accepted (found, confirmed, not yet scrubbed) or unreviewed with a score of at least
-    `gate_score`; rejected findings (false alarms) never count.
+    `gate_score` and a type outside `CONTEXT_TYPES`; rejected findings (false alarms) never count.
     """
     found = list_findings(store, project)
     if not found:
@@ -333,7 +336,11 @@ def pii_status(store: Store, project: str, *, gate_score: float = GATE_SCORE) ->
     applying = [x for x in found if now.get((x.example_id, x.location)) == x.finding.text_sha256]
     accepted = [x for x in applying if x.state == "accepted"]
     pending = [x for x in applying if x.state == "pending"]
-    pending_high = [x for x in pending if x.finding.score >= gate_score]
+    pending_high = [
+        x
+        for x in pending
+        if x.finding.score >= gate_score and x.finding.entity_type not in CONTEXT_TYPES
+    ]
     by_type: dict[str, int] = defaultdict(int)
     for x in accepted + pending_high:
         by_type[x.finding.entity_type] += 1

@@ -123,6 +123,20 @@ def test_review_event_is_undone_on_its_own(store: Store, tmp_path: Path) -> None
     assert [x.state for x in list_findings(store, "p")] == ["rejected"]
 
 
+def test_unreviewed_places_do_not_hold_an_export_back(store: Store, tmp_path: Path) -> None:
+    from curation.pii.findings import Finding, text_sha256
+    from curation.store.pii_findings import review_findings, save_findings
+
+    _project(store, tmp_path)
+    text = ROWS[2][0]
+    place = Finding(0, 3, "LOCATION", 0.85, "SpacyNerRecognizer", text_sha256(text))
+    save_findings(store, "p", [("q2", "messages[0].content", place)], "ada")
+    assert pii_status(store, "p")["residual"] == 0 and pii_status(store, "p")["pending"] == 1
+    (stored_place,) = list_findings(store, "p", entity_types=["LOCATION"])
+    review_findings(store, "p", {stored_place.pk: "accepted"}, "ada")
+    assert pii_status(store, "p")["residual"] == 1
+
+
 def test_export_page_holds_back_until_pii_is_handled(
     open_page, store: Store, tmp_path: Path
 ) -> None:
