@@ -1148,7 +1148,9 @@ def cmd_pii(args: argparse.Namespace) -> dict[str, Any]:
         else:
             examples = [r.example for r in store.iter_examples(args.target)]
             # a project's findings are kept: the PII page reviews them, export checks them
-            scan = scan_project(store, args.target, scanner, author, progress=bar, **options)
+            scan = scan_project(
+                store, args.target, scanner, author, progress=bar, examples=examples, **options
+            )
         report: dict[str, Any] = {
             "target": args.target,
             "kind": kind,

@@ -16,6 +16,7 @@ from curation.pii.findings import Finding, text_sha256
 from curation.pii.operators import ReplacementMap, Scrubber, ScrubConfig, new_project_secret
 from curation.pii.scanner import PiiScanner
 from curation.pii.targets import scan_targets
+from curation.records import Example
 
 if TYPE_CHECKING:
     from curation.store.store import Store
@@ -61,11 +62,16 @@ def scan_project(
     roles: Sequence[str] | None = None,
     include_metadata: bool = True,
     progress: ProgressFn | None = None,
+    examples: Sequence[Example] | None = None,
 ) -> DatasetScan:
-    """Scan every example of `project` and keep the findings (review states carry over)."""
+    """Scan every example of `project` and keep the findings (review states carry over).
+
+    `examples` are the project's examples when the caller has read them already.
+    """
     from curation.store.pii_findings import save_findings
 
-    examples = [e.example for e in store.iter_examples(project)]
+    if examples is None:
+        examples = [e.example for e in store.iter_examples(project)]
     scan = scan_dataset(
         scanner, examples, roles=roles, include_metadata=include_metadata, progress=progress
     )
@@ -120,7 +126,7 @@ def scrub_project(
 
     states = ["accepted"] if accepted_only else ["accepted", "pending"]
     chosen = list_findings(store, project, states=states)
-    stored = {e.id: e for e in store.iter_examples(project)}
+    stored = store.get_examples(project, list(dict.fromkeys(x.example_id for x in chosen)))
     wanted = defaultdict(list)
     for x in chosen:
         wanted[(x.example_id, x.location)].append(x.finding)
