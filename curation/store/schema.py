@@ -76,6 +76,8 @@ examples = Table(
     Column("raw", JSON, nullable=False),
     Column("messages", JSON, nullable=False),
     Column("tools", Text, nullable=True),
+    # revision 0007: candidates and KTO label (`Example.preference_payload`); NULL for SFT data
+    Column("preference", JSON(none_as_null=True), nullable=True),
     Column("meta", JSON, nullable=False),
     Column("status", String(20), nullable=False, default="active"),
     Column("status_reason", Text, nullable=True),
@@ -98,6 +100,7 @@ revisions = Table(
     Column("revision", Integer, nullable=False),
     Column("messages", JSON, nullable=False),
     Column("tools", Text, nullable=True),
+    Column("preference", JSON(none_as_null=True), nullable=True),  # revision 0007
     Column("author", String(200), nullable=False),
     Column("reason", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
@@ -234,11 +237,16 @@ jobs = Table(
     ),
 )
 
-V1_TABLES = [schema_version, projects, imports, examples, revisions, events]
-
 
 def _v1(conn: Connection) -> None:
-    metadata.create_all(conn, tables=V1_TABLES)
+    # the frozen revision, not the live tables (which have grown columns since), as a database
+    # made before Alembic: without its version table
+    from alembic import command
+
+    from curation.store import migrations
+
+    command.upgrade(migrations._config(conn), "0001")
+    conn.execute(text("DROP TABLE alembic_version"))
 
 
 def _v2(conn: Connection) -> None:

@@ -33,7 +33,7 @@ from sqlalchemy.exc import ArgumentError
 
 from curation.errors import ConflictError, NotFoundError, StoreError
 from curation.names import validate_project_name
-from curation.records import Example, Message, example_text, messages_hash
+from curation.records import Example, Message, messages_hash
 from curation.store import schema as s
 from curation.store.db import (
     create_store_engine,
@@ -54,7 +54,10 @@ from curation.store.step_results import (
     read_results,
 )
 
-STATUSES = ("active", "duplicate", "rejected", "filtered", "removed")
+STATUSES = ("active", "needs_answer", "duplicate", "rejected", "filtered", "removed")
+# an example is `needs_answer` while it has neither a final answer nor candidates; writing one
+# makes it `active` (and an edit that removes the answer makes it `needs_answer` again)
+_COMPLETENESS = ("active", "needs_answer")
 NOT_UNDOABLE = ("undo", "create_project", "step_run", "export")  # events that changed no example
 CONFIRM_UNDO_ABOVE = 5  # undoing more examples than this (or any import) asks for confirmation
 _BATCH = 2000
@@ -67,6 +70,9 @@ def default_db_url() -> str:
         return url
     home = Path(os.environ.get("CURATION_HOME", ".curation"))
     return f"sqlite:///{(home / 'curation.db').resolve()}"
+
+
+_KEEP: Any = object()  # "leave as it is" for optional keyword arguments that accept None
 
 
 def _now() -> datetime:
@@ -808,8 +814,12 @@ class Store:
         *,
         expected_revision: int | None = None,
         event_kind: str = "edit",
+        preference: dict[str, Any] | None = _KEEP,
     ) -> int:
         """Replace an example's messages with a new revision; returns the new revision number.
+
+        ``preference`` replaces the candidates and KTO label too (an
+        `Example.preference_payload`; None removes them); by default they are kept.
 
         The revision before the first edit is kept as revision 0, so every edit can be undone.
         `expected_revision` is the revision the editor started from: the check and the write
@@ -820,6 +830,9 @@ class Store:
         """
         author = _check_author(author)
         _check_storable(messages)
+        if preference is not _KEEP and preference:
+            for cand in preference.get("candidates") or []:
+                _check_storable(cand.get("messages") or [])
         with writing(self.engine) as conn:
             pid = _project_id(conn, project)
             row = conn.execute(
@@ -835,7 +848,9 @@ class Store:
                     f"(it is now at revision {row.revision}, you edited revision "
                     f"{expected_revision}). Reload it and edit again."
                 )
-            new_rev = self._write_revision(conn, row, messages, row.tools, author, reason)
+            new_rev = self._write_revision(
+                conn, row, messages, row.tools, author, reason, preference=preference
+            )
             self._log(
                 conn,
                 pid,
@@ -905,8 +920,18 @@ class Store:
         tools: str | None,
         author: str,
         reason: str,
+        *,
+        preference: Any = _KEEP,
     ) -> int:
+        """Write the next revision of a locked example row; returns its number.
+
+        ``preference`` (an `Example.preference_payload`, None for none) defaults to the row's
+        own. A write that completes an example needing an answer makes it active; one that
+        takes the only answer away makes it need one again (other statuses are left alone).
+        """
         msg_dicts = [m.to_dict() if isinstance(m, Message) else dict(m) for m in messages]
+        if preference is _KEEP:
+            preference = row.preference
         now = _now()
         if row.revision == 0:
             has_base = conn.scalar(
@@ -921,6 +946,7 @@ class Store:
                         revision=0,
                         messages=row.messages,
                         tools=row.tools,
+                        preference=row.preference,
                         author="import",
                         reason="as imported",
                         created_at=now,
@@ -935,23 +961,29 @@ class Store:
                 "revision": new_rev,
                 "messages": msg_dicts,
                 "tools": tools,
+                "preference": preference,
                 "author": author,
                 "reason": reason,
                 "created_at": now,
             },
         )
-        objs = [Message.from_dict(m) for m in msg_dicts]
+        ex = Example(id=row.example_id, messages=[Message.from_dict(m) for m in msg_dicts])
+        ex.set_preference(preference)
+        values: dict[str, Any] = {
+            "messages": msg_dicts,
+            "preference": preference,
+            "revision": new_rev,
+            "content_hash": messages_hash(ex.messages, tools, preference),
+            "search_text": _search_text(ex),
+            "answer_chars": len(ex.response),
+            "updated_at": now,
+        }
+        if row.status in _COMPLETENESS:
+            values["status"] = "needs_answer" if ex.needs_answer else "active"
         written = conn.execute(
             update(s.examples)
             .where(s.examples.c.pk == row.pk, s.examples.c.revision == row.revision)
-            .values(
-                messages=msg_dicts,
-                revision=new_rev,
-                content_hash=messages_hash(objs, tools),
-                search_text=_search_text(objs),
-                answer_chars=len(example_text(objs, "assistant")),
-                updated_at=now,
-            )
+            .values(**values)
         )
         if written.rowcount != 1:  # compare-and-set: callers hold the row lock, so never seen
             raise ConflictError(
@@ -1147,9 +1179,15 @@ class Store:
         if changed:
             raise ConflictError(_changed_outside_the_log(ev, changed))
         for ch in changes:
-            messages, tools = text[(ch["pk"], ch["from"])]
+            messages, tools, preference = text[(ch["pk"], ch["from"])]
             self._write_revision(
-                conn, by_pk[ch["pk"]], messages, tools, author, f"undo of event {ev.id}"
+                conn,
+                by_pk[ch["pk"]],
+                messages,
+                tools,
+                author,
+                f"undo of event {ev.id}",
+                preference=preference,
             )
 
     def undo_preview(self, project: str, event_id: int) -> UndoPreview:
@@ -1506,6 +1544,7 @@ _LOCKED_COLUMNS = (
     s.examples.c.revision,
     s.examples.c.messages,
     s.examples.c.tools,
+    s.examples.c.preference,
 )
 
 
@@ -1709,24 +1748,24 @@ def _status_of(row: Any) -> dict[str, Any]:
     }
 
 
-def _text_of(row: Any) -> tuple[Any, Any]:
-    return row.messages, row.tools
+def _text_of(row: Any) -> tuple[Any, Any, Any]:
+    return row.messages, row.tools, row.preference
 
 
 def _revision_texts(conn: Connection, wanted: set[tuple[int, int]]) -> dict[tuple[int, int], Any]:
-    """(messages, tools) of the given (example pk, revision) pairs that exist."""
+    """(messages, tools, preference) of the given (example pk, revision) pairs that exist."""
     r = s.revisions.c
     out: dict[tuple[int, int], Any] = {}
     pks = sorted({pk for pk, _ in wanted})
     for start in range(0, len(pks), _BATCH):
         rows = conn.execute(
-            select(r.example_pk, r.revision, r.messages, r.tools).where(
+            select(r.example_pk, r.revision, r.messages, r.tools, r.preference).where(
                 r.example_pk.in_(pks[start : start + _BATCH])
             )
         )
         for row in rows:
             if (row.example_pk, row.revision) in wanted:
-                out[(row.example_pk, row.revision)] = (row.messages, row.tools)
+                out[(row.example_pk, row.revision)] = (row.messages, row.tools, row.preference)
     return out
 
 
@@ -1765,11 +1804,12 @@ def _undo_status(conn: Connection, ev: Any, rows: list[Any]) -> None:
     _write_statuses(conn, [(ch["pk"], ch["before"]) for ch in changes], _now())
 
 
-def _search_text(messages: list[Message]) -> str:
-    return example_text(messages, "all").casefold()
+def _search_text(ex: Example) -> str:
+    return ex.text("all").casefold()
 
 
 def _example_row(pid: int, ex: Example, position: int, now: datetime) -> dict[str, Any]:
+    preference = ex.preference_payload()
     return {
         "project_id": pid,
         "example_id": ex.id,
@@ -1778,14 +1818,15 @@ def _example_row(pid: int, ex: Example, position: int, now: datetime) -> dict[st
         "raw": ex.raw,
         "messages": [m.to_dict() for m in ex.messages],
         "tools": ex.tools,
+        "preference": preference,
         "meta": ex.metadata,
-        "status": "active",
+        "status": "needs_answer" if ex.needs_answer else "active",
         "status_reason": None,
         "duplicate_of": None,
         "revision": 0,
-        "content_hash": messages_hash(ex.messages, ex.tools),
-        "search_text": _search_text(ex.messages),
-        "answer_chars": len(example_text(ex.messages, "assistant")),
+        "content_hash": messages_hash(ex.messages, ex.tools, preference),
+        "search_text": _search_text(ex),
+        "answer_chars": len(ex.response),
         "updated_at": now,
         "import_id": None,
     }
@@ -1800,6 +1841,7 @@ def _stored(row: Any) -> StoredExample:
         tools=row.tools,
         raw=dict(row.raw or {}),
     )
+    ex.set_preference(row.preference)
     return StoredExample(
         example=ex,
         pk=row.pk,
