@@ -325,7 +325,8 @@ def _configure_dedup(p: argparse.ArgumentParser) -> None:
         "--fields",
         choices=["all", "user", "assistant"],
         default="all",
-        help="text compared: whole conversation, user turns or assistant turns",
+        help="text compared: whole conversation, user turns or assistant turns (for "
+        "preference data: the chosen answer)",
     )
     p.add_argument(
         "--semantic-backend",

@@ -49,7 +49,7 @@ SEMANTIC_MODEL_LABELS = {
 FIELD_LABELS = {
     "all": "whole conversation (prompt and answer compared apart)",
     "user": "user turns only (same prompt asked twice)",
-    "assistant": "assistant turns only (copied answers)",
+    "assistant": "assistant turns only (copied answers; a pair's chosen answer)",
 }
 
 state.init_state()

@@ -31,7 +31,7 @@ from curation.dedup.semantic import (
     tfidf_vectors,
 )
 from curation.dedup.semantic import sentence_transformers_available as available
-from curation.records import ROLES, TEXT_FIELDS, Example
+from curation.records import ROLES, TEXT_FIELDS, Example, Message
 
 __all__ = [
     "ANSWER_PARTS",
@@ -93,7 +93,7 @@ def role_texts_for(examples: Iterable[Example], fields: str = "all") -> list[dic
             out.append({fields: ex.text(fields)})
             continue
         pieces: dict[str, list[str]] = {}
-        for m in ex.messages:
+        for m in _turns_compared(ex):
             bucket = pieces.setdefault(m.role, [])
             if m.content:
                 bucket.append(m.content)
@@ -101,6 +101,18 @@ def role_texts_for(examples: Iterable[Example], fields: str = "all") -> list[dic
                 bucket.append(m.tool_calls)
         out.append({role: "\n\n".join(p) for role, p in pieces.items() if p})
     return out
+
+
+def _turns_compared(ex: Example) -> list[Message]:
+    """The turns dedup compares: a pair's prompt, then its answers, the preferred first.
+
+    Two pairs on one prompt with the same answers are duplicates; with different answers they
+    are a "same prompt" group (the prompt is the unit of preference data).
+    """
+    if not ex.candidates:
+        return ex.messages
+    ranked = sorted(ex.candidates, key=lambda c: (c.rank is None, c.rank or 0))
+    return [*ex.messages, *(m for c in ranked for m in c.messages)]
 
 
 def _check_threshold(threshold: float | None) -> float | None:

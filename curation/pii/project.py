@@ -166,7 +166,10 @@ def scrub_project(
     )
     event = store.edit_many(
         project,
-        {ex.id: (ex.messages, stored[ex.id].revision) for ex in done.changed},
+        {
+            ex.id: (ex.messages, stored[ex.id].revision, ex.preference_payload())
+            for ex in done.changed
+        },
         author,
         f"PII scrub ({operator})",
         event_kind="pii_scrub",

@@ -1,7 +1,8 @@
 """What of an example is scanned, and how scrubbed texts go back into it.
 
-`scan_targets` lists every turn (roles selectable), tool calls and text fields of metadata
-(preference candidates included) with a location; `apply_scrubbed` rebuilds the example.
+`scan_targets` lists every turn (roles selectable), tool calls, every candidate answer of
+preference data (``candidates[k].messages[j].content``) and text fields of metadata, each with
+a location; `apply_scrubbed` rebuilds the example.
 """
 
 from __future__ import annotations
@@ -79,8 +80,7 @@ def scan_targets(
     include_tool_calls:
         Also scan the JSON text of assistant tool calls.
     include_metadata:
-        Also scan string values anywhere in metadata (3+ characters), preference candidates
-        kept there included.
+        Also scan string values anywhere in metadata (3+ characters).
     """
     if roles is not None:
         bad = [r for r in roles if r not in ROLES]
@@ -96,6 +96,15 @@ def scan_targets(
                 out.append(ScanTarget(ex.id, f"messages[{i}].content", m.role, m.content))
             if include_tool_calls and m.tool_calls:
                 out.append(ScanTarget(ex.id, f"messages[{i}].tool_calls", m.role, m.tool_calls))
+        for k, cand in enumerate(ex.candidates):
+            for j, m in enumerate(cand.messages):
+                if m.role not in wanted:
+                    continue
+                where = f"candidates[{k}].messages[{j}]"
+                if m.content:
+                    out.append(ScanTarget(ex.id, f"{where}.content", m.role, m.content))
+                if include_tool_calls and m.tool_calls:
+                    out.append(ScanTarget(ex.id, f"{where}.tool_calls", m.role, m.tool_calls))
         if include_metadata:
             for path, text in _metadata_texts(ex.metadata, "metadata"):
                 out.append(ScanTarget(ex.id, path, None, text))
@@ -143,10 +152,11 @@ def apply_scrubbed(example: Example, scrubbed: dict[str, ScrubResult]) -> Exampl
             raise PiiConfigError(
                 f"example {example.id!r} changed at {location!r} since it was scanned; scan again"
             )
-        if location.startswith("messages["):
-            index = int(location[len("messages[") : location.index("]")])
+        if location.startswith(("messages[", "candidates[")):
+            indices = [int(part.split("]")[0]) for part in location.split("[")[1:]]
             field_name = location.rsplit(".", 1)[1]
-            setattr(new.messages[index], field_name, result.text)
+            turns = new.messages if len(indices) == 1 else new.candidates[indices[0]].messages
+            setattr(turns[indices[-1]], field_name, result.text)
         else:
             _set_metadata(new.metadata, location, result.text)
     return new

@@ -213,7 +213,7 @@ class ExampleView:
         if ident is None:
             raise InputError(f"an example needs an id or example_id: {example!r:.80}")
         self.id = str(ident)
-        self.messages: list[Message] = list(example.messages)
+        self.messages: list[Message] = _checked_turns(example)
         self.metadata: Mapping[str, Any] = example.metadata or {}
         self.tools: str | None = example.tools
 
@@ -249,3 +249,15 @@ class ExampleView:
     def answer(self) -> str:
         """Every assistant turn's text (tool calls left out), one per paragraph."""
         return "\n\n".join(t.text for t in self.turns if t.text)
+
+
+def _checked_turns(example: QualitySubject) -> list[Message]:
+    """The turns checked: a pair's prompt and preferred answer (its first when it ties).
+
+    A rejected answer is meant to be worse; flagging it would only be noise.
+    """
+    candidates = getattr(example, "candidates", None)
+    if not candidates:
+        return list(example.messages)
+    best = example.chosen or candidates[0]  # type: ignore[attr-defined]
+    return [*example.messages, *best.messages]

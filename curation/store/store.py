@@ -864,7 +864,7 @@ class Store:
     def edit_many(
         self,
         project: str,
-        edits: Mapping[str, tuple[list[Message], int]],
+        edits: Mapping[str, tuple[list[Message], int] | tuple[list[Message], int, Any]],
         author: str,
         reason: str,
         *,
@@ -873,7 +873,8 @@ class Store:
     ) -> int | None:
         """New revisions of many examples as ONE audit event (one undo reverses them all).
 
-        `edits` maps example id -> (new messages, the revision they were made from). Every
+        `edits` maps example id -> (new messages, the revision they were made from), or
+        (messages, revision, preference) to replace the candidates too. Every
         example is locked before its revision is checked; if any of them moved on since it was
         read, nothing is written and a `ConflictError` names them. Returns the event's id, or
         None when `edits` is empty.
@@ -881,8 +882,10 @@ class Store:
         author = _check_author(author)
         if not edits:
             return None
-        for messages, _rev in edits.values():
-            _check_storable(messages)
+        for edit in edits.values():
+            _check_storable(edit[0])
+            for cand in ((edit[2] or {}).get("candidates") or []) if len(edit) > 2 else []:
+                _check_storable(cand.get("messages") or [])
         with writing(self.engine) as conn:
             pid = _project_id(conn, project)
             rows = _lock_examples(conn, pid, list(edits), columns=_LOCKED_COLUMNS)
@@ -899,8 +902,15 @@ class Store:
                 )
             changes = []
             for r in rows:
+                edit = edits[r.example_id]
                 new_rev = self._write_revision(
-                    conn, r, edits[r.example_id][0], r.tools, author, reason
+                    conn,
+                    r,
+                    edit[0],
+                    r.tools,
+                    author,
+                    reason,
+                    preference=edit[2] if len(edit) > 2 else _KEEP,  # type: ignore[misc]
                 )
                 changes.append({"pk": r.pk, "from": r.revision, "to": new_rev})
             return self._log(
@@ -1055,12 +1065,11 @@ class Store:
             c = s.examples.c
             pid = _project_id(conn, project)
             ids = list(changes)
-            rows = _lock_examples(
-                conn,
-                pid,
-                ids,
-                columns=(c.pk, c.example_id, c.status, c.status_reason, c.duplicate_of),
-            )
+            columns = [c.pk, c.example_id, c.status, c.status_reason, c.duplicate_of]
+            to_active = any(ch.status == "active" for ch in changes.values())
+            if to_active:  # an example without an answer is restored as needing one
+                columns += [c.messages, c.preference]
+            rows = _lock_examples(conn, pid, ids, columns=columns)
             missing = set(ids) - {r.example_id for r in rows}
             if missing:
                 raise NotFoundError(
@@ -1069,8 +1078,11 @@ class Store:
             done = []
             for r in rows:
                 change = changes[r.example_id]
+                status = change.status
+                if status == "active" and _row_needs_answer(r):
+                    status = "needs_answer"
                 after = {
-                    "status": change.status,
+                    "status": status,
                     "status_reason": change.reason,
                     "duplicate_of": change.duplicate_of,
                 }
@@ -1802,6 +1814,12 @@ def _undo_status(conn: Connection, ev: Any, rows: list[Any]) -> None:
     if changed:
         raise ConflictError(_changed_outside_the_log(ev, changed))
     _write_statuses(conn, [(ch["pk"], ch["before"]) for ch in changes], _now())
+
+
+def _row_needs_answer(row: Any) -> bool:
+    ex = Example(id=row.example_id, messages=[Message.from_dict(m) for m in row.messages])
+    ex.set_preference(row.preference)
+    return ex.needs_answer
 
 
 def _search_text(ex: Example) -> str:

@@ -105,3 +105,13 @@ def test_kto_label_is_stored_and_editing_messages_keeps_it(store: Store) -> None
     after = store.get_example("p", "k").example
     assert after.desirable is False
     assert after.messages[-1].content == "Hello!"
+
+
+def test_restoring_a_rejected_example_without_an_answer_leaves_it_needing_one(
+    store: Store,
+) -> None:
+    _import(store, [Example("q", [Message("user", "Why?")]), _pair_example("a", "7", "8")])
+    store.set_status("p", ["q", "a"], "rejected", "bo", "off topic")
+    assert store.statuses("p", ["q", "a"]) == {"q": "rejected", "a": "rejected"}
+    store.set_status("p", ["q", "a"], "active", "bo", "restored")
+    assert store.statuses("p", ["q", "a"]) == {"q": "needs_answer", "a": "active"}
