@@ -52,6 +52,10 @@ with st.sidebar:
         cols = st.columns(2)
         cols[0].metric("Active", by_status.get("active", 0))
         cols[1].metric("Duplicates", by_status.get("duplicate", 0))
+        if by_status.get("needs_answer") or stats["with_preference"]:
+            cols = st.columns(2)
+            cols[0].metric("Need an answer", by_status.get("needs_answer", 0))
+            cols[1].metric("Pairs and labels", stats["with_preference"])
         done = ", ".join(stats["steps_run"]) or "none yet"
         st.caption(
             md("Imports: {} · edited: {} · steps run: {}", stats["imports"], stats["edited"], done)

@@ -759,7 +759,10 @@ class Store:
         return {f.name: [v for v, _ in f.values] for f in self.metadata_fields(project)}
 
     def stats(self, project: str) -> dict[str, Any]:
-        """Counts per status and source, imports, revisions and the step runs done."""
+        """Counts per status and source, imports, revisions and the step runs done.
+
+        ``with_preference`` counts the examples with candidate answers or a KTO label.
+        """
         pid = self.project_id(project)
         c = s.examples.c
         with reading(self.engine) as conn:
@@ -774,6 +777,9 @@ class Store:
                 ).all()
             )
             edited = conn.scalar(select(func.count()).where(c.project_id == pid, c.revision > 0))
+            preference = conn.scalar(
+                select(func.count()).where(c.project_id == pid, c.preference.is_not(None))
+            )
             n_imports = conn.scalar(
                 select(func.count()).select_from(s.imports).where(s.imports.c.project_id == pid)
             )
@@ -788,6 +794,7 @@ class Store:
             "by_status": {k: int(v) for k, v in by_status.items()},
             "by_source": {k: int(v) for k, v in by_source.items()},
             "edited": int(edited or 0),
+            "with_preference": int(preference or 0),
             "imports": int(n_imports or 0),
             "steps_run": sorted(steps),
         }

@@ -41,6 +41,7 @@ def test_pair_round_trips_and_hashes_apart_from_another_pair_on_the_same_prompt(
     assert a.chosen is not None and a.chosen.messages[0].content == "7"
     assert a.rejected is not None and a.rejected.messages[0].content == "8"
     # the pairs share their prompt and chosen answer but are different examples
+    assert store.stats("p")["with_preference"] == 2
     ids = {e.id for e in store.list_examples("p")}
     assert ids == {"a", "b"}
     assert [e.id for e in store.list_examples("p", ExampleFilter(search="8"))] == ["a"]
@@ -52,6 +53,8 @@ def test_record_ending_on_user_imports_as_needs_answer_and_writing_the_answer_ac
     prompt = Example("q", [Message("user", "What is 2+2?")])
     _import(store, [prompt, Example("d", [Message("user", "hi"), Message("assistant", "hello")])])
     assert store.statuses("p", ["q", "d"]) == {"q": "needs_answer", "d": "active"}
+    assert store.stats("p")["by_status"] == {"needs_answer": 1, "active": 1}
+    assert store.stats("p")["with_preference"] == 0
     rev = store.edit_messages(
         "p",
         "q",
