@@ -14,11 +14,14 @@ import streamlit as st
 from curation.errors import CurationError
 from curation.pii import DEFAULT_ENTITIES, DEFAULT_SCORE_THRESHOLD, ENTITY_TYPES
 from curation.pii.operators import OPERATORS
-from curation.pii.project import save_project_pii_config, scan_project, scrub_project
+from curation.jobs import active_job, get_job
+from curation.pii.job import STEP as SCAN_STEP
+from curation.pii.project import save_project_pii_config, scrub_project
 from curation.records import ROLES
 from curation.store.pii_findings import GATE_SCORE, list_findings, pii_status, review_findings
 from ui import pii as ui_pii
 from ui import state
+from ui.jobs import finished_message, job_progress, submit_job
 from ui.safe import esc, md
 
 OPERATOR_HELP = {
@@ -28,6 +31,8 @@ OPERATOR_HELP = {
     "hash": "<PERSON:3f9a…>: a keyed hash (the key stays in the store)",
     "fake": "a made-up value of the same kind, the same for the same value",
 }
+
+SCAN_JOB = "pii_scan_job_id"  # the scan job this session started and has not seen finish
 
 state.init_state()
 project, user = state.require_project_and_user()
@@ -100,36 +105,51 @@ with st.form("pii_scan_form"):
     c3, c4 = st.columns([3, 1])
     roles = c3.multiselect("Turns", list(ROLES), default=list(ROLES), key="pii_roles")
     with_metadata = c4.checkbox("Metadata texts too", value=True, key="pii_metadata")
-    scan_clicked = st.form_submit_button("Scan project", type="primary")
+    scan_clicked = st.form_submit_button(
+        "Scan project",
+        type="primary",
+        help="Runs in the background: you can switch page or close the tab meanwhile.",
+    )
+
+
+def _scan_ended(job_id: int) -> None:
+    """The scan job this session started has ended: say what it found, or why it did not."""
+    st.session_state[SCAN_JOB] = None
+    try:
+        job = get_job(store, job_id)
+    except CurationError:  # gone with its project
+        return
+    if job.state == "done" and job.result:
+        st.toast(md("Found {:,} PII findings", job.result.get("n_findings", 0)))
+    else:
+        finished_message(job, "PII scan")
+
+
+active = active_job(store, project, SCAN_STEP)
+watched = st.session_state.get(SCAN_JOB)
+if watched is not None and (active is None or active.id != watched):
+    _scan_ended(watched)
 
 if scan_clicked:
     if not entities or not roles:
         st.error("Choose at least one entity type and one kind of turn.")
         st.stop()
-    bar = st.progress(0.0, text="Loading the model…")
-
-    def _progress(stage: str, done: int, total: int | None) -> None:
-        frac = min(1.0, done / total) if total else 0.0
-        bar.progress(frac, text=md("{}: {:,}/{:,}", stage, done, total or 0))
-
+    params = {
+        "entities": list(entities),
+        "score_threshold": float(threshold),
+        "roles": list(roles),
+        "metadata": bool(with_metadata),
+    }
     try:
-        scan = scan_project(
-            store,
-            project,
-            ui_pii.scanner(tuple(entities), float(threshold), config_json),
-            user,
-            roles=roles,
-            include_metadata=with_metadata,
-            progress=_progress,
-        )
+        job = submit_job(project, SCAN_STEP, params, user)
     except CurationError as exc:
-        bar.empty()
         st.error(esc(exc))
-        st.stop()
-    bar.empty()
-    st.session_state["pii_scanner_choice"] = (tuple(entities), float(threshold), config_json)
-    st.toast(md("Found {:,} PII findings", scan.n_findings))
-    st.rerun()
+    else:
+        st.session_state[SCAN_JOB] = job.id
+        st.session_state["pii_scanner_choice"] = (tuple(entities), float(threshold), config_json)
+        st.rerun()
+if active is not None:
+    job_progress(active.id, key="pii_scan_job")
 
 status = pii_status(store, project)
 if not status["scanned"]:

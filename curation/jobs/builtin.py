@@ -4,5 +4,7 @@ from __future__ import annotations
 
 from curation.dedup.job import dedup_job_params, run_dedup_job
 from curation.jobs.registry import JobStep, registry
+from curation.pii.job import pii_scan_params, run_pii_scan_job
 
 registry.register(JobStep("dedup", run_dedup_job, dedup_job_params, "Deduplicate"), replace=True)
+registry.register(JobStep("pii_scan", run_pii_scan_job, pii_scan_params, "PII scan"), replace=True)

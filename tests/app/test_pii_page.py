@@ -6,8 +6,10 @@ import json
 from pathlib import Path
 
 from curation.formats import read_examples
+from curation.jobs import list_jobs
 from curation.store import Store
 from curation.store.pii_findings import list_findings, pii_status
+from tests.app.waiting import finish_jobs
 
 PAGE = "pages/pii_page.py"
 EMAIL = "ana.lopez@example.org"
@@ -48,7 +50,9 @@ def test_scan_review_scrub_and_residual(open_page, store: Store, tmp_path: Path)
     at = open_page(PAGE)
     assert any("No PII scan yet" in i.value for i in at.info)
     at.multiselect(key="pii_entities").set_value(["EMAIL_ADDRESS", "PHONE_NUMBER"])
-    _click(at, "Scan project")
+    _click(at, "Scan project")  # a background job: the page shows it running, then the result
+    finish_jobs(at, store)
+    assert [j.step for j in list_jobs(store, "p")] == ["pii_scan"]
 
     assert _metric(at, "Findings") == 4
     assert _metric(at, "Not reviewed") == 4
