@@ -12,10 +12,10 @@ import pandas as pd
 import streamlit as st
 
 from curation.errors import CurationError
-from curation.pii import DEFAULT_ENTITIES, DEFAULT_SCORE_THRESHOLD, ENTITY_TYPES
-from curation.pii.operators import OPERATORS
 from curation.jobs import active_job, get_job
+from curation.pii import DEFAULT_ENTITIES, DEFAULT_SCORE_THRESHOLD, ENTITY_TYPES
 from curation.pii.job import STEP as SCAN_STEP
+from curation.pii.operators import OPERATORS
 from curation.pii.project import save_project_pii_config, scrub_project
 from curation.records import ROLES
 from curation.store.pii_findings import GATE_SCORE, list_findings, pii_status, review_findings
