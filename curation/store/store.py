@@ -249,6 +249,9 @@ class ExampleFilter:
 
     `quality_flag` keeps the examples carrying that flag code (or ``"*"``, any flag) in the
     project's latest quality run (`Store.save_step_results`); with no run it matches nothing.
+
+    `pii_state` keeps the examples with a PII finding in that review state (``pending``,
+    ``accepted``, ``rejected``), or with any finding (``"*"``).
     """
 
     statuses: Sequence[str] | None = None
@@ -257,6 +260,7 @@ class ExampleFilter:
     metadata: Mapping[str, str | bool | int | float] = field(default_factory=dict)
     example_ids: Sequence[str] | None = None
     quality_flag: str | None = None
+    pii_state: str | None = None
 
 
 class Store:
@@ -616,6 +620,8 @@ class Store:
             clauses.append(self._metadata_match(key, value))
         if flt.quality_flag:
             clauses.append(flag_clause(pid, QUALITY_STEP, flt.quality_flag))
+        if flt.pii_state:
+            clauses.append(_pii_clause(flt.pii_state))
         return clauses
 
     def _metadata_match(self, key: str, value: Any) -> Any:
@@ -1821,6 +1827,21 @@ def _undo_status(conn: Connection, ev: Any, rows: list[Any]) -> None:
     if changed:
         raise ConflictError(_changed_outside_the_log(ev, changed))
     _write_statuses(conn, [(ch["pk"], ch["before"]) for ch in changes], _now())
+
+
+def _pii_clause(state: str) -> Any:
+    """Examples with a PII finding in `state` (``"*"``: any): an EXISTS on the example's pk."""
+    from curation.store.pii_findings import REVIEW_STATES
+
+    f = s.pii_findings.c
+    query = select(f.id).where(f.example_pk == s.examples.c.pk)
+    if state != "*":
+        if state not in REVIEW_STATES:
+            raise StoreError(
+                f"Unknown PII review state {state!r}; use one of {', '.join(REVIEW_STATES)} or *."
+            )
+        query = query.where(f.state == state)
+    return query.exists()
 
 
 def _row_needs_answer(row: Any) -> bool:

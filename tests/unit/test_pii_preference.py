@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from curation.formats.results import ImportResult
 from curation.pii import PiiConfig, PiiScanner
 from curation.pii.project import scan_project, scrub_project
@@ -55,4 +57,36 @@ def test_scrubbing_a_rejected_answer_is_an_undoable_revision(tmp_path: Path) -> 
     assert (
         back.rejected is not None and "anna.berg@example.org" in back.rejected.messages[0].content
     )
+    store.dispose()
+
+
+def test_examples_are_listed_by_the_review_state_of_their_findings(db_url: str) -> None:
+    from curation.errors import StoreError
+    from curation.store import ExampleFilter
+
+    store = Store(db_url)
+    store.ensure_project("p", "ada")
+    clean = Example("c", [Message("user", "Hi"), Message("assistant", "Hello.")])
+    mailed = Example(
+        "m",
+        [Message("user", "Mail bob.stone@example.com today."), Message("assistant", "Done.")],
+    )
+    result = ImportResult(examples=[_pair(), clean, mailed], source="f", sha256="z" * 64)
+    store.add_import("p", result, "ada")
+    scanner = PiiScanner(entities=["EMAIL_ADDRESS"], config=PiiConfig(workers=1))
+    scan_project(store, "p", scanner, "ada")
+
+    def ids(state: str) -> list[str]:
+        return sorted(e.id for e in store.list_examples("p", ExampleFilter(pii_state=state)))
+
+    assert ids("*") == ["m", "p1"]
+    assert ids("pending") == ["m", "p1"]
+    assert ids("accepted") == []
+    pk = next(f.pk for f in list_findings(store, "p") if f.example_id == "m")
+    review_findings(store, "p", {pk: "accepted"}, "ada")
+    assert ids("accepted") == ["m"]
+    assert ids("pending") == ["p1"]
+    assert store.count_examples("p", ExampleFilter(pii_state="rejected")) == 0
+    with pytest.raises(StoreError, match="Unknown PII review state 'maybe'"):
+        store.list_examples("p", ExampleFilter(pii_state="maybe"))
     store.dispose()
