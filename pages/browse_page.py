@@ -1,13 +1,19 @@
 """Browse step: page through a project's examples with search and filters, inspect and edit one.
 
-Text is shown with st.text/st.code only, so markup inside examples stays inert.
+Preference pairs show their candidates side by side with swap / prefer / tie / edit buttons, KTO
+examples a desirable toggle, prompts without an answer a form to write it. Text is shown with
+st.text/st.code only, so markup inside examples stays inert.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
+from curation import preference as pref
 from curation.errors import CurationError
 from curation.paths import safe_file_stem
 from curation.quality.project import STEP as QUALITY_STEP
@@ -58,6 +64,20 @@ def _table_key() -> str:
     page = st.session_state[state.BROWSE_PAGE]
     return f"browse_table_{st.session_state[state.BROWSE_TABLE_NONCE]}_{page}"
 
+
+def _show_needing_an_answer() -> None:
+    st.session_state["browse_status"] = ["needs_answer"]
+    _reset_page()
+
+
+n_needing = store.count_examples(project, ExampleFilter(statuses=["needs_answer"]))
+if n_needing and st.session_state.get("browse_status") != ["needs_answer"]:
+    note, show = st.columns([3, 1], vertical_alignment="center")
+    if n_needing == 1:
+        note.info("1 example needs an answer: a prompt with no reply yet.")
+    else:
+        note.info(md("{:,} examples need an answer: prompts with no reply yet.", n_needing))
+    show.button("List them", key="browse_show_needing", on_click=_show_needing_an_answer)
 
 c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
 search = c1.text_input("Search in text", key="browse_search", on_change=_reset_page)
@@ -115,6 +135,7 @@ table = pd.DataFrame(
         {
             "id": r.id,
             "status": r.status,
+            "kind": pref.kind_label(r.example),
             "source": r.example.source,
             "turns": len(r.example.messages),
             "prompt": _short(r.example.prompt),
@@ -192,9 +213,122 @@ if current.duplicate_of:
         on_click=_open,
         args=(current.duplicate_of,),
     )
-show_example(current.example, key=current.id)
 
-with st.expander("Edit this example"):
+
+# ---- edits of preference and feedback data: callbacks that carry the revision the annotator
+# saw, so an edit made meanwhile by someone else is refused, not silently built upon
+
+
+def _run_edit(edit: Callable[..., int], done: str, *args: Any, **kwargs: Any) -> None:
+    try:
+        rev = edit(store, project, *args, author=user, **kwargs)
+    except CurationError as exc:
+        st.session_state[state.BROWSE_NOTICE] = ("error", str(exc))
+    else:
+        st.session_state[state.BROWSE_NOTICE] = ("toast", f"{done}: revision {rev}")
+
+
+def _edit_with_typed_text(
+    edit: Callable[..., int], done: str, example_id: str, revision: int, text_key: str, *args: Any
+) -> None:
+    """A form's Save: the typed text (read from its widget) goes to `edit` after `args`."""
+    _run_edit(edit, done, example_id, *args, st.session_state[text_key], expected_revision=revision)
+
+
+def _set_desirable(example_id: str, revision: int, toggle_key: str) -> None:
+    desirable = bool(st.session_state[toggle_key])
+    _run_edit(
+        pref.set_desirable,
+        "Marked desirable" if desirable else "Marked undesirable",
+        example_id,
+        desirable,
+        expected_revision=revision,
+    )
+
+
+def _edit_candidate_footer(index: int) -> None:
+    ex = current.example
+    if not pair_with_swap and ex.chosen is not ex.candidates[index]:
+        st.button(
+            "Prefer this one",
+            key=f"pref_prefer_{index}",
+            on_click=_run_edit,
+            args=(pref.set_preferred, "Preferred this candidate", current.id, index),
+            kwargs={"expected_revision": current.revision},
+        )
+    with st.expander("Edit"):
+        text_key = f"cand_{current.id}_{current.revision}_{index}"
+        with st.form(f"cand_form_{current.id}_{current.revision}_{index}", border=False):
+            st.text_area("Answer", pref.final_answer(ex.candidates[index]), key=text_key)
+            st.form_submit_button(
+                "Save",
+                key=f"cand_save_{index}",
+                on_click=_edit_with_typed_text,
+                args=(
+                    pref.edit_candidate,
+                    "Saved the candidate",
+                    current.id,
+                    current.revision,
+                    text_key,
+                    index,
+                ),
+            )
+
+
+notice = st.session_state[state.BROWSE_NOTICE]
+st.session_state[state.BROWSE_NOTICE] = None
+if notice and notice[0] == "error":
+    st.error(esc(notice[1]))
+elif notice:
+    st.toast(esc(notice[1]))
+
+ex = current.example
+pair_with_swap = len(ex.candidates) == 2 and ex.rejected is not None
+show_example(ex, key=current.id, candidate_footer=_edit_candidate_footer if ex.candidates else None)
+if ex.candidates:
+    a1, a2, _ = st.columns([1, 1, 3])
+    if pair_with_swap:
+        a1.button(
+            "Swap preference",
+            key="pref_swap",
+            help="Make the rejected answer the chosen one, and the chosen one rejected.",
+            on_click=_run_edit,
+            args=(pref.swap_preference, "Swapped chosen and rejected", current.id),
+            kwargs={"expected_revision": current.revision},
+        )
+    if len(ex.candidates) >= 2 and not ex.is_tie:
+        a2.button(
+            "Mark as tie",
+            key="pref_tie",
+            help="Neither answer is better: every candidate gets the same rank.",
+            on_click=_run_edit,
+            args=(pref.mark_tie, "Marked as a tie", current.id),
+            kwargs={"expected_revision": current.revision},
+        )
+elif ex.kind == "feedback":
+    st.markdown(md("KTO label: **{}**", "desirable" if ex.desirable else "undesirable"))
+    kto_key = f"kto_{current.id}_{current.revision}"
+    st.toggle(
+        "Desirable answer",
+        value=bool(ex.desirable),
+        key=kto_key,
+        help="Whether a KTO trainer should learn to give this final answer (on) or avoid it.",
+        on_change=_set_desirable,
+        args=(current.id, current.revision, kto_key),
+    )
+elif ex.needs_answer:
+    st.warning("This example still needs an answer.")
+    answer_key = f"answer_{current.id}_{current.revision}"
+    with st.form(f"answer_form_{current.id}_{current.revision}", border=False):
+        st.text_area("The assistant's answer", key=answer_key)
+        st.form_submit_button(
+            "Save the answer",
+            key="answer_save",
+            on_click=_edit_with_typed_text,
+            args=(pref.write_answer, "Saved the answer", current.id, current.revision, answer_key),
+        )
+
+with st.expander("Edit the prompt" if ex.candidates else "Edit this example"):
     # A form: what is typed commits with the click, so one click on "Save revision" saves it.
     with st.form(f"edit_form_{current.id}_{current.revision}", border=False):
         new_texts = [
@@ -250,12 +384,21 @@ with st.expander("Edit this example"):
         )
 
 b1, b2 = st.columns(2)
-if current.status == "active":
-    if b1.button("Reject this example", key="reject_example"):
+if current.status in ("active", "needs_answer"):
+    # an example needing an answer becomes active by getting one, so it is only ever rejected
+    if b1.button(
+        "Reject the pair" if len(ex.candidates) == 2 else "Reject this example",
+        key="reject_example",
+    ):
         store.set_status(project, [current.id], "rejected", user, "rejected while browsing")
         st.toast(md("Rejected {}", current.id))
         st.rerun()
-elif b2.button("Restore to active", key="restore_example"):
-    store.set_status(project, [current.id], "active", user, "restored while browsing")
-    st.toast(md("Restored {}", current.id))
-    st.rerun()
+else:
+    back_to = pref.restored_status(ex)
+    if b2.button(
+        "Restore to active" if back_to == "active" else "Restore (it still needs an answer)",
+        key="restore_example",
+    ):
+        store.set_status(project, [current.id], back_to, user, "restored while browsing")
+        st.toast(md("Restored {}", current.id))
+        st.rerun()

@@ -21,6 +21,7 @@ BROWSE_SELECTED = "browse_selected"  # example id shown in detail
 BROWSE_PINNED = "browse_pinned"  # True while the shown example was opened by its id
 BROWSE_TABLE_NONCE = "browse_table_nonce"  # bumped to clear the table's row selection
 BROWSE_LAST_PICK = "browse_last_pick"  # (table key, selected rows) seen on the last run
+BROWSE_NOTICE = "browse_notice"  # (level, text) an edit's callback leaves for the page to show
 IMPORT_SUMMARIES = "import_summaries"  # summaries of the last import, for the page to show
 IMPORT_ROUND = "import_round"  # imports done this session: part of the uploader's key
 IMPORT_CLEAR = "import_clear"  # set by an import: empty the path input on the next run
@@ -41,6 +42,7 @@ DEFAULTS: dict[str, Any] = {
     BROWSE_PINNED: False,
     BROWSE_TABLE_NONCE: 0,
     BROWSE_LAST_PICK: ("", ()),
+    BROWSE_NOTICE: None,
     IMPORT_SUMMARIES: [],
     IMPORT_ROUND: 0,
     IMPORT_CLEAR: False,

@@ -1,4 +1,5 @@
-"""Widgets shared by pages: a chat viewer that renders untrusted text inert, and a diff view.
+"""Widgets shared by pages: a chat viewer (preference candidates side by side) that renders
+untrusted text inert, and a diff view.
 
 Example text is always shown with `st.text`/`st.code`, never as markdown or HTML; names and
 roles in captions go through `ui.safe.esc`.
@@ -9,34 +10,82 @@ from __future__ import annotations
 import difflib
 import html
 import json
+from collections.abc import Callable
 
 import streamlit as st
 
-from curation.records import Example
+from curation.preference import candidate_label
+from curation.records import Example, Message
 from ui.safe import esc, md
 
 _AVATARS = {"system": ":material/settings:", "tool": ":material/build:"}
 
 
-def show_example(example: Example, *, key: str = "") -> None:
-    """Render an example's turns as chat bubbles with plain, inert text."""
+MAX_SIDE_BY_SIDE = 4  # candidates shown in columns; more than this are stacked
+_HEADINGS = {
+    "chosen": ":green[**{}**] · candidate {}",
+    "rejected": ":red[**{}**] · candidate {}",
+}
+
+
+def show_example(
+    example: Example,
+    *,
+    key: str = "",
+    candidate_footer: Callable[[int], None] | None = None,
+) -> None:
+    """Render an example's turns as chat bubbles with plain, inert text.
+
+    A preference example's prompt shows once, then its candidate answers (`show_candidates`);
+    `candidate_footer(index)` is called inside each candidate's box, for the page's buttons.
+    """
     if example.tools:
         with st.expander("Tools offered", expanded=False):
             st.code(_pretty_json(example.tools), language="json")
     for message in example.messages:
         with st.chat_message(message.role, avatar=_AVATARS.get(message.role)):
-            st.caption(
-                md("{} · {}", message.role, message.name) if message.name else esc(message.role)
-            )
-            if message.content:
-                st.text(message.content)
-            if message.tool_calls:
-                st.code(_pretty_json(message.tool_calls), language="json")
+            _show_turn(message)
+    if example.candidates:
+        show_candidates(example, footer=candidate_footer)
     if example.metadata:
         st.caption("Metadata")
         st.code(
             json.dumps(example.metadata, ensure_ascii=False, indent=1, default=str), language="json"
         )
+
+
+def show_candidates(example: Example, *, footer: Callable[[int], None] | None = None) -> None:
+    """The candidate answers side by side (stacked beyond `MAX_SIDE_BY_SIDE`), each headed by
+    what it is to a trainer (chosen, rejected, tie, rank n), its score and its author."""
+    n = len(example.candidates)
+    boxes = (
+        st.columns(n, border=True)
+        if n <= MAX_SIDE_BY_SIDE
+        else [st.container(border=True) for _ in range(n)]
+    )
+    for i, (box, candidate) in enumerate(zip(boxes, example.candidates, strict=True)):
+        with box:
+            label = candidate_label(example, i)
+            st.markdown(md(_HEADINGS.get(label, "**{}** · candidate {}"), label, i + 1))
+            details = [md("rank {}", candidate.rank)] if candidate.rank is not None else []
+            if candidate.score is not None:
+                details.append(md("score {:g}", candidate.score))
+            if candidate.name:
+                details.append(md("by {}", candidate.name))
+            if details:
+                st.caption(" · ".join(details))
+            for message in candidate.messages:
+                _show_turn(message)
+            if footer is not None:
+                footer(i)
+
+
+def _show_turn(message: Message) -> None:
+    st.caption(md("{} · {}", message.role, message.name) if message.name else esc(message.role))
+    if message.content:
+        st.text(message.content)
+    if message.tool_calls:
+        st.code(_pretty_json(message.tool_calls), language="json")
 
 
 def _pretty_json(text: str) -> str:
