@@ -20,9 +20,10 @@ from curation.quality.project import STEP as QUALITY_STEP
 from curation.quality.project import flag_title
 from curation.records import Message
 from curation.store import STATUSES, ExampleFilter
+from curation.store.pii_findings import examples_by_review_state
 from ui import state
 from ui.downloads import examples_csv
-from ui.filters import metadata_filter, quality_flag_filter
+from ui.filters import metadata_filter, pii_state_filter, quality_flag_filter
 from ui.safe import esc, md
 from ui.widgets import show_example
 
@@ -79,7 +80,7 @@ if n_needing and st.session_state.get("browse_status") != ["needs_answer"]:
         note.info(md("{:,} examples need an answer: prompts with no reply yet.", n_needing))
     show.button("List them", key="browse_show_needing", on_click=_show_needing_an_answer)
 
-c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
+c1, c2, c3, c4, c5 = st.columns([2, 1, 1, 1, 1])
 search = c1.text_input("Search in text", key="browse_search", on_change=_reset_page)
 statuses = c2.multiselect(
     "Status", list(STATUSES), default=["active"], key="browse_status", on_change=_reset_page
@@ -95,6 +96,12 @@ flag = quality_flag_filter(
     on_change=_reset_page,
     where=c4,
 )
+pii_state = pii_state_filter(
+    examples_by_review_state(store, project),
+    key="browse_pii_state",
+    on_change=_reset_page,
+    where=c5,
+)
 meta_filter = metadata_filter(
     store.metadata_fields(project), key="browse_meta", on_change=_reset_page, none="(any)"
 )
@@ -105,6 +112,7 @@ flt = ExampleFilter(
     search=search or None,
     metadata=meta_filter,
     quality_flag=flag,
+    pii_state=pii_state,
 )
 total = store.count_examples(project, flt)
 pages = max(1, -(-total // PAGE_SIZE))

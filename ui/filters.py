@@ -141,3 +141,42 @@ def quality_flag_filter(
         else "No quality run yet: run the checks on the Quality page first.",
     )
     return None if picked in (None, NO_FLAG_FILTER) else str(picked)
+
+
+PII_STATE_LABELS = {
+    "*": "any finding",
+    "pending": "not reviewed",
+    "accepted": "accepted",
+    "rejected": "rejected",
+}
+
+
+def pii_state_filter(
+    counts: Mapping[str, int],
+    *,
+    key: str,
+    on_change: Callable[[], None] | None = None,
+    where: Any = None,
+) -> str | None:
+    """A select of PII finding review states; returns a state, ``"*"`` or None (no filter).
+
+    `counts` are examples per state (`examples_by_review_state`); empty = never scanned, and
+    the select is shown disabled with a pointer to the PII scrub page.
+    """
+    box = where if where is not None else st
+    labels = {NO_FLAG_FILTER: "(any example)"}
+    labels.update(
+        {state: f"{label} ({counts.get(state, 0):,})" for state, label in PII_STATE_LABELS.items()}
+    )
+    picked = box.selectbox(
+        "PII findings",
+        list(labels),
+        key=key,
+        format_func=labels.__getitem__,
+        on_change=on_change,
+        disabled=not counts,
+        help="Examples with a finding of the latest PII scans in that review state."
+        if counts
+        else "No PII scan yet: scan the project on the PII scrub page first.",
+    )
+    return None if picked in (None, NO_FLAG_FILTER) else str(picked)

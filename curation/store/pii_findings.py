@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "REVIEW_STATES",
+    "examples_by_review_state",
     "StoredFinding",
     "current_texts",
     "list_findings",
@@ -231,6 +232,28 @@ def list_findings(
         )
         for r in rows
     ]
+
+
+def examples_by_review_state(store: Store, project: str) -> dict[str, int]:
+    """Examples with a finding in each review state, and under ``"*"`` with any finding (the
+    counts beside `ExampleFilter.pii_state`); empty when the project was never scanned."""
+    from sqlalchemy import func
+
+    pid = store.project_id(project)
+    f = s.pii_findings.c
+    with reading(store.engine) as conn:
+        rows = conn.execute(
+            select(f.state, func.count(func.distinct(f.example_pk)))
+            .where(f.project_id == pid)
+            .group_by(f.state)
+        ).all()
+        total = conn.scalar(
+            select(func.count(func.distinct(f.example_pk))).where(f.project_id == pid)
+        )
+    out = {str(state): int(n) for state, n in rows}
+    if total:
+        out["*"] = int(total)
+    return out
 
 
 def review_findings(

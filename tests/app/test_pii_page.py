@@ -186,3 +186,31 @@ def test_own_entity_types_are_checked_and_saved(open_page, store: Store, tmp_pat
     assert saved["recognizers"][0]["supported_entity"] == "TICKET_ID"
     # the new type is offered, and chosen, for the next scan
     assert "TICKET_ID" in at.multiselect(key="pii_entities").value
+
+
+def test_browse_lists_the_examples_by_the_review_state_of_their_findings(
+    open_page, store: Store, tmp_path: Path
+) -> None:
+    from curation.pii import PiiConfig, PiiScanner
+    from curation.pii.project import scan_project
+    from curation.store.pii_findings import review_findings
+
+    _project(store, tmp_path)
+    at = open_page("pages/browse_page.py")
+    assert at.selectbox(key="browse_pii_state").disabled  # no scan yet
+    scanner = PiiScanner(entities=["EMAIL_ADDRESS", "PHONE_NUMBER"], config=PiiConfig(workers=1))
+    scan_project(store, "p", scanner, "ada")
+    phone = [f.pk for f in list_findings(store, "p") if f.finding.entity_type == "PHONE_NUMBER"]
+    review_findings(store, "p", {pk: "rejected" for pk in phone}, "ada")
+    at.run()
+    picker = at.selectbox(key="browse_pii_state")
+    assert not picker.disabled
+    assert "not reviewed (2)" in picker.options and "rejected (1)" in picker.options
+    picker.set_value("*").run()
+    assert list(at.dataframe[0].value["id"]) == ["q0", "q1"]
+    at.selectbox(key="browse_pii_state").set_value("rejected").run()
+    assert list(at.dataframe[0].value["id"]) == ["q1"]
+    at.selectbox(key="browse_pii_state").set_value("pending").run()
+    assert list(at.dataframe[0].value["id"]) == ["q0", "q1"]  # q1 has an email too
+    at.selectbox(key="browse_pii_state").set_value("").run()
+    assert len(at.dataframe[0].value) == 3
