@@ -14,35 +14,26 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from curation.errors import MappingError
+from curation.formats.columns import (
+    ASSISTANT_WORDS,
+    ID_COLUMNS,
+    MESSAGES_WORDS,
+    USER_WORDS,
+    column_rank,
+    column_role,
+    column_words,
+)
 from curation.formats.shapes import (
     Converted,
     Converter,
     RecordError,
-    check_turns,
+    finish_turns,
     join_text,
     metadata_from,
     parse_chat,
     type_name,
 )
 from curation.records import Message
-
-USER_WORDS = ("instruction", "question", "prompt", "query", "input", "text")
-ASSISTANT_WORDS = ("answer", "response", "output", "completion", "target", "label")
-MESSAGES_WORDS = ("messages", "conversations", "conversation", "dialog", "dialogue", "chat")
-ID_COLUMNS = ("id", "uid", "example_id")
-# A name ending in one of these is about the text, not the text itself (question_id, text_type).
-NOT_TEXT_SUFFIXES = (
-    "id",
-    "ids",
-    "uid",
-    "idx",
-    "index",
-    "type",
-    "lang",
-    "language",
-    "len",
-    "length",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,27 +304,6 @@ class ColumnMapping:
         return used
 
 
-def _words(column: str) -> list[str]:
-    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", column)
-    return [w for w in re.split(r"[^0-9a-zA-Z]+", spaced.lower()) if w]
-
-
-def _classify(column: str) -> str | None:
-    words = _words(column)
-    if not words or words[-1] in NOT_TEXT_SUFFIXES and len(words) > 1:
-        return None
-    for word in words:
-        if word in USER_WORDS:
-            return "user"
-        if word in ASSISTANT_WORDS:
-            return "assistant"
-    return None
-
-
-def _rank(column: str, vocabulary: tuple[str, ...]) -> int:
-    return min((vocabulary.index(w) for w in _words(column) if w in vocabulary), default=99)
-
-
 def suggest_mapping(columns: list[str]) -> tuple[ColumnMapping, bool]:
     """Guess a mapping from column names.
 
@@ -349,12 +319,12 @@ def suggest_mapping(columns: list[str]) -> tuple[ColumnMapping, bool]:
         then incomplete and must be completed by the user).
     """
     lowered = {c: c.strip().lower() for c in columns}
-    system = next((c for c in columns if "system" in _words(c)), None)
+    system = next((c for c in columns if "system" in column_words(c)), None)
     id_column = next((c for c in columns if lowered[c] in ID_COLUMNS), None)
-    user = [c for c in columns if c != system and _classify(c) == "user"]
-    user.sort(key=lambda c: (_rank(c, USER_WORDS), columns.index(c)))
-    assistants = [c for c in columns if c != system and _classify(c) == "assistant"]
-    assistants.sort(key=lambda c: (_rank(c, ASSISTANT_WORDS), columns.index(c)))
+    user = [c for c in columns if c != system and column_role(c) == "user"]
+    user.sort(key=lambda c: (column_rank(c, USER_WORDS), columns.index(c)))
+    assistants = [c for c in columns if c != system and column_role(c) == "assistant"]
+    assistants.sort(key=lambda c: (column_rank(c, ASSISTANT_WORDS), columns.index(c)))
     if not (user and assistants):
         chat = next((c for c in columns if lowered[c] in MESSAGES_WORDS), None)
         if chat is not None:
@@ -456,7 +426,7 @@ def mapped_converter(mapping: ColumnMapping) -> Converter:
                 user = join_text([cell_text(record, c) for c in mapping.user])
             messages.append(Message("user", user))
             messages.append(Message("assistant", cell_text(record, mapping.assistant)))
-        check_turns(messages)
+        messages = finish_turns(messages)  # an empty answer cell: the example needs an answer
         if mapping.metadata is None:
             metadata = metadata_from(record, text_columns)
         else:

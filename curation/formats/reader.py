@@ -23,6 +23,7 @@ from curation.formats.mapping import (
     suggest_mapping,
     validate_mapping,
 )
+from curation.formats.preference import DEFAULT_RATINGS_RULE, RatingsRule
 from curation.formats.results import ImportIssue, ImportResult
 from curation.formats.shapes import (
     SHAPE_REGISTRY,
@@ -55,6 +56,8 @@ def read_examples(
     max_bytes: int | None = None,
     progress: ProgressCallback | None = None,
     limit: int | None = None,
+    ratings_rule: str = DEFAULT_RATINGS_RULE,
+    min_margin: float = 0.0,
 ) -> ImportResult:
     """Read instruction data in any supported container and shape into `Example`s.
 
@@ -75,6 +78,9 @@ def read_examples(
         Called as ``progress(done, total)`` every 1000 records and at the end.
     limit:
         Read only the first ``limit`` records (fast previews of large files).
+    ratings_rule, min_margin:
+        How completions rated one by one (UltraFeedback) are ranked into a pair; see
+        `RatingsRule`. Other shapes ignore them.
 
     Returns
     -------
@@ -84,13 +90,15 @@ def read_examples(
     Raises
     ------
     InputError
-        The file as a whole cannot be read (empty, binary, too large, unknown format name).
+        The file as a whole cannot be read (empty, binary, too large, unknown format name),
+        or the ratings rule is unknown.
     MappingError
         ``mapping`` names columns the file does not have.
     """
     if format not in ("auto", "mapped") and format not in SHAPE_REGISTRY:
         choices = ", ".join([*SHAPE_REGISTRY, "mapped"])
         raise InputError(f"Unknown format {format!r}; use 'auto' or one of: {choices}.")
+    rating = RatingsRule(ratings_rule, min_margin)
     loaded = load_records(path_or_buffer, source=source, max_bytes=max_bytes, limit=limit)
     result = ImportResult(
         warnings=list(loaded.warnings),
@@ -117,7 +125,9 @@ def read_examples(
         _report_unreadable(loaded, result)
         return result
     # Mapped tables may have a "tools" column of their own; only chat shapes carry schemas.
-    _convert_all(loaded, converter, id_column, result, progress, tools=shape_has_tools)
+    _convert_all(
+        loaded, converter, id_column, result, progress, tools=shape_has_tools, rating=rating
+    )
     answer_column = (mapping or result.suggested_mapping or ColumnMapping()).assistant or None
     warning = placeholder_warning(
         (_answer(e) for e in result.examples),
@@ -134,8 +144,9 @@ def read_examples(
 
 
 def _answer(example: Example) -> str:
-    """The example's last assistant turn: what a trainer teaches as the answer."""
-    return next((m.content for m in reversed(example.messages) if m.role == "assistant"), "")
+    """The example's final answer (the chosen one for pairs), "" when it has none yet."""
+    messages = example.sft_messages()
+    return messages[-1].content if messages and messages[-1].role == "assistant" else ""
 
 
 def preview(
@@ -146,18 +157,27 @@ def preview(
     mapping: ColumnMapping | None = None,
     source: str | None = None,
     max_bytes: int | None = None,
+    ratings_rule: str = DEFAULT_RATINGS_RULE,
+    min_margin: float = 0.0,
 ) -> ImportResult:
     """The first ``n`` records only: what the Import page shows before a full import.
 
     Parameters
     ----------
-    path_or_buffer, format, mapping, source, max_bytes:
+    path_or_buffer, format, mapping, source, max_bytes, ratings_rule, min_margin:
         As for `read_examples`.
     n:
         Number of records to read.
     """
     return read_examples(
-        path_or_buffer, format, mapping, source=source, max_bytes=max_bytes, limit=n
+        path_or_buffer,
+        format,
+        mapping,
+        source=source,
+        max_bytes=max_bytes,
+        limit=n,
+        ratings_rule=ratings_rule,
+        min_margin=min_margin,
     )
 
 
@@ -282,6 +302,7 @@ def _convert_all(
     progress: ProgressCallback | None,
     *,
     tools: bool,
+    rating: RatingsRule,
 ) -> None:
     own_ids, too_long = _record_ids(loaded, id_column)
     long_ids = set(too_long)
@@ -345,8 +366,22 @@ def _convert_all(
             metadata = _typed_metadata(item.metadata, types) if types else item.metadata
             if split is not None:
                 metadata["split"] = split
+            if item.ranked_by_scores:
+                rating.rank(item.candidates, seed=item_id)
+                metadata["ratings_rule"] = rating.rule
+                metadata["min_margin"] = rating.min_margin
+                result.ratings_rule, result.min_margin = rating.rule, rating.min_margin
             examples.append(
-                Example(item_id, item.messages, metadata, loaded.source, row_tools, raw)
+                Example(
+                    item_id,
+                    item.messages,
+                    metadata,
+                    loaded.source,
+                    item.tools if item.tools is not None else row_tools,
+                    raw,
+                    candidates=item.candidates,
+                    desirable=item.desirable,
+                )
             )
             imported = True
         if not imported:

@@ -70,6 +70,9 @@ class ImportResult:
         True when ``limit`` stopped reading before the end of the file.
     skip_counts:
         Reason category -> number of records not imported; see `skipped_reasons`.
+    ratings_rule, min_margin:
+        The `RatingsRule` that ranked completions rated one by one, when the file had such
+        records (None otherwise): what the Import page offers to change.
     """
 
     examples: list[Example] = field(default_factory=list)
@@ -86,6 +89,8 @@ class ImportResult:
     format_confidence: float = 0.0
     truncated: bool = False
     skip_counts: dict[str, int] = field(default_factory=dict, repr=False)
+    ratings_rule: str | None = None
+    min_margin: float | None = None
 
     @property
     def skipped(self) -> int:
@@ -95,6 +100,22 @@ class ImportResult:
     def skipped_reasons(self) -> dict[str, int]:
         """Reason category -> number of records skipped for it."""
         return dict(self.skip_counts)
+
+    def kind_counts(self) -> dict[str, int]:
+        """How many examples are of each kind, preference data split by how it is ranked.
+
+        Keys: ``pairs`` (a chosen and a rejected answer), ``ties`` (ranked answers all ranked
+        alike), ``unpaired`` (other preference examples: one ranked answer, or none ranked),
+        ``desirable`` / ``undesirable`` (KTO labels), ``needs_answer`` and ``sft``.
+        """
+        counts = dict.fromkeys(KINDS, 0)
+        for example in self.examples:
+            counts[example_kind(example)] += 1
+        return counts
+
+    def kinds_summary(self) -> str:
+        """The preference, feedback and needs-answer counts in a few words ("" when none)."""
+        return kinds_sentence(self.kind_counts())
 
     def problems(self) -> list[dict[str, Any]]:
         """Every record-level issue in file order, as rows for a table or a report.
@@ -116,3 +137,44 @@ class ImportResult:
             }
             for issue, outcome in rows
         ]
+
+
+KINDS = ("pairs", "ties", "unpaired", "desirable", "undesirable", "needs_answer", "sft")
+
+
+def example_kind(example: Example) -> str:
+    """One of ``KINDS``: what an imported example is, for the import summary."""
+    if example.candidates:
+        if example.chosen is not None and example.rejected is not None:
+            return "pairs"
+        ranks = {c.rank for c in example.candidates if c.rank is not None}
+        ranked = sum(1 for c in example.candidates if c.rank is not None)
+        return "ties" if ranked >= 2 and len(ranks) == 1 else "unpaired"
+    if example.needs_answer:
+        return "needs_answer"
+    if example.desirable is not None:
+        return "desirable" if example.desirable else "undesirable"
+    return "sft"
+
+
+def kinds_sentence(counts: dict[str, int]) -> str:
+    """``"12 pairs, 2 ties, 5 desirable / 3 undesirable (KTO), 4 need an answer"``.
+
+    Only the kinds that occur are named; plain SFT examples are not.
+    """
+    parts = []
+    for kind, one, many in (
+        ("pairs", "pair", "pairs"),
+        ("ties", "tie", "ties"),
+        ("unpaired", "preference example without a pair", "preference examples without a pair"),
+    ):
+        n = counts.get(kind, 0)
+        if n:
+            parts.append(f"{n:,} {one if n == 1 else many}")
+    good, bad = counts.get("desirable", 0), counts.get("undesirable", 0)
+    if good or bad:
+        parts.append(f"{good:,} desirable / {bad:,} undesirable (KTO)")
+    n = counts.get("needs_answer", 0)
+    if n:
+        parts.append(f"{n:,} {'needs' if n == 1 else 'need'} an answer")
+    return ", ".join(parts)

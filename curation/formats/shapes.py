@@ -1,6 +1,7 @@
 """One converter per instruction-data shape: a record dict in, canonical messages out.
 
 Adding a shape is one function decorated with `register_shape`; detection and reading use it.
+The preference and feedback shapes (pairs, rankings, ratings, KTO labels) are in `preference`.
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ import json
 import math
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from curation.formats.columns import has_answer_column
 from curation.formats.jsontext import RecordTrouble, parse_value
 from curation.formats.storable import describe_path, find_problem
-from curation.records import Message
+from curation.records import Candidate, Message
 
 
 class RecordError(Exception):
@@ -31,12 +33,38 @@ class RecordError(Exception):
 
 @dataclass(slots=True)
 class Converted:
-    """One example made from a record (a record may give several, e.g. self-instruct)."""
+    """One example made from a record (a record may give several, e.g. self-instruct).
+
+    Attributes
+    ----------
+    messages:
+        The conversation; for preference data the prompt, ending on the user's turn.
+    metadata:
+        The record's fields that are not conversation text.
+    suffix:
+        Told apart from the record's other examples by this (``"<id>#<suffix>"``).
+    error:
+        Why this part of the record could not be converted (the rest still imports).
+    candidates:
+        Preference data: the answers to the prompt, ranked (rank 1 preferred).
+    desirable:
+        Feedback (KTO) data: whether the conversation's final answer is desirable.
+    tools:
+        Tool schemas held inside the record (OpenAI preference ``input.tools``); None uses the
+        record's own ``tools`` field.
+    ranked_by_scores:
+        The candidates carry scores and no ranks yet: the reader ranks them with the ratings
+        rule the caller chose (it needs the record's id to seed ``best-vs-random``).
+    """
 
     messages: list[Message]
     metadata: dict[str, Any]
     suffix: str | None = None
     error: RecordError | None = None
+    candidates: list[Candidate] = field(default_factory=list)
+    desirable: bool | None = None
+    tools: str | None = None
+    ranked_by_scores: bool = False
 
 
 Converter = Callable[[dict[str, Any]], list[Converted]]
@@ -259,6 +287,37 @@ def require(record: dict[str, Any], *keys: str) -> None:
         )
 
 
+def parse_label(value: Any, key: str) -> bool:
+    """A KTO label: a boolean, or the text ``true`` / ``false`` (CSV cells), any case.
+
+    Raises
+    ------
+    RecordError
+        For anything else (``1``, ``"yes"``, null...), naming the value.
+    """
+    value = json_safe(value)  # numpy booleans from Parquet
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    if isinstance(value, str):
+        shown = repr(value[:50])
+    elif value is None or isinstance(value, list | dict):
+        shown = type_name(value)
+    else:
+        shown = f"{type_name(value)} {value!r}"
+    raise RecordError("invalid label", f"{key!r} is {shown}, expected true or false")
+
+
+def is_label(value: Any) -> bool:
+    """True for a value `parse_label` reads (a KTO label)."""
+    try:
+        parse_label(value, "label")
+    except RecordError:
+        return False
+    return True
+
+
 # ---------------------------------------------------------------- chat lists
 
 
@@ -379,18 +438,36 @@ def parse_chat(items: Any, *, what: str = "messages") -> list[Message]:
 
 
 def check_turns(messages: list[Message]) -> None:
-    """Raise unless there is a user turn and an assistant turn, none of them empty."""
+    """Raise unless there is a non-empty user turn and no empty user or assistant turn.
+
+    The conversation may end on the user's turn: it then still needs an answer. An assistant
+    turn that only calls tools is not empty.
+    """
     if not messages:
         raise RecordError("missing turn", "conversation is empty")
-    numbered = list(enumerate(messages, 1))
-    for role in ("user", "assistant"):
-        turns = [(i, m) for i, m in numbered if m.role == role]
-        if not turns:
-            raise RecordError("missing turn", f"no {role} turn")
-        for i, m in turns:
-            if not m.content.strip() and not m.tool_calls:
-                where = "" if len(messages) <= 2 else f" (message {i})"
-                raise RecordError("empty turn", f"{role} turn is empty{where}")
+    if not any(m.role == "user" for m in messages):
+        raise RecordError("missing turn", "no user turn")
+    for i, m in enumerate(messages, 1):
+        if m.role in ("user", "assistant") and not m.content.strip() and not m.tool_calls:
+            where = "" if len(messages) <= 2 else f" (message {i})"
+            raise RecordError("empty turn", f"{m.role} turn is empty{where}")
+
+
+def is_empty_answer(message: Message) -> bool:
+    """An assistant turn with neither text nor tool calls: an answer not written yet."""
+    return message.role == "assistant" and not message.content.strip() and not message.tool_calls
+
+
+def finish_turns(messages: list[Message]) -> list[Message]:
+    """The conversation checked with `check_turns`, a final empty answer left out first.
+
+    A record whose answer is empty or missing (Alpaca ``"output": ""``, a chat list ending on
+    the user) imports as an example that still needs an answer rather than being skipped.
+    """
+    if len(messages) > 1 and is_empty_answer(messages[-1]):
+        messages = messages[:-1]
+    check_turns(messages)
+    return messages
 
 
 def _system_message(record: dict[str, Any], key: str = "system") -> list[Message]:
@@ -413,7 +490,24 @@ def _first_chat_item(value: Any) -> dict[str, Any] | None:
 
 def _looks_openai(record: dict[str, Any]) -> bool:
     first = _first_chat_item(record.get("messages"))
-    return first is not None and "role" in first and "from" not in first
+    # a boolean ``label`` makes it feedback data (``openai-kto``)
+    return (
+        first is not None
+        and "role" in first
+        and "from" not in first
+        and not is_label(record.get("label"))
+    )
+
+
+# Fields that make a record preference or feedback data (see `preference`): never a prompt set.
+PREFERENCE_KEYS = frozenset(
+    {"chosen", "rejected", "completions", "kto_tag", "preferred_output", "non_preferred_output"}
+)
+
+
+def is_answerless(record: dict[str, Any]) -> bool:
+    """True when no field of the record holds an answer, by name: a set of prompts."""
+    return not has_answer_column(list(record)) and not PREFERENCE_KEYS.intersection(record)
 
 
 def _looks_sharegpt(record: dict[str, Any]) -> bool:
@@ -428,10 +522,14 @@ def _looks_sharegpt(record: dict[str, Any]) -> bool:
 ALPACA_TEXT = frozenset({"instruction", "input", "output", "system", "history", "tools"})
 
 
-@register_shape("alpaca", required=("instruction", "output"), priority=50)
-def convert_alpaca(record: dict[str, Any]) -> list[Converted]:
-    """Alpaca: ``instruction`` + ``input`` -> user, ``output`` -> assistant; ``system``, ``history``."""
-    require(record, "instruction", "output")
+def _looks_alpaca(record: dict[str, Any]) -> bool:
+    # Without ``output`` only a set of prompts: a table with some other answer column is mapped.
+    return "instruction" in record and ("output" in record or is_answerless(record))
+
+
+def alpaca_prompt(record: dict[str, Any]) -> list[Message]:
+    """Alpaca's ``system``, ``history`` pairs and ``instruction`` + ``input`` as the prompt."""
+    require(record, "instruction")
     messages = _system_message(record)
     history = maybe_json(record.get("history"), "history")
     if history is not None and not is_missing(history):
@@ -453,23 +551,37 @@ def convert_alpaca(record: dict[str, Any]) -> list[Converted]:
                 messages.append(Message(role, text))
     user = join_text([field_text(record, "instruction"), field_text(record, "input")])
     messages.append(Message("user", user))
+    return messages
+
+
+@register_shape("alpaca", required=("instruction", "output"), priority=50, matches=_looks_alpaca)
+def convert_alpaca(record: dict[str, Any]) -> list[Converted]:
+    """Alpaca: ``instruction`` + ``input`` -> user, ``output`` -> assistant; ``system``, ``history``.
+
+    An empty or missing ``output`` leaves the example ending on the user: it needs an answer.
+    """
+    messages = alpaca_prompt(record)
     messages.append(Message("assistant", field_text(record, "output")))
-    check_turns(messages)
-    return [Converted(messages, metadata_from(record, ALPACA_TEXT))]
+    return [Converted(finish_turns(messages), metadata_from(record, ALPACA_TEXT))]
 
 
 DOLLY_TEXT = frozenset({"instruction", "context", "response", "system", "tools"})
 
 
-@register_shape("dolly", required=("instruction", "response"), priority=40)
+def _looks_dolly(record: dict[str, Any]) -> bool:
+    if "instruction" not in record:
+        return False
+    return "response" in record or ("context" in record and is_answerless(record))
+
+
+@register_shape("dolly", required=("instruction", "response"), priority=40, matches=_looks_dolly)
 def convert_dolly(record: dict[str, Any]) -> list[Converted]:
     """Dolly: ``instruction`` + ``context`` -> user, ``response`` -> assistant; rest is metadata."""
-    require(record, "instruction", "response")
+    require(record, "instruction")
     messages = _system_message(record)
     user = join_text([field_text(record, "instruction"), field_text(record, "context")])
     messages += [Message("user", user), Message("assistant", field_text(record, "response"))]
-    check_turns(messages)
-    return [Converted(messages, metadata_from(record, DOLLY_TEXT))]
+    return [Converted(finish_turns(messages), metadata_from(record, DOLLY_TEXT))]
 
 
 SELF_INSTRUCT_TEXT = frozenset({"instruction", "instances", "tools"})
@@ -492,11 +604,12 @@ def convert_self_instruct(record: dict[str, Any]) -> list[Converted]:
                 raise RecordError(
                     "invalid instance", f"instance {k} is {type_name(instance)}, expected an object"
                 )
-            messages = [
-                Message("user", join_text([instruction, field_text(instance, "input")])),
-                Message("assistant", field_text(instance, "output")),
-            ]
-            check_turns(messages)
+            messages = finish_turns(
+                [
+                    Message("user", join_text([instruction, field_text(instance, "input")])),
+                    Message("assistant", field_text(instance, "output")),
+                ]
+            )
         except RecordError as exc:
             if len(instances) > 1:
                 exc.message = f"instance {k}: {exc.message}"
@@ -509,9 +622,8 @@ def convert_self_instruct(record: dict[str, Any]) -> list[Converted]:
 PROMPT_COMPLETION_TEXT = frozenset({"prompt", "completion", "system", "tools"})
 
 
-@register_shape("prompt-completion", required=("prompt", "completion"), priority=30)
-def convert_prompt_completion(record: dict[str, Any]) -> list[Converted]:
-    """Prompt/completion: strings -> user/assistant, or TRL's conversational message lists."""
+def prompt_completion_messages(record: dict[str, Any]) -> list[Message]:
+    """``system`` + ``prompt`` + ``completion``: strings, or TRL's conversational lists."""
     require(record, "prompt", "completion")
     messages = _system_message(record)
     for key, role in (("prompt", "user"), ("completion", "assistant")):
@@ -520,22 +632,104 @@ def convert_prompt_completion(record: dict[str, Any]) -> list[Converted]:
             messages += parse_chat(value, what=key)
         else:
             messages.append(Message(role, field_text(record, key)))
-    check_turns(messages)
+    return finish_turns(messages)
+
+
+def _looks_prompt_completion(record: dict[str, Any]) -> bool:
+    # a boolean ``label`` makes it TRL's unpaired preference (``trl-kto``)
+    return "prompt" in record and "completion" in record and not is_label(record.get("label"))
+
+
+@register_shape(
+    "prompt-completion",
+    required=("prompt", "completion"),
+    priority=30,
+    matches=_looks_prompt_completion,
+)
+def convert_prompt_completion(record: dict[str, Any]) -> list[Converted]:
+    """Prompt/completion: strings -> user/assistant, or TRL's conversational message lists."""
+    messages = prompt_completion_messages(record)
     return [Converted(messages, metadata_from(record, PROMPT_COMPLETION_TEXT))]
+
+
+PROMPT_ONLY_TEXT = frozenset({"prompt", "system", "tools"})
+# Keys that make a record with a ``prompt`` something other than a bare prompt.
+_NOT_PROMPT_ONLY = frozenset({"completion", "label", "messages", "conversations"})
+
+
+def _looks_prompt_only(record: dict[str, Any]) -> bool:
+    return (
+        "prompt" in record and not _NOT_PROMPT_ONLY.intersection(record) and is_answerless(record)
+    )
+
+
+@register_shape("prompt-only", required=("prompt",), priority=35, matches=_looks_prompt_only)
+def convert_prompt_only(record: dict[str, Any]) -> list[Converted]:
+    """TRL prompt-only: ``prompt`` (text, or a list of messages); the example needs an answer."""
+    require(record, "prompt")
+    messages = _system_message(record)
+    value = record["prompt"]
+    if isinstance(value, list):
+        messages += parse_chat(value, what="prompt")
+    else:
+        messages.append(Message("user", field_text(record, "prompt")))
+    return [Converted(finish_turns(messages), metadata_from(record, PROMPT_ONLY_TEXT))]
+
+
+MT_BENCH_TEXT = frozenset({"turns"})
+
+
+def _looks_mt_bench(record: dict[str, Any]) -> bool:
+    turns = record.get("turns")
+    return (
+        isinstance(turns, list)
+        and bool(turns)
+        and all(isinstance(t, str) for t in turns)
+        and "messages" not in record
+        and "conversations" not in record
+    )
+
+
+@register_shape("mt-bench", required=("turns",), priority=15, matches=_looks_mt_bench)
+def convert_mt_bench(record: dict[str, Any]) -> list[Converted]:
+    """MT-Bench questions: the first of ``turns`` is the prompt; the example needs an answer.
+
+    Later turns are follow-ups to an answer that does not exist yet ("Rewrite your previous
+    response..."), so they are not made user turns: they stay in the metadata as
+    ``follow_up_turns`` (and in the raw record). ``reference`` (judge hints, often empty) is
+    metadata too, not an answer.
+    """
+    require(record, "turns")
+    turns = maybe_json(record["turns"], "turns")
+    if not isinstance(turns, list) or not turns:
+        raise RecordError("missing turn", "'turns' is empty or not a list")
+    for k, turn in enumerate(turns, 1):
+        if not isinstance(turn, str):
+            raise RecordError(
+                "non-text content", f"turn {k} of 'turns' is {type_name(turn)}, expected text"
+            )
+    metadata = metadata_from(record, MT_BENCH_TEXT)
+    if len(turns) > 1:
+        metadata["follow_up_turns"] = list(turns[1:])
+    return [Converted(finish_turns([Message("user", turns[0])]), metadata)]
 
 
 SHAREGPT_TEXT = frozenset({"conversations", "messages", "system", "tools"})
 
 
-@register_shape("sharegpt", required=("conversations",), priority=10, matches=_looks_sharegpt)
-def convert_sharegpt(record: dict[str, Any]) -> list[Converted]:
-    """ShareGPT: ``conversations`` (or ``messages``) of from/value turns, optional ``system``."""
+def sharegpt_messages(record: dict[str, Any]) -> list[Message]:
+    """``conversations`` (or ``messages``) as messages, the ``system`` column put first."""
     key = "conversations" if "conversations" in record else "messages"
     require(record, key)
     turns = parse_chat(record[key], what=key)
     messages = _system_message(record) if not any(m.role == "system" for m in turns) else []
-    messages += turns
-    check_turns(messages)
+    return messages + turns
+
+
+@register_shape("sharegpt", required=("conversations",), priority=10, matches=_looks_sharegpt)
+def convert_sharegpt(record: dict[str, Any]) -> list[Converted]:
+    """ShareGPT: ``conversations`` (or ``messages``) of from/value turns, optional ``system``."""
+    messages = finish_turns(sharegpt_messages(record))
     return [Converted(messages, metadata_from(record, SHAREGPT_TEXT))]
 
 
@@ -546,6 +740,5 @@ OPENAI_TEXT = frozenset({"messages", "tools"})
 def convert_openai(record: dict[str, Any]) -> list[Converted]:
     """OpenAI chat: ``messages`` of role/content, tool calls, weights; row-level ``tools``."""
     require(record, "messages")
-    messages = parse_chat(record["messages"])
-    check_turns(messages)
+    messages = finish_turns(parse_chat(record["messages"]))
     return [Converted(messages, metadata_from(record, OPENAI_TEXT))]

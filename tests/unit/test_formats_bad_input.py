@@ -141,12 +141,22 @@ def test_latin1_byte_undefined_in_cp1252_falls_back_to_latin1(tmp_path: Path) ->
 @pytest.mark.parametrize(
     ("record", "message"),
     [
-        ({"instruction": "Say hi", "input": "", "output": ""}, "assistant turn is empty"),
         ({"instruction": "", "input": " ", "output": "Hi"}, "user turn is empty"),
+        ({"instruction": "", "input": "", "output": ""}, "user turn is empty"),
         ({"instruction": "Say hi", "input": "", "output": 5}, "'output' is int, expected text"),
         ({"messages": []}, "conversation is empty"),
-        ({"messages": [{"role": "user", "content": "Hi"}]}, "no assistant turn"),
         ({"messages": [{"role": "assistant", "content": "Hi"}]}, "no user turn"),
+        ({"messages": [{"role": "system", "content": "Be brief."}]}, "no user turn"),
+        (
+            {
+                "messages": [
+                    {"role": "user", "content": "Hi"},
+                    {"role": "assistant", "content": " "},
+                    {"role": "user", "content": "Still there?"},
+                ]
+            },
+            "assistant turn is empty (message 2)",
+        ),
         (
             {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": 42}]},
             "content of message 2 is int, expected text",
@@ -179,8 +189,15 @@ def test_latin1_byte_undefined_in_cp1252_falls_back_to_latin1(tmp_path: Path) ->
             "message 1 has role 'wizard'",
         ),
         (
-            {"conversations": [{"from": "human", "value": "Hi"}, {"from": "gpt", "value": ""}]},
-            "assistant turn is empty",
+            {
+                "conversations": [
+                    {"from": "human", "value": "Hi"},
+                    {"from": "gpt", "value": ""},
+                    {"from": "human", "value": "Hello?"},
+                    {"from": "gpt", "value": "Hi."},
+                ]
+            },
+            "assistant turn is empty (message 2)",
         ),
     ],
 )
@@ -205,6 +222,52 @@ def test_bad_records_are_skipped_with_a_message_and_good_ones_import(
     assert message in error.message
     assert error.record_id is not None
     assert result.skipped == 1
+
+
+@pytest.mark.parametrize(
+    ("record", "prompt"),
+    [
+        ({"instruction": "Say hi", "input": "", "output": ""}, [("user", "Say hi")]),
+        ({"instruction": "Say hi", "input": "to Ann"}, [("user", "Say hi\n\nto Ann")]),
+        ({"messages": [{"role": "user", "content": "Hi"}]}, [("user", "Hi")]),
+        (
+            {
+                "messages": [
+                    {"role": "system", "content": "Be brief."},
+                    {"role": "user", "content": "Hi"},
+                    {"role": "assistant", "content": "Hello."},
+                    {"role": "user", "content": "Bye"},
+                ]
+            },
+            [("system", "Be brief."), ("user", "Hi"), ("assistant", "Hello."), ("user", "Bye")],
+        ),
+        (
+            {"conversations": [{"from": "human", "value": "Hi"}, {"from": "gpt", "value": ""}]},
+            [("user", "Hi")],
+        ),
+    ],
+)
+def test_records_without_an_answer_import_as_needing_one(
+    tmp_path: Path, record: dict, prompt: list[tuple[str, str]]
+) -> None:
+    # A record whose answer is missing or empty is a prompt still to answer, not a bad record.
+    shape_twin = (
+        {"messages": [{"role": "user", "content": "Q"}, {"role": "assistant", "content": "A"}]}
+        if "messages" in record
+        else {"conversations": [{"from": "human", "value": "Q"}, {"from": "gpt", "value": "A"}]}
+        if "conversations" in record
+        else GOOD
+    )
+    path = write_jsonl(tmp_path / "mixed.jsonl", [shape_twin, record, shape_twin])
+
+    result = read_examples(path)
+
+    assert result.errors == [] and result.skipped == 0
+    first, asking, last = result.examples
+    assert turns(asking) == prompt
+    assert asking.needs_answer and not first.needs_answer and not last.needs_answer
+    assert result.kind_counts()["needs_answer"] == 1
+    assert result.kinds_summary() == "1 needs an answer"
 
 
 def test_text_content_parts_are_joined(tmp_path: Path) -> None:
@@ -347,14 +410,14 @@ def test_self_instruct_bad_instance_skips_only_that_instance(tmp_path: Path) -> 
     record = {
         "id": "t1",
         "instruction": "Add.",
-        "instances": [{"input": "1+1", "output": "2"}, {"input": "2+2", "output": ""}],
+        "instances": [{"input": "1+1", "output": "2"}, {"input": "2+2", "output": 4}],
         "is_classification": False,
     }
     result = read_examples(write_jsonl(tmp_path / "seed.jsonl", [record]))
     assert [e.id for e in result.examples] == ["t1#0"]
     (error,) = result.errors
     assert error.record_id == "t1#1"
-    assert "instance 1: assistant turn is empty" in error.message
+    assert "instance 1: 'output' is int, expected text" in error.message
     assert result.skipped == 0
 
 
