@@ -110,6 +110,21 @@ def _configure_import(p: argparse.ArgumentParser) -> None:
         "'COLUMN in [A, B]' or 'COLUMN is empty'; repeatable",
     )
     p.add_argument("--allow-reimport", action="store_true", help="import a file seen before again")
+    p.add_argument(
+        "--ratings-rule",
+        default="best-vs-worst",
+        choices=("best-vs-worst", "best-vs-random", "best-vs-second"),
+        help="for completions rated one by one (UltraFeedback): which two make the pair "
+        "(default best-vs-worst; best-vs-random is seeded by the record id)",
+    )
+    p.add_argument(
+        "--min-margin",
+        type=float,
+        default=0.0,
+        metavar="SCORE",
+        help="with --ratings-rule: a pair whose scores differ by less is kept as a tie "
+        "(default 0: only equal scores tie)",
+    )
     _common(p)
 
 
@@ -125,7 +140,14 @@ def cmd_import(args: argparse.Namespace) -> dict[str, Any]:
     for path in args.files:
         progress = Progress(not args.quiet, desc=f"read {os.path.basename(path)}")
         try:
-            result = read_examples(path, format=args.format, mapping=mapping, progress=progress)
+            result = read_examples(
+                path,
+                format=args.format,
+                mapping=mapping,
+                progress=progress,
+                ratings_rule=args.ratings_rule,
+                min_margin=args.min_margin,
+            )
         finally:
             progress.close()
         if result.needs_mapping and mapping is None:
@@ -143,6 +165,9 @@ def cmd_import(args: argparse.Namespace) -> dict[str, Any]:
             progress.close()
         report = summary.to_dict()
         report["warnings"] = [w.message for w in result.warnings]
+        report["kinds"] = result.kind_counts()  # of the file's examples, before the store's
+        if result.ratings_rule is not None:
+            report["ratings_rule"] = {"rule": result.ratings_rule, "min_margin": result.min_margin}
         files.append(report)
     return {
         "project": args.project,
@@ -192,6 +217,8 @@ def _mapping_from_args(args: argparse.Namespace) -> Any:
 
 
 def _print_import(report: dict[str, Any]) -> None:
+    from curation.formats.results import kinds_sentence
+
     for f in report["files"]:
         if f["already_imported"]:
             print(
@@ -204,6 +231,11 @@ def _print_import(report: dict[str, Any]) -> None:
             f"{f['file_name']}: {f['imported']} imported as {f['detected_format']}, "
             f"{f['skipped']} skipped ({reasons})"
         )
+        kinds = kinds_sentence(f.get("kinds") or {})
+        if kinds:
+            rule = f.get("ratings_rule")
+            how = f"; ranked {rule['rule']}, min margin {rule['min_margin']:g}" if rule else ""
+            print(f"  in the file: {kinds}{how}")
         for issue in f["issues"][:20]:
             print(f"  {issue['message']}")  # messages start with their line or record number
         if len(f["issues"]) > 20:

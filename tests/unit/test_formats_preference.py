@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from curation.cli import main
 from curation.errors import InputError
 from curation.formats import SHAPES, detect_format, read_examples
 from curation.records import Example
@@ -594,7 +595,7 @@ def test_mt_bench_questions_give_their_first_turn_and_keep_the_follow_up() -> No
     assert result.kinds_summary() == "7 need an answer"
 
 
-# ---------------------------------------------------------------- store
+# ---------------------------------------------------------------- store and command line
 
 
 def test_an_imported_pair_file_is_one_example_per_record_in_the_store(tmp_path: Path) -> None:
@@ -620,3 +621,50 @@ def test_an_imported_pair_file_is_one_example_per_record_in_the_store(tmp_path: 
         assert {statuses[i] for i in asking} == {"needs_answer"}
     finally:
         store.dispose()
+
+
+def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out + out.err
+
+
+def test_cli_import_takes_the_ratings_rule_and_margin(tmp_path: Path, capsys) -> None:
+    db = f"sqlite:///{tmp_path / 'c.db'}"
+    path = str(PREF / "ultrafeedback.jsonl")
+    base = ["import", path, "--project", "p", "--db", db, "--quiet"]
+    code, out = _cli(capsys, *base, "--ratings-rule", "best-vs-second", "--min-margin", "1.0")
+    assert code == 0
+    assert "3 imported as ultrafeedback" in out
+    assert "in the file: 1 pair, 2 ties; ranked best-vs-second, min margin 1" in out
+
+    store = Store(db)
+    try:
+        by_prompt = {e.example.prompt: e.example for e in store.list_examples("p")}
+    finally:
+        store.dispose()
+    assert ranks(by_prompt["Name three fruits that are red."]) == [1, None, None, 2]
+    assert ranks(by_prompt["Is 17 a prime number? Answer yes or no."]) == [1, 1, None]
+
+    code, out = _cli(capsys, *base, "--allow-reimport", "--json", "--min-margin", "-1")
+    assert code == 2 and "min_margin must be a number >= 0" in out
+
+
+def test_cli_json_report_counts_the_kinds(tmp_path: Path, capsys) -> None:
+    db = f"sqlite:///{tmp_path / 'c.db'}"
+    code, out = _cli(
+        capsys,
+        "import",
+        str(PREF / "trl_kto.csv"),
+        "--project",
+        "p",
+        "--db",
+        db,
+        "--json",
+        "--quiet",
+    )
+    assert code == 0
+    (report,) = json.loads(out)["files"]
+    assert report["kinds"]["desirable"] == 2 and report["kinds"]["undesirable"] == 1
+    assert report["skipped_reasons"] == {"invalid label": 1}
+    assert "ratings_rule" not in report
