@@ -19,6 +19,7 @@ from curation.errors import CurationError
 from curation.formats import SHAPES, ColumnMapping, ImportResult, read_examples
 from curation.formats.containers import load_records
 from curation.formats.mapping import DropRule, column_values
+from curation.formats.preference import DEFAULT_RATINGS_RULE, RATINGS_RULES
 from curation.formats.storable import printable
 from curation.records import Example
 from ui import state
@@ -38,21 +39,84 @@ st.title("Import")
 show_summaries(st.session_state.get(state.IMPORT_SUMMARIES) or [])
 st.caption(
     "JSONL, JSON, CSV/TSV, Parquet or a Hugging Face dataset folder. Alpaca, ShareGPT, OpenAI "
-    "chat, prompt/completion, Dolly and Self-Instruct are detected; any other table is mapped "
-    "column by column."
+    "chat, prompt/completion, Dolly and Self-Instruct are detected, and so are preference and "
+    "feedback data (TRL, LLaMA-Factory and OpenAI pairs, UltraFeedback ratings, KTO labels) and "
+    "prompt sets; any other table is mapped column by column."
 )
+
+Ratings = tuple[str, float]  # (ratings rule, min margin) for completions rated one by one
+DEFAULT_RATINGS: Ratings = (DEFAULT_RATINGS_RULE, 0.0)
 
 
 @st.cache_data(show_spinner="Reading file…", max_entries=32)
-def _parse_bytes(data: bytes, name: str, fmt: str, mapping: ColumnMapping | None) -> ImportResult:
+def _parse_bytes(
+    data: bytes,
+    name: str,
+    fmt: str,
+    mapping: ColumnMapping | None,
+    ratings: Ratings = DEFAULT_RATINGS,
+) -> ImportResult:
     buffer = io.BytesIO(data)
     buffer.name = name
-    return read_examples(buffer, format=fmt, mapping=mapping, source=name)
+    return read_examples(
+        buffer,
+        format=fmt,
+        mapping=mapping,
+        source=name,
+        ratings_rule=ratings[0],
+        min_margin=ratings[1],
+    )
 
 
 @st.cache_data(show_spinner="Reading path…", max_entries=8)
-def _parse_path(path: str, mtime: float, fmt: str, mapping: ColumnMapping | None) -> ImportResult:
-    return read_examples(path, format=fmt, mapping=mapping)
+def _parse_path(
+    path: str,
+    mtime: float,
+    fmt: str,
+    mapping: ColumnMapping | None,
+    ratings: Ratings = DEFAULT_RATINGS,
+) -> ImportResult:
+    return read_examples(
+        path, format=fmt, mapping=mapping, ratings_rule=ratings[0], min_margin=ratings[1]
+    )
+
+
+def _parse(
+    source: tuple[str, bytes | None, str | None],
+    fmt: str,
+    mapping: ColumnMapping | None,
+    ratings: Ratings,
+) -> ImportResult:
+    """Read an upload ``(name, bytes, None)`` or a path ``(name, None, path)``, cached."""
+    name, data, path = source
+    if path is not None:
+        return _parse_path(path, os.path.getmtime(path), fmt, mapping, ratings)
+    return _parse_bytes(data or b"", name, fmt, mapping, ratings)
+
+
+def _ratings_widgets(result: ImportResult, slot: str) -> Ratings:
+    """The ratings rule and margin for a file whose completions are rated one by one."""
+    st.markdown(
+        "**Ratings**: every completion is kept with its score; choose which two make the pair."
+    )
+    c1, c2 = st.columns(2)
+    rule = c1.selectbox(
+        "Pair",
+        RATINGS_RULES,
+        index=RATINGS_RULES.index(result.ratings_rule or DEFAULT_RATINGS_RULE),
+        key=f"ratings_rule_{slot}",
+        help="best-vs-worst: highest against lowest score. best-vs-second: the two highest. "
+        "best-vs-random: highest against another picked at random, the same on every import.",
+    )
+    margin = c2.number_input(
+        "Minimum score gap",
+        min_value=0.0,
+        value=float(result.min_margin or 0.0),
+        step=0.5,
+        key=f"min_margin_{slot}",
+        help="A pair whose scores differ by less is kept as a tie (both ranked first).",
+    )
+    return str(rule), float(margin)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -190,6 +254,9 @@ def _show_result(result: ImportResult, slot: str) -> None:
     cols[1].metric("Records", result.total_records)
     cols[2].metric("Importable", importable)
     cols[3].metric("Skipped", result.skipped)
+    kinds = result.kinds_summary()
+    if kinds:
+        st.caption(md("Of the importable examples: {}", kinds))
     for warning in result.warnings:
         if warning.line is None:  # record-level warnings are rows of the problems table
             st.warning(esc(warning.message))
@@ -245,22 +312,19 @@ for slot_index, ((name, data, path), tab) in enumerate(zip(sources, tabs, strict
     slot = f"{slot_index}"
     with tab:
         try:
-            if path is not None:
-                if not os.path.exists(path):
-                    st.error(md("No file or folder at {}.", path))
-                    read.append((name, None, f"no file or folder at {path}"))
-                    continue
-                result = _parse_path(path, os.path.getmtime(path), fmt, None)
-            else:
-                assert data is not None
-                result = _parse_bytes(data, name, fmt, None)
+            if path is not None and not os.path.exists(path):
+                st.error(md("No file or folder at {}.", path))
+                read.append((name, None, f"no file or folder at {path}"))
+                continue
+            source = (name, data, path)
+            result = _parse(source, fmt, None, DEFAULT_RATINGS)
+            if result.ratings_rule is not None:
+                ratings = _ratings_widgets(result, slot)
+                if ratings != DEFAULT_RATINGS:
+                    result = _parse(source, fmt, None, ratings)
             mapping = _mapping_widgets(result, slot, data, path, name) if result.columns else None
             if mapping is not None and mapping.assistant:
-                result = (
-                    _parse_path(path, os.path.getmtime(path), fmt, mapping)
-                    if path is not None
-                    else _parse_bytes(data, name, fmt, mapping)  # type: ignore[arg-type]
-                )
+                result = _parse(source, fmt, mapping, DEFAULT_RATINGS)
         except CurationError as exc:
             st.error(esc(exc))
             read.append((name, None, str(exc)))
@@ -294,7 +358,7 @@ with plan_box:
                 except CurationError as exc:
                     summaries.append({"file_name": name, "error": str(exc)})
                     continue
-                summaries.append(summary.to_dict())
+                summaries.append({**summary.to_dict(), "kinds": result.kind_counts()})
                 bar.progress((i + 1) / len(pending), text=md("Imported {}", name))
             bar.empty()
             st.session_state[state.IMPORT_SUMMARIES] = summaries

@@ -11,6 +11,7 @@ from typing import Any
 import streamlit as st
 
 from curation.formats import ImportResult
+from curation.formats.results import kinds_sentence
 from curation.store import ImportPlan
 from ui.safe import md
 
@@ -98,6 +99,7 @@ def show_summaries(summaries: Sequence[dict[str, Any]]) -> None:
             )
         else:
             reasons = _reasons(s["skipped_reasons"]) or "none"
+            kinds = kinds_sentence(s.get("kinds") or {})
             st.success(
                 md(
                     "{}: imported {:,} examples ({}), skipped {:,} ({}).",
@@ -107,5 +109,6 @@ def show_summaries(summaries: Sequence[dict[str, Any]]) -> None:
                     s["skipped"],
                     reasons,
                 )
+                + (md(" In the file: {}.", kinds) if kinds else "")
             )
     st.page_link("pages/browse_page.py", label="Browse the examples", icon=":material/table_rows:")

@@ -205,3 +205,41 @@ def test_missing_path_is_an_error(open_page, store: Store, tmp_path: Path) -> No
     at.text_input(key="import_path").input(str(tmp_path / "nope.jsonl")).run()
     assert any("No file or folder" in e.value for e in at.error)
     assert "no file or folder" in _table(at, PLAN)["note"][0]
+
+
+PREFERENCE = Path(__file__).resolve().parents[1] / "fixtures" / "preference"
+
+
+def test_ratings_file_offers_the_rule_and_margin_and_imports_with_them(
+    open_page, store: Store
+) -> None:
+    store.create_project("p", "ada")
+    path = PREFERENCE / "ultrafeedback.jsonl"
+    at = open_page(PAGE)
+    at.text_input(key="import_path").input(str(path)).run()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Detected format"] == "ultrafeedback"
+    assert at.selectbox(key="ratings_rule_0").value == "best-vs-worst"
+    assert any(shown(c.value) == "Of the importable examples: 3 pairs" for c in at.caption)
+
+    at.selectbox(key="ratings_rule_0").set_value("best-vs-second").run()
+    at.number_input(key="min_margin_0").set_value(1.0).run()
+    assert any(shown(c.value) == "Of the importable examples: 1 pair, 2 ties" for c in at.caption)
+    _button(at).click().run()
+    assert not at.exception
+    by_prompt = {e.example.prompt: e.example for e in store.list_examples("p")}
+    fruit = by_prompt["Name three fruits that are red."]
+    assert [c.rank for c in fruit.candidates] == [1, None, None, 2]
+    assert fruit.metadata["ratings_rule"] == "best-vs-second"
+    assert any("In the file: 1 pair, 2 ties." in shown(s.value) for s in at.success)
+
+
+def test_pair_file_shows_no_ratings_widgets(open_page, store: Store) -> None:
+    store.create_project("p", "ada")
+    at = open_page(PAGE)
+    path = PREFERENCE / "llama_factory_ranking_sharegpt.json"
+    at.text_input(key="import_path").input(str(path)).run()
+    assert not [s for s in at.selectbox if s.key == "ratings_rule_0"]
+    _button(at).click().run()
+    assert store.count_examples("p") == 3
+    assert any("In the file: 3 pairs." in shown(s.value) for s in at.success)
