@@ -30,8 +30,9 @@ def candidate_label(example: Example, index: int) -> str:
     """What candidate `index` is to a trainer: ``chosen``, ``rejected``, ``tie``, ``rank n``
     or ``unranked``."""
     candidate = _candidate(example, index)
-    if example.is_tie:
-        return "tie"
+    if example.is_tie and candidate.rank is not None:
+        best = min(c.rank for c in example.candidates if c.rank is not None)
+        return "tie" if candidate.rank == best else f"rank {candidate.rank}"
     if candidate is example.chosen:
         return "chosen"
     if candidate is example.rejected:
@@ -95,7 +96,7 @@ def tied(example: Example) -> list[Candidate]:
             f"Example {example.id} has {len(example.candidates)} candidate answer(s); "
             "a tie needs two or more."
         )
-    if example.is_tie:
+    if all(c.rank == 1 for c in example.candidates):
         raise InputError(f"Example {example.id} is already a tie.")
     return [_ranked(c, 1) for c in example.candidates]
 

@@ -214,9 +214,9 @@ class Example:
 
     @property
     def is_tie(self) -> bool:
-        """Two or more candidates, all with the same rank."""
-        ranks = {c.rank for c in self.candidates}
-        return len(self.candidates) >= 2 and len(ranks) == 1 and None not in ranks
+        """Two or more ranked candidates share the best rank (so none is chosen)."""
+        ranked = [c.rank for c in self.candidates if c.rank is not None]
+        return len(ranked) >= 2 and ranked.count(min(ranked)) >= 2
 
     @property
     def chosen(self) -> Candidate | None:

@@ -118,3 +118,19 @@ def test_restoring_a_rejected_example_without_an_answer_leaves_it_needing_one(
     assert store.statuses("p", ["q", "a"]) == {"q": "rejected", "a": "rejected"}
     store.set_status("p", ["q", "a"], "active", "bo", "restored")
     assert store.statuses("p", ["q", "a"]) == {"q": "needs_answer", "a": "active"}
+
+
+def test_a_tie_at_the_top_of_a_ranking_is_a_tie_even_with_unranked_candidates() -> None:
+    answers = [[Message("assistant", t)] for t in ("a", "b", "c", "d")]
+    ex = Example("r", [Message("user", "Pick one.")])
+    ex.candidates = [
+        Candidate(answers[0], rank=1),
+        Candidate(answers[1], rank=1),
+        Candidate(answers[2]),
+        Candidate(answers[3]),
+    ]
+    assert ex.is_tie and ex.chosen is None and ex.rejected is None
+    ex.candidates[1].rank = 2
+    assert not ex.is_tie and ex.chosen is ex.candidates[0] and ex.rejected is ex.candidates[1]
+    ex.candidates = [Candidate(answers[0], rank=1), Candidate(answers[1])]
+    assert not ex.is_tie  # one ranked answer and one unranked: no tie, no pair
