@@ -534,12 +534,16 @@ class LlamaFactoryRankingPreset(Preset):
             answers[key] = [value] if value else None
         issues.extend(check_pair(conv, answers, line, LF_DIALECT))
         if isinstance(conv, list):  # the position rule over the prompt and each answer
-            seen: set[tuple[str, str]] = set()
+            seen = {(i.code, i.message) for i in issues}
+            order = any(i.code == "role_order" for i in issues)  # said once is enough
             for answer in answers.values():
                 for issue in check_sharegpt_positions(conv + (answer or []), line):
-                    if (issue.code, issue.message) not in seen:
-                        seen.add((issue.code, issue.message))
-                        issues.append(issue)
+                    if (issue.code, issue.message) in seen or (
+                        order and issue.code == "role_order"
+                    ):
+                        continue
+                    seen.add((issue.code, issue.message))
+                    issues.append(issue)
         if "tools" in record:
             issues.extend(check_tools_value(record["tools"], line, as_string=True))
         return issues
