@@ -71,7 +71,7 @@ def dry_run_view(dry: DryRun, key: str) -> dict[str, Any]:
         "selected": plan.n_selected,
         "train": plan.train_count,
         "eval": plan.eval_count,
-        "codes": plan.codes_text(),
+        "codes": plan.codes_text() if plan.train_count or plan.eval_count else plan.reasons_text(),
         "left_out": left_out_rows(plan.left_out),
         "n_left_out": len(plan.left_out),
         "excluded": composition_rows(plan.excluded_counts()),

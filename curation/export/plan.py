@@ -31,6 +31,7 @@ from curation.export.split import SplitPlan, plan_split
 from curation.records import Example
 
 Progress = Callable[[float, str], None]
+NOTHING_TO_EXPORT = "nothing_to_export"  # the preset leaves every selected example out
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +195,13 @@ class ExportPlan:
     def codes_text(self) -> str:
         """The codes in words, e.g. ``last_not_assistant x97, role_order x3`` (or ``none``)."""
         return ", ".join(f"{c} x{k}" for c, k in self.unrepresentable_codes().items()) or "none"
+
+    def reasons_text(self) -> str:
+        """Why examples do not go out: the unrepresentable codes and the left-out reasons."""
+        parts = [self.codes_text()] if self.unrepresentable else []
+        if self.excluded:
+            parts.append("left out: " + self.excluded_text())
+        return "; ".join(parts) or "none"
 
     def blocked_report(self) -> ValidationReport:
         """A validation report holding the blocking errors (what `ValidationFailed` carries)."""
@@ -411,12 +419,9 @@ def write_plan(
     if plan.blocking and not allow_blocked:
         raise ValidationFailed(_blocked_message(plan), plan.blocked_report())
     if not (plan.train or plan.eval):
-        reasons = plan.codes_text() if plan.unrepresentable else ""
-        if plan.excluded:
-            reasons = "; ".join(r for r in (reasons, "left out: " + plan.excluded_text()) if r)
         raise ExportError(
             f"Nothing to export: none of the {plan.n_selected} selected examples can be written "
-            f"as {plan.settings.preset} ({reasons or 'none'}); choose another preset."
+            f"as {plan.settings.preset} ({plan.reasons_text()}); choose another preset."
         )
     s = plan.settings
     params = {
@@ -483,7 +488,11 @@ class DryRun:
     def file_errors(self) -> list[Issue]:
         """Errors of the files as a whole (schema across files...): leaving out cannot fix them."""
         unrepresentable = {id(i) for i in self.plan.unrepresentable}
-        return [i for i in self.report.errors if id(i) not in unrepresentable]
+        return [
+            i
+            for i in self.report.errors
+            if id(i) not in unrepresentable and i.code != NOTHING_TO_EXPORT
+        ]
 
     def summary(self) -> dict[str, Any]:
         """Counts, left-out and blocking examples by code, and readiness, as JSON values."""
@@ -519,7 +528,7 @@ def dry_run(
                 Issue(
                     None,
                     None,
-                    "nothing_to_export",
+                    NOTHING_TO_EXPORT,
                     f"none of the {plan.n_selected} selected examples can be written as "
                     f"{plan.settings.preset} (left out: {plan.excluded_text() or 'none'})",
                 )

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from curation.cli import main
-from curation.errors import ValidationFailed
+from curation.errors import ExportError, ValidationFailed
 from curation.export import (
     ExportSettings,
     export_dataset,
@@ -392,6 +392,50 @@ def test_a_pair_whose_answers_are_the_same_blocks_until_left_out(tmp_path: Path)
     assert result.train_count == 4
 
 
+def _broken(case: str) -> Example:
+    question = [Message("user", "Capital of France?")]
+    good = [Message("assistant", "Paris.")]
+    if case == "empty_rejected":
+        return Example("broken", question, candidates=pair(good, [Message("assistant", "")]))
+    if case == "prompt_ends_on_assistant":
+        prompt = [*question, Message("assistant", "Let me think.")]
+        return Example("broken", prompt, candidates=pair(good, [Message("assistant", "Lyon.")]))
+    assert case == "answer_with_a_user_turn"
+    answer = [Message("assistant", "Paris."), Message("user", "And Spain?")]
+    return Example("broken", question, candidates=pair(answer, [Message("assistant", "Lyon.")]))
+
+
+# pair preset x broken pair -> the code that keeps it out (written out by hand)
+BROKEN = {
+    "empty_rejected": dict.fromkeys(PAIR_PRESETS, "missing_content"),
+    "prompt_ends_on_assistant": dict.fromkeys(PAIR_PRESETS, "role_order"),
+    "answer_with_a_user_turn": dict.fromkeys(PAIR_PRESETS, "answer_role"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+@pytest.mark.parametrize("preset", PAIR_PRESETS)
+def test_a_broken_pair_blocks_or_is_left_out_with_its_code(
+    preset: str, case: str, tmp_path: Path
+) -> None:
+    broken = _broken(case)
+    plan = plan_export(
+        [*HAND, broken], ExportSettings(preset, eval_count=0), group_by_duplicates=False
+    )
+    assert plan.unrepresentable_ids == ["broken"]
+    assert BROKEN[case][preset] in plan.unrepresentable_codes()
+    assert plan.train_count == len(HAND) and not plan.excluded
+    with pytest.raises(ValidationFailed):
+        write_plan(plan, tmp_path / "blocked", parameters={}, curation_stats={})
+    skip = ExportSettings(preset, eval_count=0, skip_unrepresentable=True)
+    plan = plan_export([*HAND, broken], skip, group_by_duplicates=False)
+    result = write_plan(plan, tmp_path / "out", parameters={}, curation_stats={})
+    assert result.train_count == len(HAND)
+    assert [w.cause for w in result.validation.warnings if w.example_id == "broken"] == [
+        BROKEN[case][preset]
+    ]
+
+
 # ---- the validators on files read back ---------------------------------------------------------
 
 
@@ -716,3 +760,28 @@ def test_the_command_line_exports_pairs_and_prints_the_same_counts(
     ) in text
     assert "not exported: 1 still need an answer" in text
     assert "[warn] length bias" in text or "[ok] length bias" in text
+
+
+def test_a_pair_preset_on_plain_conversations_says_it_leaves_them_all_out(
+    tmp_path: Path,
+) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'q.db'}")
+    try:
+        store.ensure_project("q", "ada")
+        plain = [
+            Example(f"s{i}", [Message("user", f"Say {i}."), Message("assistant", f"{i}.")])
+            for i in range(5)
+        ]
+        store.add_import(
+            "q", ImportResult(examples=plain, source="s.jsonl", sha256="c" * 64), "ada"
+        )
+        dry = dry_run_project(store, "q", ExportSettings("trl-dpo"))
+        assert not dry.ok and dry.train_count == 0 and dry.file_errors == []
+        assert dry.plan.reasons_text() == (
+            "left out: conversations without candidate answers (not preference pairs): 5"
+        )
+        with pytest.raises(ExportError, match="none of the 5 selected examples"):
+            export_project(store, "q", tmp_path / "out", "trl-dpo", author="ada")
+        assert not (tmp_path / "out").exists()
+    finally:
+        store.dispose()
