@@ -665,7 +665,13 @@ def _print_dedup(report: dict[str, Any]) -> None:
 def _export_options(p: argparse.ArgumentParser) -> None:
     from curation.export import preset_names
 
-    p.add_argument("--preset", choices=preset_names(), default="trl-messages")
+    p.add_argument(
+        "--preset",
+        choices=preset_names(),
+        default="trl-messages",
+        help="trainer format; preference pairs: trl-dpo, openai-dpo, llama-factory-ranking; "
+        "labelled answers: trl-kto, llama-factory-kto",
+    )
     p.add_argument("--eval-fraction", type=float, default=0.1, help="share of examples for eval")
     p.add_argument(
         "--eval-count", type=int, default=None, help="exact eval size (overrides fraction)"
@@ -702,6 +708,12 @@ def _export_options(p: argparse.ArgumentParser) -> None:
         help="leave out examples the preset cannot carry (listed as warnings) instead of failing",
     )
     p.add_argument(
+        "--sft-as-desirable",
+        action="store_true",
+        help="KTO presets: write conversations without a label as desirable answers instead "
+        "of leaving them out",
+    )
+    p.add_argument(
         "--allow-pii",
         action="store_true",
         help="export a project although PII findings remain (accepted, or unreviewed and "
@@ -729,12 +741,15 @@ def _card(args: argparse.Namespace, default_name: str) -> Any:
 
 
 def _export_report(result: Any, extra: dict[str, Any]) -> dict[str, Any]:
+    params = result.manifest.get("parameters", {})
     return {
         **extra,
         "out_dir": str(result.out_dir),
         "files": result.files,
         "train": result.train_count,
         "eval": result.eval_count,
+        "left_out": result.manifest.get("left_out", {}),
+        "not_exported": params.get("excluded", {}),
         "validation": result.validation.summary(),
         "leakage": result.leakage.summary(),
         "readiness": [item.to_dict() for item in result.readiness],
@@ -796,6 +811,7 @@ def _export_settings(args: argparse.Namespace) -> Any:
         skip_unrepresentable=args.skip_unrepresentable,
         max_tokens=args.max_tokens,
         tokenizer=args.tokenizer,
+        sft_as_desirable=args.sft_as_desirable,
     )
 
 
@@ -853,6 +869,14 @@ def _print_export(report: dict[str, Any]) -> None:
         f"wrote {report['train']} train + {report['eval']} eval examples as {report['preset']} "
         f"to {report['out_dir']}: {', '.join(report['files'])}"
     )
+    if report.get("left_out"):
+        from curation.export.representable import left_out_text
+
+        print(f"left out by the preset: {left_out_text(report['left_out'])}")
+    if report.get("not_exported"):
+        from curation.export.from_project import excluded_words
+
+        print(f"not exported: {excluded_words(report['not_exported'])}")
     print(
         f"validation: {'ok' if v['ok'] else 'FAILED'}, warnings {v['warnings'] or 'none'}; "
         f"tokens {v['tokens']}{' (estimated)' if v['token_counts_are_estimates'] else ''}"

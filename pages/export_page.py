@@ -17,6 +17,7 @@ from curation.export import (
     CURATION_STEPS,
     CardInfo,
     ExportSettings,
+    composition,
     get_preset,
     preset_names,
 )
@@ -25,13 +26,14 @@ from curation.export.from_project import (
     curation_stats,
     dedup_groups,
     dry_run_project,
+    excluded_words,
     export_project,
     select_examples,
 )
 from curation.paths import export_stem
 from curation.store.pii_findings import pii_status
 from ui import state
-from ui.exporting import dry_run_view, readiness_rows
+from ui.exporting import composition_rows, dry_run_view, readiness_rows
 from ui.filters import metadata_filter
 from ui.safe import esc, md
 
@@ -61,13 +63,13 @@ metadata = metadata_filter(
     columns=(c2, c2),
 )
 selection = select_examples(store, project, sources=sources or None, metadata=metadata)
-excluded = ", ".join(f"{v} {k}" for k, v in selection.excluded.items()) or "nothing"
 st.markdown(
     md(
         "**{:,}** active examples selected · left out: {} "
-        "(duplicate, rejected, filtered and removed examples never go out).",
+        "(examples that still need an answer, duplicate, rejected, filtered and removed "
+        "examples never go out).",
         len(selection.examples),
-        excluded,
+        excluded_words(selection.excluded) or "nothing",
     )
 )
 
@@ -127,6 +129,47 @@ st.subheader("3 · Trainer format")
 p1, p2 = st.columns(2)
 preset = p1.selectbox("Preset", preset_names(), key="export_preset")
 p1.caption(get_preset(preset).description)
+sft_as_desirable = False
+if get_preset(preset).task == "kto":
+    sft_as_desirable = p1.checkbox(
+        "Write conversations without a label as desirable answers (else they are left out)",
+        key="export_sft_as_desirable",
+    )
+mix = composition(selection.examples, preset, sft_as_desirable=sft_as_desirable)
+if mix.has_preference_data or mix.left_out:
+    st.markdown(
+        md(
+            "Selected: **{:,}** preference examples, **{:,}** labelled answers (KTO), **{:,}** "
+            "plain conversations. As {} they give **{:,}** rows.",
+            mix.kinds.get("preference", 0),
+            mix.kinds.get("feedback", 0),
+            mix.kinds.get("sft", 0),
+            preset,
+            mix.rows,
+        )
+    )
+    if mix.as_prompt_and_chosen:
+        st.info(
+            md(
+                "{:,} preference examples go out as their prompt plus the chosen answer; the "
+                "rejected answers are not trained on. Choose a preference preset (trl-dpo, "
+                "openai-dpo, llama-factory-ranking) to train on the pairs.",
+                mix.as_prompt_and_chosen,
+            )
+        )
+    if mix.left_out:
+        st.warning(
+            md(
+                "{:,} example(s) are left out as {}: they are not data this format trains.",
+                sum(mix.left_out.values()),
+                preset,
+            )
+        )
+        st.dataframe(
+            pd.DataFrame(composition_rows(mix.left_out)),
+            hide_index=True,
+            key="export_composition_left_out",
+        )
 max_tokens = int(
     p2.number_input(
         "Token limit per example (0 = preset default)", 0, 1_000_000, 0, key="export_max_tokens"
@@ -159,6 +202,7 @@ try:
         skip_unrepresentable=skip_unrepresentable,
         max_tokens=max_tokens or None,
         tokenizer=tokenizer.strip() or None,
+        sft_as_desirable=sft_as_desirable,
     )
 except CurationError as exc:
     st.error(str(exc))
@@ -190,6 +234,17 @@ if shown:
         if shown["blocked"]
         else "The export writes " + planned + md(" as {}.", shown["preset"])
     )
+    if shown["excluded"]:
+        st.markdown(
+            md(
+                "Left out by design: **{:,}** example(s) this format does not train (ties, "
+                "undesirable answers, conversations without the data it needs), by reason:",
+                shown["n_excluded"],
+            )
+        )
+        st.dataframe(
+            pd.DataFrame(shown["excluded"]), hide_index=True, key="export_dry_run_excluded"
+        )
     if shown["left_out"]:
         st.warning(
             md(
@@ -336,6 +391,7 @@ if st.button("Export", type="primary", key="export_run", disabled=blocked):
         "estimates": result.validation.token_counts_are_estimates,
         "leakage": result.leakage.summary(),
         "readiness": readiness_rows(result.readiness),
+        "left_out": composition_rows(result.manifest.get("left_out", {})),
     }
     st.toast(md("Exported {} + {} examples", result.train_count, result.eval_count))
 
@@ -382,6 +438,9 @@ if done:
         + (" (estimated: no local tokenizer given)" if done["estimates"] else "")
     )
     st.dataframe(pd.DataFrame(done["readiness"]), hide_index=True, key="export_final_readiness")
+    if done.get("left_out"):
+        st.caption("Left out by design (not data this format trains):")
+        st.dataframe(pd.DataFrame(done["left_out"]), hide_index=True, key="export_final_left_out")
     if done["warnings"]:
         with st.expander(md("{} validation warning(s)", len(done["warnings"]))):
             st.dataframe(pd.DataFrame(done["warnings"]), hide_index=True, key="export_warnings")

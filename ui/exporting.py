@@ -5,10 +5,12 @@ Turns the core's `DryRun` into small tables the page shows; no export logic live
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from curation.export import DryRun, ReadinessItem
 from curation.export.issues import Issue
+from curation.export.presets.base import LEFT_OUT_REASONS
 
 STATUS_LABEL = {"ok": "ok", "warn": "warning", "fail": "FAIL", "not-run": "not run"}
 MAX_ROWS = 500
@@ -43,6 +45,14 @@ def left_out_rows(issues: list[Issue]) -> list[dict[str, object]]:
     ]
 
 
+def composition_rows(counts: Mapping[str, int]) -> list[dict[str, object]]:
+    """Examples left out by design as table rows: the reason in words, its code, how many."""
+    return [
+        {"reason": LEFT_OUT_REASONS.get(code, code), "code": code, "examples": n}
+        for code, n in counts.items()
+    ]
+
+
 def dry_run_view(dry: DryRun, key: str) -> dict[str, Any]:
     """What the page shows of a dry run, as plain values for `st.session_state`.
 
@@ -61,9 +71,11 @@ def dry_run_view(dry: DryRun, key: str) -> dict[str, Any]:
         "selected": plan.n_selected,
         "train": plan.train_count,
         "eval": plan.eval_count,
-        "codes": plan.codes_text(),
+        "codes": plan.codes_text() if plan.train_count or plan.eval_count else plan.reasons_text(),
         "left_out": left_out_rows(plan.left_out),
         "n_left_out": len(plan.left_out),
+        "excluded": composition_rows(plan.excluded_counts()),
+        "n_excluded": len(plan.excluded),
         "blocked": bool(plan.blocking),
         "n_blocked": len(plan.unrepresentable_ids),
         "file_errors": bool(file_errors),

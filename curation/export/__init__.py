@@ -1,6 +1,5 @@
-"""Export curated examples for trainers: splits, presets, validation, card, manifest, zip.
-
-Pure core (no database, no UI); the app and the CLI call these functions.
+"""Export curated examples for trainers (SFT, preference pairs, KTO): splits, presets,
+validation, card, manifest, zip. Pure core (no database, no UI); the app and CLI call it.
 """
 
 from __future__ import annotations
@@ -10,22 +9,29 @@ from curation.export.card import CURATION_STEPS, CardInfo, build_card
 from curation.export.conversation import Layout, Unrepresentable
 from curation.export.issues import Issue, TokenStats, ValidationReport
 from curation.export.leakage import LeakagePair, LeakageReport, leakage_check
+from curation.export.pairs import LabelBalance, PairStats, label_balance, pair_stats
 from curation.export.plan import (
+    Composition,
     DryRun,
     ExportPlan,
     ExportSettings,
+    composition,
     dry_run,
     plan_export,
     write_plan,
 )
-from curation.export.presets import Preset, get_preset, preset_names, register_preset
+from curation.export.presets import TASKS, Preset, get_preset, preset_names, register_preset
 from curation.export.readiness import ReadinessItem, readiness_summary
 from curation.export.representable import (
     FILE_LEVEL_CODES,
+    LEFT_OUT_CODE,
     Checked,
     Partition,
+    Prepared,
     check_example,
+    left_out_counts,
     partition_examples,
+    prepare_examples,
     record_issues,
 )
 from curation.export.split import SplitPlan, plan_split, split_examples
@@ -36,17 +42,23 @@ from curation.export.writer import WriteResult, write_split
 __all__ = [
     "CURATION_STEPS",
     "FILE_LEVEL_CODES",
+    "LEFT_OUT_CODE",
+    "TASKS",
     "CardInfo",
     "Checked",
+    "Composition",
     "DryRun",
     "ExportPlan",
     "ExportResult",
     "ExportSettings",
     "Issue",
+    "LabelBalance",
     "Layout",
     "LeakagePair",
     "LeakageReport",
+    "PairStats",
     "Partition",
+    "Prepared",
     "Preset",
     "ReadinessItem",
     "SplitPlan",
@@ -57,16 +69,21 @@ __all__ = [
     "WriteResult",
     "build_card",
     "check_example",
+    "composition",
     "dry_run",
     "estimate_tokens",
     "export_dataset",
     "get_preset",
     "json_signature",
+    "label_balance",
     "leakage_check",
+    "left_out_counts",
     "make_zip",
+    "pair_stats",
     "partition_examples",
     "plan_export",
     "plan_split",
+    "prepare_examples",
     "preset_names",
     "readiness_summary",
     "record_issues",

@@ -26,7 +26,7 @@ from curation.export.issues import Issue, ValidationReport
 from curation.export.leakage import LeakageReport, leakage_check
 from curation.export.presets import Preset, get_preset
 from curation.export.readiness import ReadinessItem, readiness_summary
-from curation.export.representable import SKIPPED_CODE
+from curation.export.representable import SKIPPED_CODE, left_out_counts, prepare_examples
 from curation.export.validate import MANIFEST_NAME, validate
 from curation.export.writer import OnUnrepresentable, write_split
 from curation.records import Example
@@ -324,8 +324,9 @@ def export_dataset(
         ``"error"`` blocks the export on examples the preset cannot carry; ``"skip"`` leaves
         them out with a warning naming each id.
     left_out:
-        ``skipped_unrepresentable`` warnings of examples already left out before the split
-        (`plan_export` does that), listed in the report, the manifest and the card.
+        ``skipped_unrepresentable`` and ``left_out`` warnings of examples already left out
+        before the split (`plan_export` does that), listed in the report, the manifest and the
+        card; the ``left_out`` ones (by design, see `Preset.prepare`) are counted by reason.
     overwrite:
         Replace ``out_dir`` when it holds an earlier export of this app (its ``manifest.json``
         says so and it holds nothing else). A folder holding anything else is never emptied,
@@ -347,7 +348,11 @@ def export_dataset(
         parameters that are not JSON.
     """
     chosen = get_preset(preset)
-    train, eval = list(train), list(eval)
+    # The rows the preset writes: a KTO preset turns a pair into two rows, and examples it
+    # leaves out by design (ties in a pair preset...) are counted, never written.
+    train_prep, eval_prep = prepare_examples(chosen, train), prepare_examples(chosen, eval)
+    train, eval = train_prep.rows, eval_prep.rows
+    left_out = [*left_out, *train_prep.left_out, *eval_prep.left_out]
     if not train:
         raise ExportError("the train split is empty; select examples before exporting")
     shared = {ex.id for ex in train} & {ex.id for ex in eval}
@@ -406,8 +411,15 @@ def export_dataset(
         train = [ex for ex in train if ex.id in written["train"]]
         eval = [ex for ex in eval if ex.id in written.get("validation", set())]
         leakage = leakage_check(train, eval, threshold=leakage_threshold)
+        by_reason = left_out_counts(left_out)
         readiness = readiness_summary(
-            train, eval, stats=curation_stats, tokens=report.tokens, leakage=leakage
+            train,
+            eval,
+            stats=curation_stats,
+            tokens=report.tokens,
+            leakage=leakage,
+            left_out=by_reason,
+            task=chosen.task,
         )
         extra_steps: dict[str, Any] = {}
         if split_stats:
@@ -416,6 +428,7 @@ def export_dataset(
             "errors": len(report.errors),
             "warnings": len(report.warnings),
             "left_out_unrepresentable": report.codes(level="warnings").get(SKIPPED_CODE, 0),
+            "left_out_by_design": sum(by_reason.values()),
             "token_p95": report.tokens.p95,
             "token_counts_are_estimates": report.token_counts_are_estimates,
         }
@@ -430,6 +443,7 @@ def export_dataset(
             leakage=leakage,
             readiness=readiness,
             created_at=created_at,
+            left_out=by_reason,
         )
         (tmp / "README.md").write_text(card, encoding="utf-8", newline="\n")
         manifest: dict[str, Any] = {
@@ -444,6 +458,7 @@ def export_dataset(
                 for p in _files(tmp)
             },
             "example_ids": ids,
+            "left_out": by_reason,
             "validation": report.summary(),
             "leakage": leakage.summary(),
             "readiness": [item.to_dict() for item in readiness],

@@ -15,6 +15,9 @@ import yaml
 
 from curation.errors import ExportError
 from curation.export.leakage import LeakageReport
+from curation.export.pairs import label_balance, pair_stats
+from curation.export.presets import get_preset
+from curation.export.presets.base import LEFT_OUT_REASONS
 from curation.export.readiness import ReadinessItem
 from curation.records import Example
 
@@ -146,6 +149,7 @@ def build_card(
     leakage: LeakageReport | None = None,
     readiness: Sequence[ReadinessItem] | None = None,
     created_at: str | None = None,
+    left_out: Mapping[str, int] | None = None,
 ) -> str:
     """Render README.md for the export.
 
@@ -169,6 +173,9 @@ def build_card(
         Reports to summarise.
     created_at:
         Shown only when given, so the same input renders the same bytes.
+    left_out:
+        Reason -> examples the preset left out by design (ties, undesirable answers...),
+        listed in a "Left out" section.
 
     Returns
     -------
@@ -205,8 +212,9 @@ def build_card(
     out += [f"# {info.pretty_name}", ""]
     if info.description:
         out += [info.description, ""]
+    task = _task(preset)
     out += [
-        f"Instruction-tuning data exported in the `{preset}` format by the curation app.",
+        _what_it_is(task, preset, [*train, *eval]),
         "",
         "## Splits",
         "",
@@ -228,6 +236,7 @@ def build_card(
         for value in sorted(set(counts[0]) | set(counts[1])):
             out.append(f"| {_cell(value)} | {counts[0][value]} | {counts[1][value]} |")
         out.append("")
+    out += _data_sections(task, train, eval, left_out or {})
     out += ["## Curation", "", *render_steps(curation_stats, extra_steps), ""]
     if leakage is not None:
         out += [
@@ -260,6 +269,80 @@ def build_card(
     if created_at:
         out += [f"Exported {created_at}.", ""]
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _task(preset: str) -> str:
+    try:
+        return get_preset(preset).task
+    except ExportError:  # a card for files written by some other tool
+        return "sft"
+
+
+def _what_it_is(task: str, preset: str, examples: Sequence[Example]) -> str:
+    if task == "preference":
+        return (
+            f"Preference pairs (a prompt with a chosen and a rejected answer) exported in the "
+            f"`{preset}` format by the curation app."
+        )
+    if task == "kto":
+        return (
+            f"Answers labelled desirable or undesirable (KTO) exported in the `{preset}` format "
+            "by the curation app; each chosen/rejected pair gives one row of each label."
+        )
+    pairs = sum(1 for ex in examples if ex.candidates)
+    note = (
+        f" {pairs} of the examples are preference pairs written as their prompt plus the "
+        "chosen answer (the rejected answers are not trained on)."
+        if pairs
+        else ""
+    )
+    return f"Instruction-tuning data exported in the `{preset}` format by the curation app.{note}"
+
+
+def _data_sections(
+    task: str, train: Sequence[Example], eval: Sequence[Example], left_out: Mapping[str, int]
+) -> list[str]:
+    """The card's preference / label sections and the examples left out by reason."""
+    out: list[str] = []
+    if task == "preference":
+        stats = [pair_stats(split) for split in (train, eval)]
+        rows = [
+            ("pairs", "n_pairs", "{}"),
+            ("mean chosen characters", "mean_chosen_chars", "{:.0f}"),
+            ("mean rejected characters", "mean_rejected_chars", "{:.0f}"),
+            ("chosen / rejected length ratio", "length_ratio", "{:.2f}"),
+            ("share of pairs where chosen is longer", "share_chosen_longer", "{:.1%}"),
+            ("near-identical chosen and rejected", "near_identical_share", "{:.1%}"),
+        ]
+        out += ["## Preference pairs", "", "| | Train | Validation |", "|---|---|---|"]
+        for label, attr, spec in rows:
+            values = [getattr(st, attr) for st in stats]
+            cells = [spec.format(v) if v is not None else "-" for v in values]
+            out.append(f"| {label} | {cells[0]} | {cells[1]} |")
+        out += [
+            "",
+            f"Near-identical: word Jaccard >= {stats[0].threshold} between the two answers "
+            "(the near-dedup rule). DPO is known to learn length when chosen answers are "
+            "mostly the longer ones.",
+            "",
+        ]
+    elif task == "kto":
+        balances = [label_balance(split) for split in (train, eval)]
+        out += [
+            "## Labels",
+            "",
+            "| Label | Train | Validation |",
+            "|---|---|---|",
+            f"| desirable | {balances[0].desirable} | {balances[1].desirable} |",
+            f"| undesirable | {balances[0].undesirable} | {balances[1].undesirable} |",
+            "",
+        ]
+    if left_out:
+        out += ["## Left out", "", "| Reason | Examples |", "|---|---|"]
+        for code, n in left_out.items():
+            out.append(f"| {_cell(LEFT_OUT_REASONS.get(code, code))} | {n} |")
+        out.append("")
+    return out
 
 
 def _label(example: Example, field_name: str) -> str:

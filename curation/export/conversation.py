@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from curation.records import Example
+from curation.records import Example, Message
 
 
 class Unrepresentable(Exception):
@@ -99,11 +99,20 @@ def parse_tool_calls(text: str | None, *, example_id: str, turn: int) -> list[To
     return calls
 
 
-def example_turns(example: Example) -> list[Turn]:
-    """The example's messages as `Turn`s; tool messages inherit the id of the call they answer."""
+def example_turns(example: Example, messages: list[Message] | None = None) -> list[Turn]:
+    """A conversation of the example as `Turn`s; tool messages inherit the id of the call they answer.
+
+    Parameters
+    ----------
+    example:
+        The example (its id seeds the ids of tool calls that have none).
+    messages:
+        The conversation to convert; by default the one an SFT trainer sees
+        (`Example.sft_messages`: the prompt plus the chosen answer for preference data).
+    """
     turns: list[Turn] = []
     pending: list[str] = []
-    for i, m in enumerate(example.messages):
+    for i, m in enumerate(example.sft_messages() if messages is None else messages):
         calls = parse_tool_calls(m.tool_calls, example_id=example.id, turn=i)
         call_id = m.tool_call_id
         if m.role == "assistant":
@@ -184,17 +193,26 @@ class Layout:
 
     @classmethod
     def of(cls, examples: Iterable[Example]) -> Layout:
+        """The layout of these examples; a preference example counts as prompt + each answer."""
         flags = dict.fromkeys(cls.__dataclass_fields__, False)
         for ex in examples:
-            roles = [m.role for m in ex.messages]
-            flags["has_system"] |= "system" in roles
-            flags["multi_turn"] |= roles.count("user") > 1 or roles.count("assistant") > 1
-            flags["has_tool_calls"] |= "tool" in roles or any(m.tool_calls for m in ex.messages)
+            for messages in conversations(ex):
+                roles = [m.role for m in messages]
+                flags["has_system"] |= "system" in roles
+                flags["multi_turn"] |= roles.count("user") > 1 or roles.count("assistant") > 1
+                flags["has_tool_calls"] |= "tool" in roles or any(m.tool_calls for m in messages)
+                flags["has_weight"] |= any(m.weight is not None for m in messages)
+                flags["has_name"] |= any(m.name is not None for m in messages)
             flags["has_tools"] |= bool(ex.tools)
-            flags["has_weight"] |= any(m.weight is not None for m in ex.messages)
-            flags["has_name"] |= any(m.name is not None for m in ex.messages)
             flags["has_parallel_tool_calls"] |= "parallel_tool_calls" in ex.metadata
         return cls(**flags)
+
+
+def conversations(example: Example) -> list[list[Message]]:
+    """Every whole conversation an example holds: its messages, or its prompt + each candidate."""
+    if not example.candidates:
+        return [example.messages]
+    return [[*example.messages, *c.messages] for c in example.candidates]
 
 
 _JOINERS = ("\n\n", "\n", " ", "")

@@ -24,7 +24,8 @@ from curation.export.plan import (
 from curation.records import Example
 from curation.store import ExampleFilter, Store
 
-EXPORTABLE = ("active",)  # duplicate, rejected, filtered and removed examples never go out
+# needs_answer (no answer yet), duplicate, rejected, filtered and removed examples never go out
+EXPORTABLE = ("active",)
 
 
 @dataclass(slots=True)
@@ -37,6 +38,14 @@ class Selection:
     metadata: dict[str, str] = field(default_factory=dict)
 
 
+_STATUS_WORDS = {"needs_answer": "still need an answer"}
+
+
+def excluded_words(excluded: dict[str, int]) -> str:
+    """A selection's exclusions in words, e.g. ``3 still need an answer, 2 duplicate``."""
+    return ", ".join(f"{n} {_STATUS_WORDS.get(k, k)}" for k, n in excluded.items())
+
+
 def select_examples(
     store: Store,
     project: str,
@@ -44,7 +53,11 @@ def select_examples(
     sources: Sequence[str] | None = None,
     metadata: dict[str, str] | None = None,
 ) -> Selection:
-    """Active examples of the project, optionally only some sources or one metadata value."""
+    """Active examples of the project, optionally only some sources or one metadata value.
+
+    ``excluded`` counts every other status (``needs_answer``: prompts still waiting for an
+    answer; ``duplicate``, ``rejected``...) and the active examples outside the filter.
+    """
     flt = ExampleFilter(statuses=list(EXPORTABLE), sources=sources or None, metadata=metadata or {})
     examples = [row.example for row in store.iter_examples(project, flt)]
     by_status = store.stats(project)["by_status"]
@@ -92,6 +105,7 @@ def curation_stats(store: Store, project: str, run: DedupRun | None) -> dict[str
             "examples_edited": stats["edited"],
             "rejected": by_status.get("rejected", 0),
             "filtered": by_status.get("filtered", 0),
+            "needs_answer": by_status.get("needs_answer", 0),
         }
     }
     if run is not None:
@@ -195,6 +209,7 @@ def export_project(
     zip: bool = False,
     overwrite: bool = False,
     skip_unrepresentable: bool = False,
+    sft_as_desirable: bool = False,
     allow_pii: bool = False,
     progress: Callable[..., None] | None = None,
     settings: ExportSettings | None = None,
@@ -225,6 +240,7 @@ def export_project(
             skip_unrepresentable=skip_unrepresentable,
             max_tokens=max_tokens,
             tokenizer=tokenizer,
+            sft_as_desirable=sft_as_desirable,
         )
     selection, plan, run = plan_project_export(
         store, project, settings, sources=sources, metadata=metadata, progress=progress
@@ -268,6 +284,7 @@ def export_project(
             "train": result.train_count,
             "eval": result.eval_count,
             "left_out": len(plan.left_out),
+            "left_out_by_reason": plan.excluded_counts(),
         },
     )
     return result

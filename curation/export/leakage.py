@@ -51,7 +51,10 @@ class LeakageReport:
     pairs: list[LeakagePair] = field(default_factory=list)
     n_train: int = 0
     n_eval: int = 0
-    method: str = f"exact Jaccard of normalised word {SHINGLE_SIZE}-gram sets"
+    method: str = (
+        f"exact Jaccard of normalised word {SHINGLE_SIZE}-gram sets "
+        "(user + assistant text; the prompt of a preference pair)"
+    )
 
     @property
     def ok(self) -> bool:
@@ -76,7 +79,11 @@ def similarity_text(example: Example) -> str:
     """The text compared for duplicates and leakage: user and assistant turns (with tool calls).
 
     System prompts are left out: one shared system prompt would make every example look alike.
+    A preference example compares its prompt only: its answers are what the pair contrasts,
+    and a prompt seen in training with other answers still leaks into eval.
     """
+    if example.candidates:
+        return example.prompt
     return "\n\n".join(t for t in (example.prompt, example.response) if t)
 
 
@@ -88,7 +95,8 @@ def leakage_check(
 ) -> LeakageReport:
     """Find the most similar train/eval pairs.
 
-    Each example's user and assistant text (`similarity_text`) is normalised (NFKC,
+    Each example's user and assistant text (`similarity_text`; a preference pair's prompt) is
+    normalised (NFKC,
     case-folded, whitespace collapsed) and cut into word 5-gram shingles by the near-dedup
     shingling (`curation.dedup.minhash.shingle_sets`: hashes stable across runs). A sparse product of the two binary
     shingle matrices gives the shared-shingle count of every pair that shares any, from which

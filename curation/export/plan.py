@@ -5,6 +5,7 @@ The readiness dry run and the real export both go through `plan_export`, so thei
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,11 +19,19 @@ from curation.export.issues import Issue, ValidationReport
 from curation.export.leakage import leakage_check
 from curation.export.presets import get_preset
 from curation.export.readiness import ReadinessItem, readiness_summary
-from curation.export.representable import error_codes, left_out_warnings, partition_examples
+from curation.export.representable import (
+    error_codes,
+    left_out_counts,
+    left_out_text,
+    left_out_warnings,
+    partition_examples,
+    prepare_examples,
+)
 from curation.export.split import SplitPlan, plan_split
 from curation.records import Example
 
 Progress = Callable[[float, str], None]
+NOTHING_TO_EXPORT = "nothing_to_export"  # the preset leaves every selected example out
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +57,12 @@ class ExportSettings:
     skip_unrepresentable:
         Leave out examples the preset cannot carry (each listed with its id and reason) instead
         of blocking the export on them. Left out *before* the split, so the eval size asked for
-        is the eval size written.
+        is the eval size written. Examples a preset leaves out by design (a tie in a pair
+        preset, an undesirable answer in an SFT one: `Preset.prepare`) never block; they are
+        counted by reason either way.
+    sft_as_desirable:
+        For KTO presets: write conversations without a label as desirable answers instead of
+        leaving them out (``no_label``). Ignored by other presets.
     max_tokens:
         Per-example token limit for warnings; the preset's default when None.
     tokenizer:
@@ -64,6 +78,7 @@ class ExportSettings:
     skip_unrepresentable: bool = False
     max_tokens: int | None = None
     tokenizer: str | None = None
+    sft_as_desirable: bool = False
 
     def __post_init__(self) -> None:
         get_preset(self.preset)  # raises ExportError naming the registered presets
@@ -107,6 +122,7 @@ class ExportSettings:
             "holdout_sources": list(self.holdout_sources),
             "skip_unrepresentable": self.skip_unrepresentable,
             "max_tokens": self.max_tokens,
+            "sft_as_desirable": self.sft_as_desirable,
         }
 
 
@@ -127,6 +143,10 @@ class ExportPlan:
         The split plan of the carried examples (ids, groups kept together, targets).
     n_selected:
         Examples the plan started from.
+    excluded:
+        One ``left_out`` warning per example the preset leaves out by design (`Preset.prepare`:
+        a tie in a pair preset, an undesirable answer in an SFT one), ``cause`` its reason.
+        They never block; the manifest, card and readiness count them by reason.
     """
 
     settings: ExportSettings
@@ -135,6 +155,7 @@ class ExportPlan:
     unrepresentable: list[Issue] = field(default_factory=list)
     split: SplitPlan = field(default_factory=lambda: SplitPlan([], []))
     n_selected: int = 0
+    excluded: list[Issue] = field(default_factory=list)
 
     @property
     def train_count(self) -> int:
@@ -159,6 +180,14 @@ class ExportPlan:
         """One ``skipped_unrepresentable`` warning per example left out (when skipping)."""
         return left_out_warnings(self.unrepresentable) if self.settings.skip_unrepresentable else []
 
+    def excluded_counts(self) -> dict[str, int]:
+        """Reason -> number of examples the preset leaves out by design."""
+        return left_out_counts(self.excluded)
+
+    def excluded_text(self) -> str:
+        """The left-out reasons in words, or ``""`` when nothing is left out by design."""
+        return left_out_text(self.excluded_counts())
+
     def unrepresentable_codes(self) -> dict[str, int]:
         """Error code -> number of examples the preset cannot carry for it."""
         return error_codes(self.unrepresentable)
@@ -167,24 +196,97 @@ class ExportPlan:
         """The codes in words, e.g. ``last_not_assistant x97, role_order x3`` (or ``none``)."""
         return ", ".join(f"{c} x{k}" for c, k in self.unrepresentable_codes().items()) or "none"
 
+    def reasons_text(self) -> str:
+        """Why examples do not go out: the unrepresentable codes and the left-out reasons."""
+        parts = [self.codes_text()] if self.unrepresentable else []
+        if self.excluded:
+            parts.append("left out: " + self.excluded_text())
+        return "; ".join(parts) or "none"
+
     def blocked_report(self) -> ValidationReport:
         """A validation report holding the blocking errors (what `ValidationFailed` carries)."""
         return ValidationReport(preset=self.settings.preset, errors=self.blocking)
 
 
 def _remap_groups(
-    groups: Sequence[Sequence[int]] | None, kept: Sequence[int]
-) -> list[list[int]] | None:
-    """Index groups over the selection, re-expressed over the carried examples."""
-    if groups is None:
-        return None
-    position = {old: new for new, old in enumerate(kept)}
-    out = []
-    for g in groups:
-        members = sorted({position[i] for i in g if i in position})
+    groups: Sequence[Sequence[int]] | None, origin: Sequence[int], kept: Sequence[int]
+) -> list[list[int]]:
+    """Index groups over the selection, re-expressed over the carried rows.
+
+    ``origin[r]`` is the selected example row ``r`` comes from and ``kept`` the rows carried;
+    rows from one example (a KTO pair's two rows) form a group of their own.
+    """
+    position = {row: new for new, row in enumerate(kept)}
+    rows_of: dict[int, list[int]] = {}
+    for row, source in enumerate(origin):
+        if row in position:
+            rows_of.setdefault(source, []).append(position[row])
+    out = [members for members in rows_of.values() if len(members) >= 2]
+    for g in groups or ():
+        members = sorted({m for i in g for m in rows_of.get(i, ())})
         if len(members) >= 2:
             out.append(members)
     return out
+
+
+def as_desirable(example: Example) -> Example:
+    """An unlabelled conversation labelled desirable (`ExportSettings.sft_as_desirable`)."""
+    if example.kind != "sft":
+        return example
+    return dataclasses.replace(example, desirable=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Composition:
+    """What a selection holds and what a preset makes of it, before any split or check.
+
+    Attributes
+    ----------
+    kinds:
+        Examples by `Example.kind`: ``preference``, ``feedback``, ``sft``, ``needs_answer``.
+    rows:
+        Rows the preset would write (a KTO preset writes a pair as two rows), before the
+        per-row checks.
+    left_out:
+        Reason -> examples the preset leaves out by design.
+    as_prompt_and_chosen:
+        Preference examples an SFT preset writes as their prompt plus the chosen answer.
+    """
+
+    kinds: dict[str, int]
+    rows: int
+    left_out: dict[str, int]
+    as_prompt_and_chosen: int = 0
+
+    @property
+    def has_preference_data(self) -> bool:
+        """True when any example is a preference or feedback (KTO) example."""
+        return bool(self.kinds.get("preference") or self.kinds.get("feedback"))
+
+    def left_out_text(self) -> str:
+        return left_out_text(self.left_out)
+
+
+def composition(
+    examples: Sequence[Example], preset: str, *, sft_as_desirable: bool = False
+) -> Composition:
+    """Count what ``preset`` writes of ``examples`` and what it leaves out, and why.
+
+    The same `Preset.prepare` as `plan_export`, without the per-row checks or the split: the
+    export page shows it as soon as a preset is chosen; the dry run then gives exact counts.
+    """
+    chosen = get_preset(preset)
+    kinds: dict[str, int] = {}
+    for ex in examples:
+        kinds[ex.kind] = kinds.get(ex.kind, 0) + 1
+    source = list(examples)
+    if sft_as_desirable and chosen.task == "kto":
+        source = [as_desirable(ex) for ex in source]
+    prepared = prepare_examples(chosen, source)
+    as_sft = sum(1 for ex in prepared.rows if ex.candidates) if chosen.task == "sft" else 0
+    return Composition(
+        dict(sorted(kinds.items())), len(prepared.rows), left_out_counts(prepared.left_out), as_sft
+    )
 
 
 def plan_export(
@@ -197,10 +299,12 @@ def plan_export(
 ) -> ExportPlan:
     """Decide what an export writes: the examples the preset carries, split group-aware.
 
-    Every example goes through `partition_examples` (the same per-example check the writer and
-    the validator apply), then the carried ones are split with `plan_split`. The examples the
-    preset cannot carry are left out of the split in both modes, so the counts of a blocked
-    plan are what ticking "leave them out" writes.
+    Every example first goes through `Preset.prepare` (`prepare_examples`): what the preset
+    leaves out by design is counted in ``excluded``, and a KTO preset's pair becomes two rows.
+    The rows go through `partition_examples` (the same per-row check the writer and the
+    validator apply), then the carried ones are split with `plan_split`. The rows the preset
+    cannot carry are left out of the split in both modes, so the counts of a blocked plan are
+    what ticking "leave them out" writes.
 
     Parameters
     ----------
@@ -227,12 +331,24 @@ def plan_export(
     if not examples:
         raise ExportError("Nothing to export: the selection holds no example.")
     preset = get_preset(settings.preset)
-    partition = partition_examples(preset, examples)
+    source = list(examples)
+    if settings.sft_as_desirable and preset.task == "kto":
+        source = [as_desirable(ex) for ex in source]
+    prepared = prepare_examples(preset, source)
+    rows = prepared.rows
+    partition = partition_examples(preset, rows)
     left = set(partition.left_out_ids)
-    kept = [i for i, ex in enumerate(examples) if ex.id not in left]
-    carried = [examples[i] for i in kept]
+    kept = [r for r, ex in enumerate(rows) if ex.id not in left]
+    carried = [rows[r] for r in kept]
     if not carried:
-        return ExportPlan(settings, [], [], partition.errors, n_selected=len(examples))
+        return ExportPlan(
+            settings,
+            [],
+            [],
+            partition.errors,
+            n_selected=len(examples),
+            excluded=prepared.left_out,
+        )
     split = plan_split(
         carried,
         settings.eval_fraction,
@@ -240,7 +356,7 @@ def plan_export(
         settings.stratify_by,
         group_by_duplicates,
         eval_count=settings.eval_count,
-        groups=_remap_groups(groups, kept),
+        groups=_remap_groups(groups, prepared.origin, kept),
         holdout_sources=settings.holdout_sources or None,
         progress=progress,
     )
@@ -252,6 +368,7 @@ def plan_export(
         partition.errors,
         split,
         len(examples),
+        prepared.left_out,
     )
 
 
@@ -304,10 +421,15 @@ def write_plan(
     if not (plan.train or plan.eval):
         raise ExportError(
             f"Nothing to export: none of the {plan.n_selected} selected examples can be written "
-            f"as {plan.settings.preset} ({plan.codes_text()}); choose another preset."
+            f"as {plan.settings.preset} ({plan.reasons_text()}); choose another preset."
         )
     s = plan.settings
-    params = {**dict(parameters), **s.parameters(), "left_out": len(plan.left_out)}
+    params = {
+        **dict(parameters),
+        **s.parameters(),
+        "left_out": len(plan.left_out),
+        "left_out_by_reason": plan.excluded_counts(),
+    }
     return export_dataset(
         plan.train,
         plan.eval,
@@ -324,7 +446,7 @@ def write_plan(
         # Every planned example passed the writer's own check: anything failing now is a bug,
         # and failing beats writing fewer examples than the readiness summary promised.
         on_unrepresentable="error",
-        left_out=plan.left_out,
+        left_out=[*plan.excluded, *plan.left_out],
         overwrite=overwrite,
         created_at=created_at,
     )
@@ -366,7 +488,11 @@ class DryRun:
     def file_errors(self) -> list[Issue]:
         """Errors of the files as a whole (schema across files...): leaving out cannot fix them."""
         unrepresentable = {id(i) for i in self.plan.unrepresentable}
-        return [i for i in self.report.errors if id(i) not in unrepresentable]
+        return [
+            i
+            for i in self.report.errors
+            if id(i) not in unrepresentable and i.code != NOTHING_TO_EXPORT
+        ]
 
     def summary(self) -> dict[str, Any]:
         """Counts, left-out and blocking examples by code, and readiness, as JSON values."""
@@ -377,6 +503,7 @@ class DryRun:
             "eval": self.eval_count,
             "selected": self.plan.n_selected,
             "unrepresentable": self.plan.unrepresentable_codes(),
+            "left_out": self.plan.excluded_counts(),
             "skip_unrepresentable": self.plan.settings.skip_unrepresentable,
             "validation": self.report.summary(),
             "readiness": [item.to_dict() for item in self.readiness],
@@ -397,8 +524,22 @@ def dry_run(
     if not (plan.train or plan.eval):
         report = plan.blocked_report()
         if not report.errors:
-            report.errors = list(plan.unrepresentable)
-        items = readiness_summary([], [], stats=curation_stats)
+            report.errors = list(plan.unrepresentable) or [
+                Issue(
+                    None,
+                    None,
+                    NOTHING_TO_EXPORT,
+                    f"none of the {plan.n_selected} selected examples can be written as "
+                    f"{plan.settings.preset} (left out: {plan.excluded_text() or 'none'})",
+                )
+            ]
+        items = readiness_summary(
+            [],
+            [],
+            stats=curation_stats,
+            left_out=plan.excluded_counts(),
+            task=get_preset(plan.settings.preset).task,
+        )
         return DryRun(plan, report, items)
     with tempfile.TemporaryDirectory(prefix="curation-dry-run-") as scratch:
         try:
@@ -422,6 +563,8 @@ def dry_run(
                 stats=curation_stats,
                 tokens=report.tokens,
                 leakage=leakage_check(plan.train, plan.eval),
+                left_out=plan.excluded_counts(),
+                task=get_preset(plan.settings.preset).task,
             )
         else:
             report, items = result.validation, result.readiness

@@ -11,6 +11,14 @@ from typing import Any, Literal
 
 from curation.export.issues import TokenStats
 from curation.export.leakage import LeakageReport
+from curation.export.pairs import (
+    LENGTH_RATIO_WARN,
+    LONGER_SHARE_WARN,
+    NEAR_IDENTICAL_SHARE_WARN,
+    label_balance,
+    pair_stats,
+)
+from curation.export.presets.base import LEFT_OUT_REASONS
 from curation.records import Example
 
 Status = Literal["ok", "warn", "fail", "not-run"]
@@ -56,6 +64,8 @@ def readiness_summary(
     stats: Mapping[str, Any],
     tokens: TokenStats | None = None,
     leakage: LeakageReport | None = None,
+    left_out: Mapping[str, int] | None = None,
+    task: str = "sft",
 ) -> list[ReadinessItem]:
     """Rate an export's readiness, item by item.
 
@@ -73,27 +83,40 @@ def readiness_summary(
         Token statistics from validation (p95 against the preset limit, over-limit count).
     leakage:
         The leakage report, if checked.
+    left_out:
+        Reason -> examples the preset left out by design (`Preset.prepare`); an item when any.
+    task:
+        The preset's task (``sft``, ``preference``, ``kto``): which data items apply.
 
     Returns
     -------
     list[ReadinessItem]
         In display order: examples, eval size, duplicates, quality flags, agreement, label
-        issues, PII, token budget, leakage. Thresholds: < 100 examples fail, < 300 or > 50,000
+        issues, PII, token budget, leakage, then the data items that apply: left out (by
+        reason), needing an answer (``import.needs_answer``), preference data in an SFT
+        export, length bias and near-identical answers of pairs, KTO label balance.
+        Thresholds: < 100 examples fail, < 300 or > 50,000
         warn; eval < 50 warn; duplicate rate > 5 % warn, > 20 % fail; any active example with
         a quality flag warn; agreement < 0.6 warn, < 0.4 fail;
         any open label issue warn; any PII residual fail; p95 over the limit fail, any
-        example over it warn; any leakage pair warn.
+        example over it warn; any leakage pair warn; anything left out or still needing an
+        answer warn; preference pairs written for SFT warn; chosen longer in > 75 % of pairs or
+        a chosen/rejected length ratio > 1.5 warn; > 10 % of pairs with near-identical answers
+        warn; desirable/undesirable outside TRL's 1:1 to 4:3 (or either absent) warn.
     """
     n = len(train) + len(eval)
     items: list[ReadinessItem] = []
     nt = len(train)
+    unit = {"preference": "training pairs", "kto": "training answers"}.get(
+        task, "training examples"
+    )
     if nt < MIN_EXAMPLES_FAIL:
         items.append(
             ReadinessItem(
                 "examples",
                 nt,
                 "fail",
-                f"{nt} training examples; fine-tuning needs a few hundred at least",
+                f"{nt} {unit}; fine-tuning needs a few hundred at least",
             )
         )
     elif nt < MIN_EXAMPLES_WARN:
@@ -102,7 +125,7 @@ def readiness_summary(
                 "examples",
                 nt,
                 "warn",
-                f"{nt} training examples; a few hundred to a few thousand work best",
+                f"{nt} {unit}; a few hundred to a few thousand work best",
             )
         )
     elif nt > MAX_EXAMPLES_WARN:
@@ -111,11 +134,11 @@ def readiness_summary(
                 "examples",
                 nt,
                 "warn",
-                f"{nt} training examples; more than usual for SFT, check cost",
+                f"{nt} {unit}; more than usual for fine-tuning, check cost",
             )
         )
     else:
-        items.append(ReadinessItem("examples", nt, "ok", f"{nt} training examples"))
+        items.append(ReadinessItem("examples", nt, "ok", f"{nt} {unit}"))
     ne = len(eval)
     items.append(
         ReadinessItem(
@@ -213,6 +236,99 @@ def readiness_summary(
                 f"highest {leakage.max_similarity:.2f}",
             )
         )
+    items.extend(data_items([*train, *eval], stats=stats, left_out=left_out, task=task))
+    return items
+
+
+def data_items(
+    examples: Sequence[Example],
+    *,
+    stats: Mapping[str, Any],
+    left_out: Mapping[str, int] | None,
+    task: str,
+) -> list[ReadinessItem]:
+    """The readiness items about what kind of data goes out (see `readiness_summary`)."""
+    items: list[ReadinessItem] = []
+    counts = {k: v for k, v in (left_out or {}).items() if v}
+    if counts:
+        total = sum(counts.values())
+        words = "; ".join(f"{LEFT_OUT_REASONS.get(k, k)}: {v}" for k, v in counts.items())
+        items.append(
+            ReadinessItem("left out", total, "warn", f"{total} examples left out: {words}")
+        )
+    waiting = _number(stats.get("import"), "needs_answer")
+    if waiting:
+        items.append(
+            ReadinessItem(
+                "needs an answer",
+                int(waiting),
+                "warn",
+                f"{int(waiting)} examples still need an answer and never go out; write their "
+                "answers (or candidate answers) to export them",
+            )
+        )
+    if task == "sft":
+        pairs = sum(1 for ex in examples if ex.candidates)
+        if pairs:
+            items.append(
+                ReadinessItem(
+                    "preference data",
+                    pairs,
+                    "warn",
+                    f"{pairs} preference examples go out as prompt + chosen answer; their "
+                    "rejected answers are not trained on (a preference preset trains the pairs)",
+                )
+            )
+    elif task == "preference":
+        ps = pair_stats(examples)
+        if ps.n_pairs:
+            biased = ps.length_biased
+            items.append(
+                ReadinessItem(
+                    "length bias",
+                    None if ps.length_ratio is None else round(ps.length_ratio, 3),
+                    "warn" if biased else "ok",
+                    f"chosen answers average {ps.mean_chosen_chars:.0f} characters, rejected "
+                    f"{ps.mean_rejected_chars:.0f} (ratio "
+                    + ("-" if ps.length_ratio is None else f"{ps.length_ratio:.2f}")
+                    + f"); chosen is longer in {ps.share_chosen_longer:.0%} of pairs"
+                    + (
+                        f" (warn above {LONGER_SHARE_WARN:.0%} or a ratio above "
+                        f"{LENGTH_RATIO_WARN}): DPO learns to prefer length"
+                        if biased
+                        else ""
+                    ),
+                )
+            )
+            share = ps.near_identical_share
+            items.append(
+                ReadinessItem(
+                    "near-identical pairs",
+                    round(share, 4),
+                    "warn" if share > NEAR_IDENTICAL_SHARE_WARN else "ok",
+                    f"{ps.n_near_identical} of {ps.n_pairs} pairs ({share:.0%}) have chosen and "
+                    f"rejected answers that are near duplicates (word Jaccard >= "
+                    f"{ps.threshold}, the near-dedup default)"
+                    + (
+                        f"; above {NEAR_IDENTICAL_SHARE_WARN:.0%} the pairs teach little"
+                        if share > NEAR_IDENTICAL_SHARE_WARN
+                        else ""
+                    ),
+                )
+            )
+    elif task == "kto":
+        balance = label_balance(examples)
+        if balance.desirable or balance.undesirable:
+            ratio = balance.ratio
+            items.append(
+                ReadinessItem(
+                    "label balance",
+                    None if ratio is None else round(ratio, 3),
+                    "ok" if balance.balanced else "warn",
+                    f"{balance.desirable} desirable / {balance.undesirable} undesirable answers; "
+                    + balance.suggestion(),
+                )
+            )
     return items
 
 

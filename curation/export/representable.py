@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from curation.export.conversation import Layout, Unrepresentable
 from curation.export.issues import Issue
-from curation.export.presets.base import WARNING_CODES, Built, Preset
+from curation.export.presets.base import LEFT_OUT_REASONS, WARNING_CODES, Built, LeftOut, Preset
 from curation.records import Example
 
 # Codes that concern a file or the files together, never one example: leaving examples out is
@@ -33,6 +33,68 @@ FILE_LEVEL_CODES = frozenset(
     }
 )
 SKIPPED_CODE = "skipped_unrepresentable"
+LEFT_OUT_CODE = "left_out"  # left out by design (a tie in a pair preset...); ``cause`` says why
+
+
+@dataclass(slots=True)
+class Prepared:
+    """Examples as the rows a preset writes, and the examples it leaves out by design.
+
+    Attributes
+    ----------
+    rows:
+        The rows, in the order of the examples they come from.
+    origin:
+        For each row, the index of its example in the list given to `prepare_examples`.
+    left_out:
+        One ``left_out`` warning per example left out, ``cause`` its reason code.
+    """
+
+    rows: list[Example]
+    origin: list[int]
+    left_out: list[Issue]
+
+
+def prepare_examples(preset: Preset, examples: Iterable[Example]) -> Prepared:
+    """Run every example through `Preset.prepare`: the rows to write and what is left out.
+
+    An example left out this way is not a defect (a tie has no chosen answer, an SFT preset
+    does not train undesirable answers): it never blocks an export and is counted by reason.
+    """
+    rows: list[Example] = []
+    origin: list[int] = []
+    left_out: list[Issue] = []
+    for i, ex in enumerate(examples):
+        got = preset.prepare(ex)
+        if isinstance(got, LeftOut):
+            left_out.append(
+                Issue(
+                    None,
+                    ex.id,
+                    LEFT_OUT_CODE,
+                    f"left out of {preset.name} ({got.code}): {got.message}",
+                    cause=got.code,
+                )
+            )
+            continue
+        rows.extend(got)
+        origin.extend([i] * len(got))
+    return Prepared(rows, origin, left_out)
+
+
+def left_out_counts(issues: Iterable[Issue]) -> dict[str, int]:
+    """Reason -> number of examples left out by design (from ``left_out`` warnings)."""
+    out: dict[str, int] = {}
+    for issue in issues:
+        if issue.code == LEFT_OUT_CODE:
+            cause = issue.cause or "other"
+            out[cause] = out.get(cause, 0) + 1
+    return dict(sorted(out.items()))
+
+
+def left_out_text(counts: Mapping[str, int]) -> str:
+    """Left-out counts in words, e.g. ``answers marked undesirable (not trained on): 3``."""
+    return "; ".join(f"{LEFT_OUT_REASONS.get(code, code)}: {n}" for code, n in counts.items())
 
 
 def is_error(issue: Issue) -> bool:

@@ -241,7 +241,10 @@ def split_examples(
     assistant text (`similarity_text`; system prompts left out) when ``group_by_duplicates``
     (also when ``groups`` is given: an exact-only dedup run leaves near duplicates that would
     leak), and (c) always every set of examples whose normalised user text
-    (`normalize_text(example.prompt)`) is equal. Each group lands wholly in one split.
+    (`normalize_text(example.prompt)`) is equal: preference pairs on one prompt and the two KTO
+    rows of a pair share it. Each group lands wholly in one split. A preference example's
+    near-duplicate text is its prompt alone (`similarity_text`), so pairs on nearly the same
+    prompt stay together too.
 
     Method: groups are ordered by a seeded hash of their smallest id. Per-stratum eval targets
     come from the total target by largest remainder. Pass 1 walks the groups in that order and

@@ -15,7 +15,7 @@ from curation.export.issues import Issue, TokenStats, ValidationReport
 from curation.export.presets import Preset, get_preset
 from curation.export.presets.base import SPLITS, WARNING_CODES
 from curation.export.representable import record_issues
-from curation.export.tokens import record_tokens, resolve_token_counter
+from curation.export.tokens import resolve_token_counter
 
 MANIFEST_NAME = "manifest.json"
 
@@ -253,7 +253,7 @@ def validate(
             issues = record_issues(chosen, value, rr.line - 1)
             if isinstance(value, dict):
                 issues.extend(tracker.check(value, name, rr.line))
-                tokens = record_tokens(value, counter, messages_key=chosen.messages_key)
+                tokens = chosen.count_tokens(value, counter)
                 counts.append(tokens)
                 if limit is not None and tokens > limit:
                     issues.append(

@@ -15,8 +15,8 @@ from curation.errors import ExportError
 from curation.export.conversation import Layout
 from curation.export.issues import Issue
 from curation.export.presets import Preset, get_preset
-from curation.export.representable import check_example, left_out_warnings
-from curation.export.tokens import record_tokens, resolve_token_counter
+from curation.export.representable import check_example, left_out_warnings, prepare_examples
+from curation.export.tokens import resolve_token_counter
 from curation.records import Example
 
 OnUnrepresentable = Literal["error", "skip"]
@@ -34,12 +34,14 @@ class WriteResult:
     count:
         Records written.
     ids:
-        Example ids in line order (line n holds ``ids[n - 1]``).
+        Row ids in line order (line n holds ``ids[n - 1]``): the example's id, or
+        ``<id>/chosen`` and ``<id>/rejected`` for the two KTO rows of a pair.
     errors:
         Examples the preset cannot represent (``on_unrepresentable="error"``): they are not in
         the file and block an export.
     warnings:
-        Lossy conversions, and skipped examples when ``on_unrepresentable="skip"``.
+        Lossy conversions, examples the preset leaves out by design (``left_out``, with the
+        reason as ``cause``), and skipped examples when ``on_unrepresentable="skip"``.
     sha256, n_bytes:
         Digest and size of the written file.
     token_counts:
@@ -77,7 +79,9 @@ def build_records(
 ) -> tuple[list[dict[str, Any]], list[str], list[Issue], list[Issue]]:
     """Convert examples to records; returns records, their ids, errors and warnings.
 
-    Each example goes through `check_example`. With ``on_unrepresentable="skip"`` that includes
+    Each example first goes through `Preset.prepare`: an example the preset leaves out by
+    design (a tie in a pair preset...) is a ``left_out`` warning, never an error, and a KTO
+    preset's pair becomes two rows. Each row then goes through `check_example`. With ``on_unrepresentable="skip"`` that includes
     the record rules the validator applies to a written record, and an example failing any of
     them is left out with a ``skipped_unrepresentable`` warning naming its id. With ``"error"``
     an example that cannot be built is an error here, and a built record that breaks a record
@@ -87,8 +91,9 @@ def build_records(
     records: list[dict[str, Any]] = []
     ids: list[str] = []
     errors: list[Issue] = []
-    warnings: list[Issue] = []
-    for ex in examples:
+    prepared = prepare_examples(preset, examples)
+    warnings: list[Issue] = [_with_file(i, file) for i in prepared.left_out]
+    for ex in prepared.rows:
         checked = check_example(preset, ex, layout, file=file, record_rules=skip)
         if checked.built is None or checked.errors:
             if skip:
@@ -102,6 +107,10 @@ def build_records(
         records.append(checked.built.record)
         ids.append(ex.id)
     return records, ids, errors, warnings
+
+
+def _with_file(issue: Issue, file: str | None) -> Issue:
+    return Issue(issue.line, issue.example_id, issue.code, issue.message, file, issue.cause)
 
 
 def write_split(
@@ -149,7 +158,8 @@ def write_split(
         )
     chosen = get_preset(preset)
     items = list(examples)
-    layout = chosen.layout(items if layout_examples is None else layout_examples)
+    everything = items if layout_examples is None else list(layout_examples)
+    layout = chosen.layout(prepare_examples(chosen, everything).rows)
     target = Path(path)
     records, ids, errors, warnings = build_records(
         items, chosen, layout, file=target.name, on_unrepresentable=on_unrepresentable
@@ -173,7 +183,7 @@ def write_split(
         warnings=warnings,
         sha256=hashlib.sha256(data).hexdigest(),
         n_bytes=len(data),
-        token_counts=[record_tokens(r, counter, messages_key=chosen.messages_key) for r in records],
+        token_counts=[chosen.count_tokens(r, counter) for r in records],
         token_counts_are_estimates=not counter.exact,
         layout=layout,
     )

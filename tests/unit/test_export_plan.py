@@ -1,7 +1,8 @@
 """The readiness dry run counts exactly what the export writes, for every preset, on real data.
 
-A project holds real files plus real FastChat conversations cut to end on a user turn (what the
-OpenAI preset cannot carry); line counts are read back from the written files.
+A project holds real files, real FastChat conversations cut to end on a user turn (they wait for
+an answer and never go out) and real FastChat conversations with a system turn moved into the
+middle (what the OpenAI preset cannot carry); line counts are read back from the written files.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from curation.errors import ExportError, ValidationFailed
 from curation.export import ExportSettings, get_preset, preset_names
 from curation.export.from_project import dry_run_project, export_project
 from curation.formats import read_examples
-from curation.store import Store
+from curation.store import ExampleFilter, Store
 
 FILES = (
     "dolly/random_selection_20_top_100.json",
@@ -37,13 +38,32 @@ def _cut_conversations(shared_data: Path, tmp_path: Path, n: int = 40) -> tuple[
     return path, len(rows)
 
 
+def _misplaced_system(shared_data: Path, tmp_path: Path, n: int = 25) -> tuple[Path, int]:
+    """Real multi-turn FastChat records with a system turn after their first exchange."""
+    records = json.loads((shared_data / "fastchat" / "dummy_conversation.json").read_text())
+    long = [r for r in records if len(r["conversations"]) >= 4][-n:]
+    system = {"from": "system", "value": "Answer briefly."}
+    rows = [
+        {**r, "conversations": r["conversations"][:2] + [system] + r["conversations"][2:]}
+        for r in long
+    ]
+    path = tmp_path / "fastchat_system.json"
+    path.write_text(json.dumps(rows))
+    return path, len(rows)
+
+
 def _project(store: Store, shared_data: Path, tmp_path: Path) -> int:
+    """The project; returns how many conversations end on a user turn (status needs_answer)."""
     store.create_project("p", "ada")
     for rel in FILES:
         store.add_import("p", read_examples(shared_data / rel), "ada")
     path, n_cut = _cut_conversations(shared_data, tmp_path)
     store.add_import("p", read_examples(path), "ada")
     return n_cut
+
+
+def _active(store: Store) -> int:
+    return int(store.stats("p")["by_status"]["active"])
 
 
 def _written(out: Path, preset: str) -> dict[str, list[str]]:
@@ -75,11 +95,11 @@ def store(tmp_path: Path) -> Store:
     st.dispose()
 
 
-@pytest.mark.parametrize("preset", preset_names())
+@pytest.mark.parametrize("preset", preset_names("sft"))
 def test_dry_run_counts_equal_written_lines_for_every_preset(
     preset: str, store: Store, shared_data: Path, tmp_path: Path
 ) -> None:
-    _project(store, shared_data, tmp_path)
+    n_cut = _project(store, shared_data, tmp_path)
     settings = ExportSettings(preset, eval_fraction=0.1, seed=3, skip_unrepresentable=True)
     dry = dry_run_project(store, "p", settings)
     assert dry.ok, dry.report.errors[:3]
@@ -101,29 +121,50 @@ def test_dry_run_counts_equal_written_lines_for_every_preset(
         w.example_id for w in result.validation.warnings if w.code == "skipped_unrepresentable"
     }
     assert left_out == set(dry.plan.unrepresentable_ids)
-    total = store.count_examples("p")
+    total = _active(store)  # the conversations waiting for an answer are never selected
+    assert dry.plan.n_selected == total == store.count_examples("p") - n_cut
     assert len(written["train"]) + len(written.get("validation", [])) + len(left_out) == total
 
 
-def test_openai_leaves_out_conversations_ending_on_a_user_turn(
+def test_conversations_ending_on_a_user_turn_wait_for_an_answer_and_are_counted(
     store: Store, shared_data: Path, tmp_path: Path
 ) -> None:
-    """The issue's case: before, the export stayed blocked with last_not_assistant."""
     n_cut = _project(store, shared_data, tmp_path)
+    waiting = [e.id for e in store.list_examples("p", ExampleFilter(statuses=["needs_answer"]))]
+    assert len(waiting) == n_cut
+    dry = dry_run_project(store, "p", ExportSettings("openai", seed=1))
+    assert dry.ok, dry.report.errors[:3]
+    item = {i.name: i for i in dry.readiness}["needs an answer"]
+    assert (item.value, item.status) == (n_cut, "warn")
+    result = export_project(store, "p", tmp_path / "out", "openai", author="ada", seed=1)
+    written = _written(tmp_path / "out", "openai")
+    assert not set(waiting) & {i for ids in written.values() for i in ids}
+    assert sum(map(len, written.values())) == _active(store)
+    assert result.manifest["parameters"]["excluded"] == {"needs_answer": n_cut}
+    assert result.manifest["curation_stats"]["import"]["needs_answer"] == n_cut
+
+
+def test_openai_leaves_out_conversations_with_a_system_turn_in_the_middle(
+    store: Store, shared_data: Path, tmp_path: Path
+) -> None:
+    """Blocked by what OpenAI cannot carry; left out with --skip-unrepresentable, same counts."""
+    _project(store, shared_data, tmp_path)
+    path, n_bad = _misplaced_system(shared_data, tmp_path)
+    store.add_import("p", read_examples(path), "ada")
     blocked = dry_run_project(store, "p", ExportSettings("openai", seed=1))
     assert not blocked.ok
-    assert blocked.report.codes() == {"last_not_assistant": n_cut}
-    with pytest.raises(ValidationFailed, match=f"{n_cut} example"):
+    assert blocked.report.codes() == {"system_not_first": n_bad}
+    with pytest.raises(ValidationFailed, match=f"{n_bad} example"):
         export_project(store, "p", tmp_path / "blocked", "openai", author="ada", seed=1)
     assert not (tmp_path / "blocked").exists()
 
     skip = ExportSettings("openai", seed=1, skip_unrepresentable=True)
     dry = dry_run_project(store, "p", skip)
-    assert dry.ok and dry.plan.unrepresentable_codes() == {"last_not_assistant": n_cut}
+    assert dry.ok and dry.plan.unrepresentable_codes() == {"system_not_first": n_bad}
     summary = json.loads(json.dumps(dry.summary(), default=str))
-    assert summary["unrepresentable"] == {"last_not_assistant": n_cut}
+    assert summary["unrepresentable"] == {"system_not_first": n_bad}
     assert (summary["train"], summary["eval"]) == (dry.train_count, dry.eval_count)
-    assert summary["validation"]["warnings"]["skipped_unrepresentable"] == n_cut
+    assert summary["validation"]["warnings"]["skipped_unrepresentable"] == n_bad
     # The blocked dry run already said what leaving them out would write.
     assert (blocked.train_count, blocked.eval_count) == (dry.train_count, dry.eval_count)
     result = export_project(
@@ -131,9 +172,9 @@ def test_openai_leaves_out_conversations_ending_on_a_user_turn(
     )
     written = _written(tmp_path / "out", "openai")
     assert (result.train_count, result.eval_count) == (dry.train_count, dry.eval_count)
-    assert sum(map(len, written.values())) == store.count_examples("p") - n_cut
+    assert sum(map(len, written.values())) == _active(store) - n_bad
     event = store.events("p", kinds=["export"])[0]
-    assert event["payload"]["left_out"] == n_cut
+    assert event["payload"]["left_out"] == n_bad
 
 
 def test_eval_count_is_exact_after_leaving_examples_out(

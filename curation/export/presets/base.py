@@ -14,9 +14,11 @@ from typing import Any, ClassVar
 from curation.export.checks import TEMPLATE_TOKENS, check_template_tokens
 from curation.export.conversation import Layout
 from curation.export.issues import Issue
+from curation.export.tokens import TokenCounter, record_tokens
 from curation.records import Example
 
 SPLITS = ("train", "validation")
+TASKS = ("sft", "preference", "kto")
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +27,53 @@ class Built:
 
     record: dict[str, Any]
     warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class LeftOut:
+    """Why a preset leaves an example out by design: not a defect, a kind of data it does not train.
+
+    Attributes
+    ----------
+    code:
+        A stable reason (``tie``, ``no_candidates``, ``undesirable``, ``no_label``...).
+    message:
+        The reason in words, for the export summary.
+    """
+
+    code: str
+    message: str
+
+
+# Reasons an example is left out by design, in words for summaries (code -> phrase).
+LEFT_OUT_REASONS: dict[str, str] = {
+    "tie": "ties (the candidate answers share one rank, so none is chosen)",
+    "no_chosen": "candidates without a unique best-ranked answer",
+    "no_rejected": "a chosen answer without a worse-ranked one to pair it with",
+    "no_candidates": "conversations without candidate answers (not preference pairs)",
+    "needs_answer": "prompts that still need an answer",
+    "undesirable": "answers marked undesirable (not trained on)",
+    "no_label": "conversations labelled neither desirable nor undesirable",
+}
+
+
+def sft_prepare(example: Example) -> list[Example] | LeftOut:
+    """What a supervised (SFT) preset writes for one example: itself, or why it is left out.
+
+    Preference examples go out as their prompt plus the chosen answer (`Example.sft_messages`,
+    which every SFT preset builds from); a tie or a set of candidates without a unique best one
+    has no answer to train on. Feedback (KTO) examples marked undesirable are left out: SFT
+    would teach exactly the answer someone marked bad. Desirable and unlabelled conversations
+    go out as they are.
+    """
+    kind = example.kind
+    if kind == "preference" and example.chosen is None:
+        if example.is_tie:
+            return LeftOut("tie", "its candidate answers tie: no chosen answer to train on")
+        return LeftOut("no_chosen", "no candidate answer is ranked strictly best")
+    if kind == "feedback" and example.desirable is False:
+        return LeftOut("undesirable", "its answer is marked undesirable: not trained on")
+    return [example]
 
 
 @dataclass(slots=True)
@@ -60,6 +109,9 @@ class Preset:
     ----------
     name:
         Registry key used by the UI and the CLI.
+    task:
+        What the files train: ``sft`` (supervised), ``preference`` (chosen/rejected pairs,
+        DPO) or ``kto`` (answers labelled desirable or undesirable).
     description:
         One line for the UI.
     file_ext:
@@ -73,6 +125,7 @@ class Preset:
     """
 
     name: ClassVar[str] = ""
+    task: ClassVar[str] = "sft"
     description: ClassVar[str] = ""
     file_ext: ClassVar[str] = "jsonl"
     data_dir: ClassVar[str] = ""
@@ -87,6 +140,17 @@ class Preset:
         """Relative path of a split's file, e.g. ``train.jsonl`` or ``data/train.parquet``."""
         name = f"{split}.{self.file_ext}"
         return f"{self.data_dir}/{name}" if self.data_dir else name
+
+    # ---- which examples, as which rows ---------------------------------------------------
+    def prepare(self, example: Example) -> list[Example] | LeftOut:
+        """The examples this preset writes for one canonical example, or why it leaves it out.
+
+        Usually ``[example]``; a KTO preset turns a chosen/rejected pair into two labelled rows.
+        A `LeftOut` is a kind of data the preset does not train (a tie in a pair preset, an
+        undesirable answer in an SFT one): counted with its reason, never an error.
+        Preparing a prepared example gives it back unchanged.
+        """
+        return sft_prepare(example)
 
     # ---- record shape -------------------------------------------------------------------
     def layout(self, examples: Iterable[Example]) -> Layout:
@@ -114,6 +178,10 @@ class Preset:
             When this preset cannot express the example.
         """
         return self.build(example, layout or self.layout([example])).record
+
+    def count_tokens(self, record: dict[str, Any], counter: TokenCounter) -> int:
+        """Tokens of one record as a trainer counts them against its length limit."""
+        return record_tokens(record, counter, messages_key=self.messages_key)
 
     # ---- validation ---------------------------------------------------------------------
     def check_record(self, record: dict[str, Any], line: int) -> list[Issue]:
@@ -193,6 +261,7 @@ WARNING_CODES = frozenset(
         "no_trailing_newline",
         "unrecognized_top_level_key",
         "skipped_unrepresentable",
+        "left_out",
         "completion_boundary",
         "too_few_records",
         "schema_varies",

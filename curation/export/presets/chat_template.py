@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 from curation.export.checks import ChatDialect, check_chat, check_tools_value
 from curation.export.conversation import (
     Layout,
+    Turn,
     Unrepresentable,
     dumps_compact,
     example_turns,
@@ -21,20 +22,16 @@ from curation.export.presets.base import Built, Preset
 from curation.records import Example
 
 
-def chat_template_record(example: Example, layout: Layout, *, weights: bool) -> Built:
-    """``{"messages": [...], "tools": "<json>"}`` with a uniform message key set.
+def chat_messages(
+    turns: list[Turn], layout: Layout, *, weights: bool
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Turns as ``{role, content[, tool_calls][, weight]}`` messages, plus lossy-conversion notes.
 
-    Every message has ``role`` and ``content``; once any example has tool calls, every message
-    also has ``tool_calls`` (``[]`` when it makes none) so the Arrow struct carries no nulls;
-    call ``arguments`` and the row's ``tools`` are JSON strings (reference §1.2 item 3; TRL and
-    Axolotl both ``json.loads`` them). With ``weights``, every message has ``weight``
-    (assistant: the source's, default 1; other roles: 0). Speaker ``name`` and
-    ``tool_call_id`` are dropped (reported as a lossy-conversion warning): calls are matched to
-    results by order.
+    See `chat_template_record` for the key rules; shared by the pair and KTO presets.
     """
     warnings: list[str] = []
     messages: list[dict[str, Any]] = []
-    for t in example_turns(example):
+    for t in turns:
         if t.role not in ("system", "user", "assistant", "tool"):
             raise Unrepresentable("unrecognized_role", f"role {t.role!r} has no chat-template form")
         m: dict[str, Any] = {"role": t.role, "content": t.content}
@@ -54,9 +51,29 @@ def chat_template_record(example: Example, layout: Layout, *, weights: bool) -> 
         if t.name is not None and t.role != "tool":  # a tool result's name follows from its call
             warnings.append(f"speaker name {t.name!r} dropped")
         messages.append(m)
+    return messages, warnings
+
+
+def chat_tools(example: Example) -> str:
+    """The example's tool schemas as the JSON string TRL and Axolotl read (``[]`` when none)."""
+    return dumps_compact(openai_tools(parse_tools(example.tools)))
+
+
+def chat_template_record(example: Example, layout: Layout, *, weights: bool) -> Built:
+    """``{"messages": [...], "tools": "<json>"}`` with a uniform message key set.
+
+    Every message has ``role`` and ``content``; once any example has tool calls, every message
+    also has ``tool_calls`` (``[]`` when it makes none) so the Arrow struct carries no nulls;
+    call ``arguments`` and the row's ``tools`` are JSON strings (reference §1.2 item 3; TRL and
+    Axolotl both ``json.loads`` them). With ``weights``, every message has ``weight``
+    (assistant: the source's, default 1; other roles: 0). Speaker ``name`` and
+    ``tool_call_id`` are dropped (reported as a lossy-conversion warning): calls are matched to
+    results by order. Preference data goes out as its prompt plus the chosen answer.
+    """
+    messages, warnings = chat_messages(example_turns(example), layout, weights=weights)
     record: dict[str, Any] = {"messages": messages}
     if layout.has_tools:
-        record["tools"] = dumps_compact(openai_tools(parse_tools(example.tools)))
+        record["tools"] = chat_tools(example)
     return Built(record, tuple(dict.fromkeys(warnings)))
 
 

@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 from curation.export.checks import ChatDialect, check_chat, check_strings, check_tools_value
 from curation.export.conversation import (
     Layout,
+    Turn,
     Unrepresentable,
     check_alternation,
     dumps_compact,
@@ -152,89 +153,17 @@ class LlamaFactorySharegptPreset(Preset):
     trainer_hint: ClassVar[str] = LlamaFactoryAlpacaPreset.trainer_hint
 
     def build(self, example: Example, layout: Layout) -> Built:
-        warnings: list[str] = []
-        conv: list[dict[str, str]] = []
-        results: list[str] = []  # consecutive tool results, merged into one observation
-
-        def flush_results() -> None:
-            if results:
-                value = results[0] if len(results) == 1 else dumps_compact(results)
-                conv.append({"from": "observation", "value": value})
-                results.clear()
-
-        for i, t in enumerate(example_turns(example)):
-            if t.role == "tool":
-                results.append(t.content)
-                continue
-            flush_results()
-            if t.role == "system":
-                if i != 0:
-                    raise Unrepresentable(
-                        "system_not_first", "a system message is only allowed first"
-                    )
-                conv.append({"from": "system", "value": t.content})
-            elif t.role == "user":
-                conv.append({"from": "human", "value": t.content})
-            elif t.role == "assistant" and t.calls:
-                if t.content.strip():
-                    warnings.append("assistant text beside a tool call was dropped")
-                calls = [{"name": c.name, "arguments": c.arguments_object()} for c in t.calls]
-                value = calls[0] if len(calls) == 1 else calls
-                conv.append({"from": "function_call", "value": dumps_compact(value)})
-            elif t.role == "assistant":
-                conv.append({"from": "gpt", "value": t.content})
-            else:
-                raise Unrepresentable("unrecognized_role", f"role {t.role!r} has no sharegpt form")
-        flush_results()
-        body = conv[1:] if conv and conv[0]["from"] == "system" else conv
-        for pos, m in enumerate(body):
-            allowed = ("human", "observation") if pos % 2 == 0 else ("gpt", "function_call")
-            if m["from"] not in allowed:
-                raise Unrepresentable(
-                    "role_order",
-                    f"turn {pos} is {m['from']!r}; LLaMA-Factory needs {allowed} there "
-                    "(the converter would drop this row)",
-                )
-        if not body or len(body) % 2:
-            raise Unrepresentable(
-                "role_order",
-                "LLaMA-Factory needs an even number of turns "
-                "after the system prompt, ending on gpt or function_call",
-            )
+        conv, warnings = sharegpt_conversation(example_turns(example))
+        check_positions(conv, ends_on="answer")
         record: dict[str, Any] = {"conversations": conv}
         if layout.has_tools:
-            tools = parse_tools(example.tools)
-            record["tools"] = dumps_compact(tools) if tools else ""
+            record["tools"] = sharegpt_tools(example)
         return Built(record, tuple(dict.fromkeys(warnings)))
 
     def check_record(self, record: dict[str, Any], line: int) -> list[Issue]:
         conv = record.get("conversations")
-        issues = check_chat(
-            conv,
-            line,
-            ChatDialect(
-                role_key="from",
-                content_key="value",
-                roles=_LF_ROLES,
-                allowed_keys=("from", "value"),
-            ),
-        )
-        if isinstance(conv, list) and all(isinstance(m, dict) for m in conv):
-            body = conv[1:] if conv and conv[0].get("from") == "system" else conv
-            for pos, m in enumerate(body):
-                allowed = ("human", "observation") if pos % 2 == 0 else ("gpt", "function_call")
-                if m.get("from") not in allowed:
-                    issues.append(
-                        Issue(
-                            line,
-                            None,
-                            "role_order",
-                            f"turn {pos} is {m.get('from')!r}, expected one of {allowed}",
-                        )
-                    )
-                    break
-                if m.get("from") == "function_call":
-                    issues.extend(_check_function_call(m.get("value"), line, pos))
+        issues = check_chat(conv, line, LF_DIALECT)
+        issues.extend(check_sharegpt_positions(conv, line))
         if "tools" in record:
             issues.extend(check_tools_value(record["tools"], line, as_string=True))
         return issues
@@ -274,3 +203,128 @@ def _check_function_call(value: Any, line: int, pos: int) -> list[Issue]:
             )
         ]
     return []
+
+
+LF_DIALECT = ChatDialect(
+    role_key="from", content_key="value", roles=_LF_ROLES, allowed_keys=("from", "value")
+)
+
+
+def sharegpt_conversation(turns: list[Turn]) -> tuple[list[dict[str, str]], list[str]]:
+    """Turns as LLaMA-Factory sharegpt entries, plus lossy-conversion notes.
+
+    Tool calls become one ``function_call`` entry (a list for parallel calls), consecutive tool
+    results one ``observation``; an assistant's text beside its calls is dropped (noted).
+
+    Raises
+    ------
+    Unrepresentable
+        For a system message after the first turn, or a role sharegpt has no tag for.
+    """
+    warnings: list[str] = []
+    conv: list[dict[str, str]] = []
+    results: list[str] = []  # consecutive tool results, merged into one observation
+
+    def flush_results() -> None:
+        if results:
+            value = results[0] if len(results) == 1 else dumps_compact(results)
+            conv.append({"from": "observation", "value": value})
+            results.clear()
+
+    for i, t in enumerate(turns):
+        if t.role == "tool":
+            results.append(t.content)
+            continue
+        flush_results()
+        if t.role == "system":
+            if i != 0:
+                raise Unrepresentable("system_not_first", "a system message is only allowed first")
+            conv.append({"from": "system", "value": t.content})
+        elif t.role == "user":
+            conv.append({"from": "human", "value": t.content})
+        elif t.role == "assistant" and t.calls:
+            if t.content.strip():
+                warnings.append("assistant text beside a tool call was dropped")
+            calls = [{"name": c.name, "arguments": c.arguments_object()} for c in t.calls]
+            value = calls[0] if len(calls) == 1 else calls
+            conv.append({"from": "function_call", "value": dumps_compact(value)})
+        elif t.role == "assistant":
+            conv.append({"from": "gpt", "value": t.content})
+        else:
+            raise Unrepresentable("unrecognized_role", f"role {t.role!r} has no sharegpt form")
+    flush_results()
+    return conv, warnings
+
+
+def _body(conv: list[Any]) -> list[Any]:
+    first = conv[0] if conv else None
+    return conv[1:] if isinstance(first, dict) and first.get("from") == "system" else conv
+
+
+def check_positions(conv: list[dict[str, str]], *, ends_on: str) -> None:
+    """Require `SharegptDatasetConverter`'s position rule (reference §1.4).
+
+    After the optional system turn, even positions are human/observation and odd ones
+    gpt/function_call. ``ends_on="answer"`` (SFT, KTO) needs an even count, ending on an
+    answer; ``ends_on="prompt"`` (ranking data, whose answers are separate columns) an odd one.
+    The converter silently drops rows that break this, so they are unrepresentable here.
+
+    Raises
+    ------
+    Unrepresentable
+        With code ``role_order``.
+    """
+    body = _body(conv)
+    for pos, m in enumerate(body):
+        allowed = ("human", "observation") if pos % 2 == 0 else ("gpt", "function_call")
+        if m["from"] not in allowed:
+            raise Unrepresentable(
+                "role_order",
+                f"turn {pos} is {m['from']!r}; LLaMA-Factory needs {allowed} there "
+                "(the converter would drop this row)",
+            )
+    if ends_on == "answer" and (not body or len(body) % 2):
+        raise Unrepresentable(
+            "role_order",
+            "LLaMA-Factory needs an even number of turns "
+            "after the system prompt, ending on gpt or function_call",
+        )
+    if ends_on == "prompt" and len(body) % 2 == 0:
+        raise Unrepresentable(
+            "role_order",
+            "LLaMA-Factory ranking data needs an odd number of turns after the system prompt, "
+            "ending on human or observation",
+        )
+
+
+def check_sharegpt_positions(conv: Any, line: int) -> list[Issue]:
+    """The position rule on a record read back, plus the shape of ``function_call`` values."""
+    issues: list[Issue] = []
+    if not isinstance(conv, list) or not all(isinstance(m, dict) for m in conv):
+        return issues
+    for pos, m in enumerate(_body(conv)):
+        allowed = ("human", "observation") if pos % 2 == 0 else ("gpt", "function_call")
+        if m.get("from") not in allowed:
+            issues.append(
+                Issue(
+                    line,
+                    None,
+                    "role_order",
+                    f"turn {pos} is {m.get('from')!r}, expected one of {allowed}",
+                )
+            )
+            break
+        if m.get("from") == "function_call":
+            issues.extend(_check_function_call(m.get("value"), line, pos))
+    return issues
+
+
+def sharegpt_tools(example: Example) -> str:
+    """The example's flat function schemas as a JSON string (``""`` when none)."""
+    tools = parse_tools(example.tools)
+    return dumps_compact(tools) if tools else ""
+
+
+def dataset_info(dataset_name: str, files: dict[str, str | None], entry: dict[str, Any]) -> str:
+    """``dataset_info.json``: one entry per written split, named ``<dataset>_<split>``."""
+    return _dataset_info(lf_dataset_name(dataset_name), files, entry)

@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 from curation.export.checks import ChatDialect, check_chat, check_tools_value
 from curation.export.conversation import (
     Layout,
+    Turn,
     Unrepresentable,
     example_turns,
     openai_tools,
@@ -19,7 +20,7 @@ from curation.export.issues import Issue
 from curation.export.presets.base import Built, Preset
 from curation.records import Example
 
-_DIALECT = ChatDialect(
+OPENAI_DIALECT = ChatDialect(
     allowed_keys=(
         "role",
         "content",
@@ -59,45 +60,12 @@ class OpenAIPreset(Preset):
     )
 
     def build(self, example: Example, layout: Layout) -> Built:
-        turns = example_turns(example)
-        messages: list[dict[str, Any]] = []
-        for t in turns:
-            if t.role not in ("system", "user", "assistant", "tool"):
-                raise Unrepresentable("unrecognized_role", f"role {t.role!r} has no OpenAI form")
-            m: dict[str, Any] = {"role": t.role}
-            if t.role == "assistant" and t.calls:
-                if t.content:
-                    m["content"] = t.content
-                m["tool_calls"] = [
-                    {
-                        "id": c.id,
-                        "type": "function",
-                        "function": {"name": c.name, "arguments": c.arguments},
-                    }
-                    for c in t.calls
-                ]
-            else:
-                m["content"] = t.content
-            if t.role == "tool":
-                if t.tool_call_id is None:
-                    raise Unrepresentable(
-                        "unrecognized_role", "a tool message must answer an assistant tool call"
-                    )
-                m["tool_call_id"] = t.tool_call_id
-            elif t.name is not None:
-                m["name"] = t.name
-            if t.role == "assistant" and layout.has_weight:
-                m["weight"] = 1 if t.weight is None else t.weight
-            messages.append(m)
-        record: dict[str, Any] = {"messages": messages}
-        if layout.has_tools:
-            record["tools"] = openai_tools(parse_tools(example.tools))
-        if layout.has_parallel_tool_calls:
-            record["parallel_tool_calls"] = bool(example.metadata.get("parallel_tool_calls", True))
+        record: dict[str, Any] = {"messages": openai_messages(example_turns(example), layout)}
+        record.update(openai_row_options(example, layout))
         return Built(record)
 
     def check_record(self, record: dict[str, Any], line: int) -> list[Issue]:
-        issues = check_chat(record.get("messages"), line, _DIALECT)
+        issues = check_chat(record.get("messages"), line, OPENAI_DIALECT)
         if "tools" in record:
             issues.extend(check_tools_value(record["tools"], line, as_string=False))
         if "parallel_tool_calls" in record and not isinstance(record["parallel_tool_calls"], bool):
@@ -129,3 +97,55 @@ class OpenAIPreset(Preset):
                     )
                 )
         return issues
+
+
+def openai_messages(
+    turns: list[Turn], layout: Layout, *, weights: bool = True
+) -> list[dict[str, Any]]:
+    """Turns as OpenAI chat messages (tool calls, tool results, ``weight`` when the layout has it).
+
+    Raises
+    ------
+    Unrepresentable
+        For a role OpenAI has no form for, or a tool message answering no call.
+    """
+    messages: list[dict[str, Any]] = []
+    for t in turns:
+        if t.role not in ("system", "user", "assistant", "tool"):
+            raise Unrepresentable("unrecognized_role", f"role {t.role!r} has no OpenAI form")
+        m: dict[str, Any] = {"role": t.role}
+        if t.role == "assistant" and t.calls:
+            if t.content:
+                m["content"] = t.content
+            m["tool_calls"] = [
+                {
+                    "id": c.id,
+                    "type": "function",
+                    "function": {"name": c.name, "arguments": c.arguments},
+                }
+                for c in t.calls
+            ]
+        else:
+            m["content"] = t.content
+        if t.role == "tool":
+            if t.tool_call_id is None:
+                raise Unrepresentable(
+                    "unrecognized_role", "a tool message must answer an assistant tool call"
+                )
+            m["tool_call_id"] = t.tool_call_id
+        elif t.name is not None:
+            m["name"] = t.name
+        if weights and t.role == "assistant" and layout.has_weight:
+            m["weight"] = 1 if t.weight is None else t.weight
+        messages.append(m)
+    return messages
+
+
+def openai_row_options(example: Example, layout: Layout) -> dict[str, Any]:
+    """``tools`` and ``parallel_tool_calls`` of one row, when the export's layout has them."""
+    out: dict[str, Any] = {}
+    if layout.has_tools:
+        out["tools"] = openai_tools(parse_tools(example.tools))
+    if layout.has_parallel_tool_calls:
+        out["parallel_tool_calls"] = bool(example.metadata.get("parallel_tool_calls", True))
+    return out
