@@ -638,3 +638,16 @@ def convert_openai_kto(record: dict[str, Any]) -> list[Converted]:
     messages = _answered(messages, "label")
     metadata = metadata_from(record, {"messages", "tools", "label"})
     return [Converted(messages, metadata, desirable=desirable)]
+
+
+# The shapes whose records carry candidates or a KTO label; a record of one of them is read as
+# such even in a file detected as a plain shape (see `curation.formats.reader`).
+PAIR_SHAPES: tuple[str, ...] = (
+    "llama-factory-ranking",
+    "trl-preference",
+    "openai-preference",
+    "ultrafeedback",
+    "trl-kto",
+    "llama-factory-kto",
+    "openai-kto",
+)

@@ -23,10 +23,11 @@ from curation.formats.mapping import (
     suggest_mapping,
     validate_mapping,
 )
-from curation.formats.preference import DEFAULT_RATINGS_RULE, RatingsRule
+from curation.formats.preference import DEFAULT_RATINGS_RULE, PAIR_SHAPES, RatingsRule
 from curation.formats.results import ImportIssue, ImportResult
 from curation.formats.shapes import (
     SHAPE_REGISTRY,
+    Converted,
     Converter,
     RecordError,
     json_safe,
@@ -211,7 +212,27 @@ def _choose_converter(
             f"records lack {', '.join(missing)} (they have: {have}). "
             f"The file looks like {detected!r}: use format='auto' or pass a column mapping."
         )
+    if format == "auto" and shape not in PAIR_SHAPES:
+        return _pairs_kept(spec.convert), None
     return spec.convert, None
+
+
+def _pairs_kept(convert: Converter) -> Converter:
+    """`convert`, except that a record carrying a pair or a KTO label (a LLaMA-Factory
+    ``chosen``/``rejected``, a ``kto_tag``...) is read by its preference shape: a file whose
+    majority is plain conversations still keeps the preferences of the records that have them."""
+    pair_specs = sorted(
+        (SHAPE_REGISTRY[name] for name in PAIR_SHAPES if name in SHAPE_REGISTRY),
+        key=lambda spec: spec.priority,
+    )
+
+    def converted(record: dict[str, Any]) -> list[Converted]:
+        for spec in pair_specs:
+            if spec.matches(record):
+                return spec.convert(record)
+        return convert(record)
+
+    return converted
 
 
 def _issue(

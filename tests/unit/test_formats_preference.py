@@ -668,3 +668,28 @@ def test_cli_json_report_counts_the_kinds(tmp_path: Path, capsys) -> None:
     assert report["kinds"]["desirable"] == 2 and report["kinds"]["undesirable"] == 1
     assert report["skipped_reasons"] == {"invalid label": 1}
     assert "ratings_rule" not in report
+
+
+def test_a_mostly_plain_file_keeps_the_pairs_of_the_records_that_have_them(
+    tmp_path: Path,
+) -> None:
+    """Detection picks ShareGPT (every record has `conversations`); the records that also carry
+    `chosen` / `rejected` are still read as pairs, not as prompts needing an answer."""
+    rows = [
+        {"conversations": [{"from": "human", "value": f"Question {k}?"}],
+         "chosen": {"from": "gpt", "value": f"Right {k}."},
+         "rejected": {"from": "gpt", "value": f"Wrong {k}."}}
+        for k in range(3)
+    ] + [
+        {"conversations": [{"from": "human", "value": "Hi"}, {"from": "gpt", "value": "Hello!"}]},
+        {"conversations": [{"from": "human", "value": "Still open?"}]},
+    ]  # fmt: skip
+    path = tmp_path / "mixed.json"
+    path.write_text(json.dumps(rows))
+    result = read_examples(path)
+    kinds = [ex.kind for ex in result.examples]
+    assert kinds == ["preference"] * 3 + ["sft", "needs_answer"]
+    first = result.examples[0]
+    assert first.chosen is not None and first.chosen.messages[0].content == "Right 0."
+    assert first.rejected is not None and first.rejected.messages[0].content == "Wrong 0."
+    assert "chosen" not in first.metadata and result.skipped == 0
