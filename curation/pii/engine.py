@@ -76,13 +76,52 @@ _MIN_DIGITS = {
 _NEEDS_CHAR = {"EmailRecognizer": "@"}
 
 
+# Digits that phonenumbers' own pattern could join into one number (up to 4 punctuation
+# characters between groups), and the characters kept on each side of such a run so the
+# matcher still sees what it checks around a number (a letter before it, "ext. 12" after it).
+_DIGIT_RUN = re.compile(r"\d(?:[\W_]{0,4}\d)*")
+_WINDOW_MARGIN = 24
+
+
+def _phone_windows(text: str) -> list[tuple[int, int]]:
+    """Stretches of `text` that can hold a phone number: each run of 5+ digits (phonenumbers
+    takes some short national numbers) with margins, overlapping stretches merged."""
+    out: list[tuple[int, int]] = []
+    for m in _DIGIT_RUN.finditer(text):
+        if len(_DIGIT.findall(m.group())) < 5:
+            continue
+        start, end = max(0, m.start() - _WINDOW_MARGIN), min(len(text), m.end() + _WINDOW_MARGIN)
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], end)
+        else:
+            out.append((start, end))
+    return out
+
+
+def _scan_windows(analyze: Any) -> Any:
+    """``analyze`` run on the phone windows of a text only, its results moved back into the
+    whole text: phonenumbers then parses a few short stretches per region instead of the
+    whole text seven times (it was the largest share of presidio's own time)."""
+
+    def windowed(text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None) -> Any:
+        results = []
+        for start, end in _phone_windows(text):
+            for r in analyze(text[start:end], entities, nlp_artifacts):
+                r.start += start
+                r.end += start
+                results.append(r)
+        return EntityRecognizer.remove_duplicates(results)
+
+    return windowed
+
+
 def _skip_texts_that_cannot_match(recognizer: EntityRecognizer) -> None:
     name = _name_of(recognizer)
     min_digits = _MIN_DIGITS.get(name, 0)
     needs = _NEEDS_CHAR.get(name)
     if not min_digits and not needs:
         return
-    analyze = recognizer.analyze
+    analyze = _scan_windows(recognizer.analyze) if name == "PhoneRecognizer" else recognizer.analyze
 
     def guarded(text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None) -> Any:
         if needs is not None and needs not in text:
