@@ -22,6 +22,7 @@ from curation.bias.base import (
 from curation.bias.config import AuditConfig
 from curation.bias.data_set import AuditData, subjects_from
 from curation.bias.terms import TermList
+from curation.errors import CurationError
 from curation.progress import ProgressFn, report
 from curation.records import Example
 
@@ -248,7 +249,18 @@ def _tick(progress: ProgressFn | None, stage: str) -> Any:
 
 
 def run_audit_data(data: AuditData, *, progress: ProgressFn | None = None) -> AuditReport:
-    """Run every enabled check over `data` (see `run_audit`)."""
+    """Run every enabled check over `data` (see `run_audit`).
+
+    Raises
+    ------
+    CurationError
+        When no example is in scope (nothing to audit).
+    """
+    if not data.coverage:
+        raise CurationError(
+            "No example to audit: none is in the audited statuses "
+            f"({', '.join(data.config.coverage_statuses)})."
+        )
     config = data.config
     codes = config.codes()
     reg = config.registry()

@@ -268,7 +268,7 @@ class LengthSkew(AuditCheck):
         shorter = here < there
         severity: Severity = "warning" if factor >= s.warn_factor and not field.verdict else "info"
         if shorter:
-            advice = f"the model learns to answer {value!r} briefly: add fuller answers there"
+            advice = f"the model learns to answer {value!r} briefly: add fuller answers there if the task needs them"
         else:
             advice = f"the model learns to answer {value!r} at length: check the length fits"
         return self.finding(
