@@ -85,7 +85,8 @@ def altair_chart(chart: Chart, *, selectable: bool = True, width: int = WIDTH) -
     # bars of one label in several series sit side by side; otherwise colour alone tells them
     grouped = len(series) > 1 and bool(frame["label"].duplicated().any())
     offset: Any = alt.YOffset("series:N") if grouped else alt.Undefined
-    height = max(60, BAR_HEIGHT * len(labels) * (len(series) if grouped else 1))
+    # a step per label, not a fixed height: the page's theme adds padding a fixed height loses
+    height = alt.Step(BAR_HEIGHT)  # with yOffset, the step of one bar within its label
     base = alt.Chart(frame, title=alt.Title(chart.title, subtitle=chart.note or alt.Undefined))
     pick = alt.selection_point(name=SELECTION, fields=["key"], on="click")
     opacity = alt.condition(pick, alt.value(1.0), alt.value(0.45)) if selectable else alt.value(1.0)

@@ -43,7 +43,8 @@ class AuditRun:
     run_id, author, created_at:
         The step run.
     report:
-        The audit as it was saved (`AuditReport.from_record`).
+        The audit as it was saved (`AuditReport.from_record`); on the run just made, the
+        report itself, rows included.
     n_rows:
         Per-example rows saved with it.
     """
@@ -117,6 +118,7 @@ def save_audit_report(store: Store, project: str, audit: AuditReport, *, author:
     run = load_audit_run(store, project, run_id)
     if run is None:  # pragma: no cover - just written in this process
         raise CurationError(f"the bias audit run {run_id} was saved but cannot be read back")
+    run.report = audit  # the run just made keeps its rows
     return run
 
 

@@ -144,8 +144,10 @@ def disparity(
     ]
     if len(rates) < 2:
         return None
+    # ties go to the group with more examples: its rate is the better known
     rates.sort(key=lambda r: (r.rate, -r.n, r.group))
-    low, high = rates[0], rates[-1]
+    low = rates[0]
+    high = max(rates, key=lambda r: (r.rate, r.n))
     if high.k == 0:
         return None
     ratio = low.rate / high.rate

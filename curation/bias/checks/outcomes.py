@@ -17,6 +17,7 @@ from curation.bias.checks.representation import mentions_of
 from curation.bias.codes import label_code, mention_code
 from curation.bias.data_set import AuditData, AuditSubject, LabelField
 from curation.bias.stats import Disparity, disparity
+from curation.errors import InputError
 from curation.quality.settings import CheckSettings, require_fraction, require_int
 
 __all__ = ["NO_GROUP", "OutcomeDisparity", "OutcomeDisparitySettings"]
@@ -68,9 +69,9 @@ class OutcomeDisparitySettings(CheckSettings):
         require_int(name, "min_events", self.min_events, low=1)
         require_fraction(name, "confidence", self.confidence)
         if not 0.5 <= self.confidence < 1:
-            raise ValueError(f"{name}.confidence must be in [0.5, 1), not {self.confidence!r}")
+            raise InputError(f"{name}.confidence must be in [0.5, 1), not {self.confidence!r}")
         if not isinstance(self.compare_none, bool):
-            raise ValueError(f"{name}.compare_none must be true or false")
+            raise InputError(f"{name}.compare_none must be true or false")
         require_int(name, "max_values", self.max_values, low=1)
         require_int(name, "max_charts", self.max_charts, low=0)
 

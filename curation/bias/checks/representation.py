@@ -27,6 +27,7 @@ from curation.bias.base import (
 from curation.bias.codes import mention_code, pronoun_code
 from curation.bias.data_set import AuditData
 from curation.bias.terms import TermList, group_matcher, words
+from curation.errors import InputError
 from curation.quality.settings import CheckSettings, require_int, require_number
 
 __all__ = [
@@ -188,7 +189,7 @@ def genbit_score(
 def _unigrams(terms: TermList, axis: str, group: str) -> frozenset[str]:
     try:
         forms = terms.group(axis, group).terms
-    except Exception:  # a custom list without that group: GenBit is then not computed
+    except InputError:  # a custom list without that group: GenBit is then not computed
         return frozenset()
     return frozenset(w for f in forms if len(seq := words(f)) == 1 for w in seq)
 
@@ -232,7 +233,7 @@ class RepresentationSettings(CheckSettings):
         name = type(self).__name__
         for pair in self.pairs:
             if not isinstance(pair, str) or pair.count(":") != 2:
-                raise ValueError(
+                raise InputError(
                     f"{name}.pairs entries look like 'gender:female:male', not {pair!r}"
                 )
         require_number(name, "warn_ratio", self.warn_ratio, low=1.0, high=1e6)
@@ -382,7 +383,7 @@ class Representation(AuditCheck):
         terms = data.demographic
         try:
             ga, gb = terms.group(axis, a), terms.group(axis, b)
-        except Exception:
+        except InputError:
             return None
         ids_a, ids_b = members.get((axis, a), []), members.get((axis, b), [])
         if len(ids_a) + len(ids_b) < s.min_mentions:

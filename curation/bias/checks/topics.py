@@ -180,7 +180,9 @@ class TopicCoverage(AuditCheck):
         named = "; ".join(f"{', '.join(t['terms'][:3])} ({t['share']:.0%})" for t in largest)
         smallest = topics[-2:] if len(topics) > s.largest + 1 else topics[-1:]
         small = "; ".join(f"{', '.join(t['terms'][:3])} ({t['size']})" for t in smallest)
-        ids_largest = [r.example_id for r in out.rows if int(r.data.get("topic", 0)) <= len(largest)]
+        ids_largest = [
+            r.example_id for r in out.rows if int(r.data.get("topic", 0)) <= len(largest)
+        ]
         out.findings.append(
             self.finding(
                 "info",
