@@ -46,7 +46,10 @@ class OutcomeDisparitySettings(CheckSettings):
         disparity is a warning when the interval lies below 1 (the groups differ) and critical
         when it lies below `threshold` too.
     compare_none:
-        Also compare with the examples that mention no group of the axis: True.
+        Also compare with the examples that mention no group of the axis: False. Their rates
+        are always in the table, but "mentions no gender" often means "is not about a person"
+        (on DBpedia it made villages and companies the reference for Artist), so the groups
+        are compared with each other only unless asked.
     max_values:
         Values of a label field tested, most frequent first: 12 (each test is one more chance of
         a false finding).
@@ -58,7 +61,7 @@ class OutcomeDisparitySettings(CheckSettings):
     min_group: int = 20
     min_events: int = 5
     confidence: float = 0.95
-    compare_none: bool = True
+    compare_none: bool = False
     max_values: int = 12
     max_charts: int = 8
 
@@ -137,7 +140,10 @@ class OutcomeDisparity(AuditCheck):
                         g: (sum(1 for x in xs if x.labels[field.name] == value), len(xs))
                         for g, xs in members.items()
                     }
-                    result = disparity(rates, min_n=s.min_group, confidence=s.confidence)
+                    compared = {
+                        g: kn for g, kn in rates.items() if s.compare_none or g != NO_GROUP
+                    }
+                    result = disparity(compared, min_n=s.min_group, confidence=s.confidence)
                     for g, (hit, n) in rates.items():
                         row = {
                             "field": field.name,
@@ -147,10 +153,10 @@ class OutcomeDisparity(AuditCheck):
                             "k": hit,
                             "n": n,
                             "rate": round(hit / n, 4) if n else 0.0,
-                            "compared": n >= s.min_group,
+                            "compared": g in compared and n >= s.min_group,
                         }
                         table.append(row)
-                        if n >= s.min_group:
+                        if row["compared"]:
                             bars.append(self._bar(data, field, value, axis, g, hit, n, result))
                     if result is None:
                         continue
@@ -201,10 +207,9 @@ class OutcomeDisparity(AuditCheck):
             for axis, group in found:
                 groups[axis][group].append(x)
                 seen.add(axis)
-            if self.settings.compare_none:
-                for axis in axes:
-                    if axis not in seen:
-                        groups[axis][NO_GROUP].append(x)
+            for axis in axes:
+                if axis not in seen:
+                    groups[axis][NO_GROUP].append(x)
         return groups
 
     def _label(self, data: AuditData, axis: str, group: str) -> str:

@@ -125,7 +125,7 @@ def genbit_score(
     co-occurrence reaches the `percentile_cutoff` percentile of the totals above 2 are scored
     ``log(p(w|M) / p(w|F))`` with ``p(w|G) = c[w,G] / (freq(G words) + vocabulary size)``;
     the score is the mean absolute value. GenBit also lemmatises words; this does not, so
-    "nurse" and "nurses" are scored apart.
+    "nurse" and "nurses" are scored apart, and it leaves numbers and one-letter tokens unscored.
     """
     definition = female | male | non_binary
     counts: Counter[str] = Counter()
@@ -167,7 +167,8 @@ def genbit_score(
     cutoff = float(np.percentile(above, percentile_cutoff)) if above else 2.0
     biases: dict[str, float] = {}
     for token, c in smoothed.items():
-        if token in definition or together(c) < cutoff:
+        # numbers and single letters (the "s" of "women's") are not words worth scoring
+        if token in definition or together(c) < cutoff or len(token) < 2 or token.isdigit():
             continue
         p_female = c[0] / (totals[0] + vocabulary)
         p_male = c[1] / (totals[1] + vocabulary)
