@@ -444,7 +444,7 @@ def test_offensive_terms_in_answers_and_prompts() -> None:
 
 def test_slurs_in_answers_are_critical() -> None:
     report = audit(
-        [ex("Tell me a joke.", "Only a retard would laugh.", ident="s")], "offensive_terms"
+        [ex("Tell me a joke.", "Only a retarded man would laugh.", ident="s")], "offensive_terms"
     )
     [finding] = findings(report, "offensive_terms")
     assert finding.group == "slur" and finding.severity == "critical"

@@ -140,9 +140,7 @@ class OutcomeDisparity(AuditCheck):
                         g: (sum(1 for x in xs if x.labels[field.name] == value), len(xs))
                         for g, xs in members.items()
                     }
-                    compared = {
-                        g: kn for g, kn in rates.items() if s.compare_none or g != NO_GROUP
-                    }
+                    compared = {g: kn for g, kn in rates.items() if s.compare_none or g != NO_GROUP}
                     result = disparity(compared, min_n=s.min_group, confidence=s.confidence)
                     for g, (hit, n) in rates.items():
                         row = {
