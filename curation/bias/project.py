@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from curation.bias.config import AuditConfig
+from curation.bias.job import STEP
 from curation.bias.runner import AuditReport, run_audit
 from curation.errors import CurationError
 from curation.progress import ProgressFn, report
 from curation.store import ANY_FLAG, QUALITY_STEP, ExampleFilter, StepResult, Store
 
-STEP = "bias_audit"
 PREVIEW_CHARS = 160
 DEFAULT_LIMIT = 500
 
