@@ -80,3 +80,31 @@ def test_reports_download(open_page, store: Store, tmp_path: Path) -> None:
     assert (
         json.loads(json.dumps(run.report.to_json()))["findings"][0]["check"] == "outcome_disparity"
     )
+
+
+def test_text_from_the_data_is_escaped(open_page, store: Store, tmp_path: Path) -> None:
+    hostile = "**bold** :red[x] <b>hi</b>"
+    path = tmp_path / "hostile.jsonl"
+    rows = [
+        {
+            "id": f"h{i}",
+            "instruction": f"Q {i}",
+            "output": "A.",
+            "category": hostile if i < 25 else "plain",
+        }
+        for i in range(30)
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    store.create_project("p", "ada")
+    from curation.formats import read_examples
+
+    store.add_import("p", read_examples(path), "ada")
+    run_project_audit(store, "p", author="ada")
+    at = open_page(PAGE)
+    assert not at.exception, at.exception
+    # 25 against 5: a warning, shown in the summary and in the check's tab
+    alerts = [w for w in at.warning if hostile in shown(w.value)]
+    assert len(alerts) == 2
+    top = alerts[0]
+    assert "**bold**" not in top.value and "\\*\\*bold\\*\\*" in top.value
+    assert "<b>" not in top.value
