@@ -21,13 +21,16 @@ def bias_summary(store: Store, project: str) -> dict[str, Any] | None:
     Returns
     -------
     dict | None
-        ``run_id``; ``examples_audited``; ``findings`` (total) and one count per severity
-        (``critical``, ``warning``, ``info``); ``severity`` (the worst, or ``ok``);
-        ``failed_checks`` (count); ``top_findings`` (the first `TOP_FINDINGS` messages of
-        warning or critical findings, most severe first; info ones when there are none); and
-        ``notes`` (the run id and, when the project's active examples changed in number
-        since, a request to run the audit again). The card prints every key but ``notes``
-        and ``top_findings`` as numbers; readiness reads ``critical`` and ``warning``.
+        ``run_id``; ``examples_audited``; ``active_now`` (the project's active examples now:
+        when it differs from ``examples_audited``, the audit is out of date); ``findings``
+        (total) and one count per severity (``critical``, ``warning``, ``info``);
+        ``severity`` (the worst, or ``ok``); ``failed_checks`` (how many checks raised);
+        ``top_findings`` (the first `TOP_FINDINGS` messages of warning or critical findings,
+        most severe first; info ones when there are none); and ``notes`` (the run and its
+        author, a request to run the audit again when it is out of date, then the top
+        findings). The card prints every key but ``notes`` as a number, so it takes the dict
+        without ``top_findings``; readiness reads ``critical``, ``warning``, ``active_now``
+        and ``examples_audited``.
     """
     run = load_audit_run(store, project)
     if run is None:
@@ -48,6 +51,7 @@ def bias_summary(store: Store, project: str) -> dict[str, Any] | None:
     return {
         "run_id": run.run_id,
         "examples_audited": summary.n_examples,
+        "active_now": active,
         "findings": sum(counts.values()),
         **counts,
         "severity": summary.severity,

@@ -104,6 +104,7 @@ def test_bias_summary_for_the_card_and_readiness(store: Store, tmp_path: Path) -
     assert summary is not None
     counts = run.report.summary.counts
     assert summary["run_id"] == run.run_id and summary["examples_audited"] == 74
+    assert summary["active_now"] == 74
     assert (summary["critical"], summary["warning"], summary["info"]) == (
         counts["critical"],
         counts["warning"],
@@ -115,6 +116,7 @@ def test_bias_summary_for_the_card_and_readiness(store: Store, tmp_path: Path) -
     store.set_status("p", ["m30"], "rejected", "ada", "later")
     later = bias_summary(store, "p")
     assert later is not None and "73 are active now" in later["notes"][1]
+    assert later["active_now"] == 73 and later["examples_audited"] == 74
 
 
 def test_the_audit_runs_as_a_background_job(store: Store, tmp_path: Path) -> None:
