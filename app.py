@@ -68,6 +68,7 @@ pages = [
     st.Page("pages/browse_page.py", title="Browse", icon=":material/table_rows:"),
     st.Page("pages/dedup_page.py", title="Deduplicate", icon=":material/content_copy:"),
     st.Page("pages/quality_page.py", title="Quality", icon=":material/rule:"),
+    st.Page("pages/bias_page.py", title="Bias audit", icon=":material/balance:"),
     st.Page("pages/pii_page.py", title="PII scrub", icon=":material/shield_person:"),
     st.Page("pages/export_page.py", title="Export", icon=":material/download:"),
     st.Page("pages/activity_page.py", title="Activity & undo", icon=":material/history:"),

@@ -1,0 +1,1 @@
+"""The built-in bias checks, one module each; `curation.bias.builtin` registers them."""
