@@ -89,7 +89,8 @@ def curation_stats(store: Store, project: str, run: DedupRun | None) -> dict[str
     """Numbers of every step run on the project, keyed by step; a step never run is absent.
 
     `run` is the project's latest dedup run (`load_run`), None when dedup never ran; the
-    latest quality run's numbers come from `curation.quality.project.quality_stats`.
+    latest quality run's numbers come from `curation.quality.project.quality_stats`, the
+    latest bias audit's from `curation.bias.summary.bias_summary`.
     """
     from curation.quality.project import quality_stats
 
@@ -124,6 +125,11 @@ def curation_stats(store: Store, project: str, run: DedupRun | None) -> dict[str
     quality = quality_stats(store, project)
     if quality is not None:
         out["quality"] = quality
+    from curation.bias.summary import bias_summary
+
+    audit = bias_summary(store, project)
+    if audit is not None:
+        out["audit"] = {k: v for k, v in audit.items() if k != "top_findings"}
     from curation.store.pii_findings import pii_status
 
     pii = pii_status(store, project)

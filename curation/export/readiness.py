@@ -78,7 +78,9 @@ def readiness_summary(
         ``dedup.duplicate_rate`` (or ``dedup.duplicates_remaining`` over the example count),
         ``quality.flagged_active`` (active examples carrying a flag of the latest quality run),
         ``labels.agreement`` (kappa or share in [0, 1]), ``labels.open_issues``,
-        ``pii.residual`` (findings left unscrubbed). A missing step gives "not-run".
+        ``audit.critical`` / ``audit.warning`` / ``audit.examples_audited`` / ``audit.active_now``
+        (the latest bias audit), ``pii.residual`` (findings left unscrubbed). A missing step
+        gives "not-run".
     tokens:
         Token statistics from validation (p95 against the preset limit, over-limit count).
     leakage:
@@ -166,6 +168,7 @@ def readiness_summary(
             )
         )
     items.append(_quality_item(stats.get("quality")))
+    items.append(_audit_item(stats.get("audit")))
     labels = stats.get("labels")
     agreement = _number(labels, "agreement")
     if agreement is None:
@@ -330,6 +333,33 @@ def data_items(
                 )
             )
     return items
+
+
+def _audit_item(audit: Mapping[str, Any] | None) -> ReadinessItem:
+    """The latest bias audit: critical findings warn (a judgement to make, not a broken file),
+    and so does an audit older than the active examples it describes."""
+    critical = _number(audit, "critical")
+    if audit is None or critical is None:
+        return ReadinessItem("bias audit", None, "not-run", "the bias audit was not run")
+    warnings = int(_number(audit, "warning") or 0)
+    audited, active = _number(audit, "examples_audited"), _number(audit, "active_now")
+    if audited is not None and active is not None and audited != active:
+        return ReadinessItem(
+            "bias audit",
+            int(critical),
+            "warn",
+            f"the audit covered {int(audited)} examples, {int(active)} are active now: run it "
+            "again on the Bias audit page",
+        )
+    if critical:
+        return ReadinessItem(
+            "bias audit",
+            int(critical),
+            "warn",
+            f"{int(critical)} critical bias finding{'s' if critical != 1 else ''} "
+            f"({warnings} warnings); review them on the Bias audit page",
+        )
+    return ReadinessItem("bias audit", 0, "ok", f"no critical bias finding ({warnings} warnings)")
 
 
 def _quality_item(quality: Mapping[str, Any] | None) -> ReadinessItem:

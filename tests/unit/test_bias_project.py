@@ -117,6 +117,18 @@ def test_bias_summary_for_the_card_and_readiness(store: Store, tmp_path: Path) -
     later = bias_summary(store, "p")
     assert later is not None and "73 are active now" in later["notes"][1]
     assert later["active_now"] == 73 and later["examples_audited"] == 74
+    # the export's step stats (the card's table and readiness) carry it
+    from curation.export.card import render_steps
+    from curation.export.from_project import curation_stats
+    from curation.export.readiness import readiness_summary
+
+    stats = curation_stats(store, "p", None)
+    assert stats["audit"]["critical"] == counts["critical"] > 0
+    audit_row = next(line for line in render_steps(stats) if line.startswith("| audit |"))
+    assert "not run" not in audit_row and "critical" in audit_row
+    items = {i.name: i for i in readiness_summary([], [], stats=stats)}
+    assert items["bias audit"].status == "warn"
+    assert "are active now" in items["bias audit"].message  # one example changed since
 
 
 def test_the_audit_runs_as_a_background_job(store: Store, tmp_path: Path) -> None:

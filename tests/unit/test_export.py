@@ -816,3 +816,24 @@ def test_readiness_items() -> None:
     empty = {i.name: i.status for i in readiness_summary(examples[:50], [], stats={})}
     assert empty["examples"] == "fail" and empty["duplicate rate"] == "not-run"
     assert empty["PII residual"] == "not-run" and empty["token budget"] == "not-run"
+
+
+def test_readiness_reads_the_latest_bias_audit() -> None:
+    examples, _ = _toy([1] * 40)
+
+    def item(audit: dict | None):  # type: ignore[type-arg]
+        stats = {} if audit is None else {"audit": audit}
+        found = {i.name: i for i in readiness_summary(examples[:30], examples[30:], stats=stats)}
+        return found["bias audit"]
+
+    assert item(None).status == "not-run"
+    fresh = {"critical": 0, "warning": 2, "examples_audited": 40, "active_now": 40}
+    assert (item(fresh).status, item(fresh).value) == ("ok", 0)
+    assert "2 warnings" in item(fresh).message
+    critical = {**fresh, "critical": 3}
+    assert (item(critical).status, item(critical).value) == ("warn", 3)
+    assert "3 critical bias findings" in item(critical).message
+    stale = {**fresh, "active_now": 35}
+    assert (
+        item(stale).status == "warn" and "covered 40 examples, 35 are active" in item(stale).message
+    )
