@@ -1078,7 +1078,7 @@ def _print_quality(report: dict[str, Any]) -> None:
 
 
 def _configure_pii(p: argparse.ArgumentParser) -> None:
-    from curation.pii.operators import OPERATORS
+    from curation.pii.config import OPERATORS
 
     p.add_argument(
         "action",

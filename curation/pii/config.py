@@ -14,6 +14,10 @@ from typing import Any
 
 from curation.errors import PiiConfigError
 
+# The scrubbing operators (`curation.pii.operators`), named here so that listing them (the
+# command line's choices) does not load presidio.
+OPERATORS = ("placeholder", "numbered", "mask", "hash", "fake")
+
 __all__ = [
     "DEFAULT_ENTITIES",
     "DEFAULT_SCORE_THRESHOLD",

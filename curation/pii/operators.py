@@ -20,6 +20,7 @@ from presidio_anonymizer import AnonymizerEngine
 from presidio_anonymizer.entities import OperatorConfig, RecognizerResult
 
 from curation.errors import PiiConfigError
+from curation.pii.config import OPERATORS
 from curation.pii.findings import Finding, text_sha256
 from curation.pii.surrogates import make_surrogate
 
@@ -36,7 +37,6 @@ __all__ = [
     "placeholder_spans",
 ]
 
-OPERATORS = ("placeholder", "numbered", "mask", "hash", "fake")
 MIN_SECRET_BYTES = 16
 _PLACEHOLDER = re.compile(r"<[A-Z][A-Z0-9_]*?(?:_\d+)?>")
 

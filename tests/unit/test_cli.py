@@ -397,3 +397,18 @@ def test_dedup_semantic_backend_option(tmp_path: Path, capsys) -> None:
     err = capsys.readouterr().err
     for backend in SEMANTIC_BACKENDS:  # the option offers every backend the core knows
         assert f"'{backend}'" in err
+
+
+def test_building_the_command_line_loads_no_model_library() -> None:
+    """`curation --help` (and every command's parsing) must not import presidio, spaCy or torch:
+    they take seconds to load and only the commands that scan need them."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from curation.cli import build_parser; build_parser(); "
+        "print(sorted(m for m in ('presidio_analyzer', 'presidio_anonymizer', 'spacy', 'torch') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
