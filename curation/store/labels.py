@@ -27,7 +27,7 @@ from curation.labeling.assignment import (
 from curation.labeling.labels import LABEL_ROLES, Label, check_labels
 from curation.labeling.schema import LabelSchema, LabelValue
 from curation.store import schema as s
-from curation.store.db import reading, writing
+from curation.store.db import json_dumps, json_loads, reading, writing
 from curation.store.step_results import latest_run_id
 
 if TYPE_CHECKING:
@@ -52,6 +52,7 @@ __all__ = [
     "label_issue_run",
     "list_labels",
     "neighbour_in_queue",
+    "newest_label_id",
     "open_holds",
     "project_labels",
     "project_owner",
@@ -165,6 +166,15 @@ def _from_json(value: Any) -> LabelValue | None:
     return tuple(value) if isinstance(value, list) else value
 
 
+def _encode(value: LabelValue | None) -> str | None:
+    """A value as the JSON text the ``value`` column holds (None: the field is cleared)."""
+    return None if value is None else json_dumps(_to_json(value))
+
+
+def _decode(text: str | None) -> LabelValue | None:
+    return None if text is None else _from_json(json_loads(text))
+
+
 def _live(pid: int) -> list[Any]:
     lab = s.labels.c
     return [lab.project_id == pid, lab.retracted == false()]
@@ -177,7 +187,7 @@ def _stored(row: Any) -> StoredLabel:
         field=row.field,
         annotator=row.annotator,
         role=row.role,
-        value=_from_json(row.value),
+        value=_decode(row.value),
         created_at=_aware(row.created_at),
         event_id=int(row.event_id),
     )
@@ -270,7 +280,7 @@ def _latest(
         if annotator is not None:
             query = query.where(lab.annotator == annotator)
         for r in conn.execute(query.order_by(lab.id)):
-            out[(r.example_pk, r.annotator, r.field, r.role)] = (int(r.id), _from_json(r.value))
+            out[(r.example_pk, r.annotator, r.field, r.role)] = (int(r.id), _decode(r.value))
     return out
 
 
@@ -386,7 +396,7 @@ def _write(
             "field": w.field,
             "annotator": w.annotator,
             "role": w.role,
-            "value": _to_json(w.value),
+            "value": _encode(w.value),
             "event_id": event_id,
             "retracted": False,
             "created_at": now,
@@ -605,10 +615,11 @@ def bulk_label(
             elif mode == "set":
                 new = f.validate(value, n_candidates=_candidates(r))
             else:
-                (tag,) = f.validate([value])  # type: ignore[misc]
-                had = current.get((r.pk, author, field, role), (0, None))[1] or ()
-                chosen = set(had) | {tag} if mode == "add" else set(had) - {tag}  # type: ignore[arg-type]
-                new = f.validate(sorted(chosen))
+                picked = f.validate([value])
+                tag = picked[0] if isinstance(picked, tuple) else str(picked)
+                had = current.get((r.pk, author, field, role), (0, None))[1]
+                mine = set(had) if isinstance(had, tuple) else set()
+                new = f.validate(sorted(mine | {tag} if mode == "add" else mine - {tag}))
             writes.append(_Write(r.pk, r.example_id, field, author, role, new))
         shown = "" if mode == "clear" else f" {value}"
         return _write(
@@ -668,8 +679,8 @@ def write_imported(
                 wanted.add(w.key)
                 writes.append(w)
         pks = {r.pk: r.example_id for r in rows}
-        for key, (_, value) in current.items():
-            if key[2] in fields and key not in wanted and value is not None:
+        for key, (_, held_value) in current.items():
+            if key[2] in fields and key not in wanted and held_value is not None:
                 writes.append(_Write(key[0], pks[key[0]], key[2], key[1], "imported", None))
         return _write(
             conn,
@@ -784,6 +795,16 @@ def list_labels(
     for row in out:
         newest[(row.example_id, row.annotator, row.field, row.role)] = row
     return sorted((r for r in newest.values() if r.value is not None), key=lambda r: r.id)
+
+
+def newest_label_id(store: Store, project: str) -> int:
+    """The id of the project's newest label row (0 when none): what a check has read."""
+    from curation.store.store import _project_id
+
+    lab = s.labels.c
+    with reading(store.engine) as conn:
+        pid = _project_id(conn, project)
+        return int(conn.scalar(select(func.max(lab.id)).where(lab.project_id == pid)) or 0)
 
 
 def project_labels(store: Store, project: str, **filters: Any) -> list[Label]:

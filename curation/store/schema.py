@@ -239,7 +239,7 @@ jobs = Table(
 
 # Revision 0008: labels, one row per value given to a field of an example by a person
 # (``annotator``, ``reviewer``) or adopted from its metadata (``imported``); the newest live row
-# per (example, annotator, field, role) wins, a NULL value clears the field. Rows are never
+# per (example, annotator, field, role) wins, a NULL value clears the field (values are JSON text). Rows are never
 # deleted: undoing the event that wrote them sets ``retracted``.
 labels = Table(
     "labels",
@@ -251,7 +251,8 @@ labels = Table(
     Column("field", String(100), nullable=False),
     Column("annotator", String(500), nullable=False),
     Column("role", String(20), nullable=False),
-    Column("value", JSON(none_as_null=True), nullable=True),
+    # JSON text, not a JSON column: SQLite's NUMERIC affinity would turn the text 1 into 1
+    Column("value", Text, nullable=True),
     Column("event_id", Integer, nullable=False),
     Column("retracted", Boolean, nullable=False, default=False),
     Column("created_at", DateTime(timezone=True), nullable=False),

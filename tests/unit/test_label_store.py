@@ -13,7 +13,15 @@ from typing import Any
 import pytest
 
 from curation.errors import ConflictError, LabelError, NotFoundError, StoreError
-from curation.labeling import Label, LabelSchema, MultiChoiceField, SingleChoiceField, VerdictField
+from curation.labeling import (
+    Label,
+    LabelSchema,
+    MultiChoiceField,
+    RatingField,
+    SingleChoiceField,
+    TextField,
+    VerdictField,
+)
 from curation.store import ExampleFilter, Store
 from curation.store import labels as repo
 from tests.unit.store_helpers import N_WRITERS, Outcome, attempt, run_threads, seed_project
@@ -106,6 +114,16 @@ def test_values_are_checked_against_the_saved_schema(store: Store, tmp_path: Pat
         repo.annotate(store, "p", ids[0], {"topic": "arts"}, " ")
     assert repo.list_labels(store, "p") == []
     assert store.events("p", kinds=["labels"]) == []
+
+
+def test_numbers_and_texts_read_back_as_given(store: Store, tmp_path: Path) -> None:
+    # SQLite's NUMERIC affinity would turn a stored "4" into 4 in a JSON column; values are
+    # JSON text, so a rating stays the number 4 and a note "4" stays text
+    schema = LabelSchema(fields=(RatingField(), TextField(), SingleChoiceField("n", ("1", "2"))))
+    ids = _project(store, tmp_path, n=1, schema=schema)
+    repo.annotate(store, "p", ids[0], {"rating": 4, "note": "4", "n": "2"}, "bob")
+    assert _values(store, ids[0], "bob") == {"rating": 4, "note": "4", "n": "2"}
+    assert [type(r.value) for r in repo.list_labels(store, "p")] == [int, str, str]
 
 
 def test_no_schema_says_how_to_set_one(store: Store, tmp_path: Path) -> None:

@@ -38,7 +38,7 @@ def upgrade() -> None:
         sa.Column("field", sa.String(100), nullable=False),
         sa.Column("annotator", sa.String(500), nullable=False),
         sa.Column("role", sa.String(20), nullable=False),
-        sa.Column("value", sa.JSON(none_as_null=True), nullable=True),
+        sa.Column("value", sa.Text, nullable=True),  # JSON text (SQLite would read 1 as a number)
         sa.Column("event_id", sa.Integer, nullable=False),
         sa.Column("retracted", sa.Boolean, nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
