@@ -14,16 +14,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, delete, false, func, insert, select, update
+from sqlalchemy import Connection, and_, case, delete, false, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from curation.errors import ConflictError, LabelError, NotFoundError
-from curation.labeling.assignment import (
-    ASSIGNMENT_ORDERS,
-    AnnotationProgress,
-    annotation_progress,
-    next_examples,
-)
+from curation.labeling.assignment import ASSIGNMENT_ORDERS, AnnotationProgress, next_examples
 from curation.labeling.labels import LABEL_ROLES, Label, check_labels
 from curation.labeling.schema import LabelSchema, LabelValue
 from curation.store import schema as s
@@ -832,12 +827,7 @@ def label_issue_rows(
 def _state_clause(
     conn: Connection, pid: int, state: str, annotator: str | None, k: int
 ) -> list[Any]:
-    lab, e = s.labels.c, s.examples.c
-    people = (
-        select(func.count(func.distinct(lab.annotator)))
-        .where(*_live(pid), lab.example_pk == e.pk, lab.role == "annotator")
-        .scalar_subquery()
-    )
+    people = _people(pid)
     if state == "unlabelled":
         return [people == 0]
     if state == "started":
@@ -847,23 +837,10 @@ def _state_clause(
     if state in ("mine", "not_mine"):
         if not annotator:
             raise LabelError(f"the {state!r} queue needs an annotator name")
-        mine = (
-            select(lab.id)
-            .where(
-                *_live(pid),
-                lab.example_pk == e.pk,
-                lab.role == "annotator",
-                lab.annotator == annotator,
-            )
-            .exists()
-        )
+        mine = _labelled_by(conn, pid, annotator)
         return [mine if state == "mine" else ~mine]
     if state == "reviewed":
-        return [
-            select(lab.id)
-            .where(*_live(pid), lab.example_pk == e.pk, lab.role == "reviewer")
-            .exists()
-        ]
+        return [_labelled_by(conn, pid, None, role="reviewer")]
     if state == "label_issues":
         from curation.store.step_results import flag_clause
 
@@ -875,19 +852,46 @@ def _state_clause(
         if run is None:
             return [false()]
         params = run.params or {}
-        decided = (
-            select(lab.id)
-            .where(
-                *_live(pid),
-                lab.example_pk == e.pk,
-                lab.role == "reviewer",
-                lab.field == params.get("field"),
-                lab.id > int(params.get("max_label_id") or 0),
-            )
-            .exists()
+        decided = _labelled_by(
+            conn,
+            pid,
+            None,
+            role="reviewer",
+            field=str(params.get("field")),
+            after_id=int(params.get("max_label_id") or 0),
         )
         return [flag_clause(pid, LABEL_ISSUES_STEP, "*"), ~decided]
     raise LabelError(f"unknown queue filter {state!r}; use one of {', '.join(LABEL_STATES)}")
+
+
+_LITERAL_IN_MAX = 20_000  # below SQLite's 32,766 bound parameters per statement
+
+
+def _labelled_by(
+    conn: Connection,
+    pid: int,
+    annotator: str | None,
+    *,
+    role: str = "annotator",
+    field: str | None = None,
+    after_id: int = 0,
+) -> Any:
+    """Examples with a live label of `role` (by `annotator`, on `field`, newer than row
+    `after_id`, when given) as ``pk IN (...)``: their pks are read first (one index range),
+    since PostgreSQL plans a correlated EXISTS as a loop over every label on tables it has no
+    statistics for yet; a subquery beyond `_LITERAL_IN_MAX` of them."""
+    lab, e = s.labels.c, s.examples.c
+    query = select(lab.example_pk).where(*_live(pid), lab.role == role).distinct()
+    if annotator is not None:
+        query = query.where(lab.annotator == annotator)
+    if field is not None:
+        query = query.where(lab.field == field)
+    if after_id:
+        query = query.where(lab.id > after_id)
+    pks = sorted(int(pk) for pk in conn.scalars(query))
+    if len(pks) > _LITERAL_IN_MAX:
+        return e.pk.in_(query)
+    return e.pk.in_(pks) if pks else false()
 
 
 def _queue_where(
@@ -982,39 +986,57 @@ def neighbour_in_queue(
         return conn.scalar(select(e.example_id).where(*where).order_by(order).limit(1))
 
 
-def _presence(conn: Connection, pid: int, ids_by_pk: Mapping[int, str]) -> list[Label]:
-    """One `Label` per (example, annotator) who labelled it: what assignment counts."""
-    lab = s.labels.c
-    rows = conn.execute(
-        select(lab.example_pk, lab.annotator).where(*_live(pid), lab.role == "annotator").distinct()
+def _people(pid: int) -> Any:
+    """How many distinct annotators labelled the example of the outer query's row: a scalar
+    subquery correlated on its pk (one index range per example; a grouped join is planned
+    as a rescan per row by PostgreSQL on tables it has no statistics for yet)."""
+    lab, e = s.labels.c, s.examples.c
+    return (
+        select(func.count(func.distinct(lab.annotator)))
+        .where(*_live(pid), lab.example_pk == e.pk, lab.role == "annotator")
+        .scalar_subquery()
     )
-    return [
-        Label(ids_by_pk[r.example_pk], r.annotator, "*", "", role="annotator")
-        for r in rows
-        if r.example_pk in ids_by_pk
-    ]
+
+
+def _presence(conn: Connection, pid: int, ids_by_pk: Mapping[int, str]) -> list[Label]:
+    """One `Label` per (example, annotator) who labelled one of the examples: what the
+    assignment rule counts."""
+    lab = s.labels.c
+    out: list[Label] = []
+    pks = sorted(ids_by_pk)
+    for start in range(0, len(pks), _BATCH):
+        rows = conn.execute(
+            select(lab.example_pk, lab.annotator)
+            .where(
+                *_live(pid),
+                lab.role == "annotator",
+                lab.example_pk.in_(pks[start : start + _BATCH]),
+            )
+            .distinct()
+        )
+        out += [
+            Label(ids_by_pk[r.example_pk], r.annotator, "*", "", role="annotator") for r in rows
+        ]
+    return out
 
 
 def _holds(
-    conn: Connection, pid: int, ids_by_pk: Mapping[int, str], annotator: str, now: datetime
-) -> tuple[dict[str, list[str]], set[str]]:
-    """Open holds younger than `HOLD_MINUTES` by example id, and `annotator`'s skipped ones."""
+    conn: Connection, pid: int, annotator: str, now: datetime
+) -> tuple[dict[int, list[str]], set[int]]:
+    """Open holds younger than `HOLD_MINUTES` by example pk, and `annotator`'s skipped pks."""
     h = s.label_holds.c
     cutoff = now - timedelta(minutes=HOLD_MINUTES)
-    held: dict[str, list[str]] = defaultdict(list)
-    skipped: set[str] = set()
+    held: dict[int, list[str]] = defaultdict(list)
+    skipped: set[int] = set()
     rows = conn.execute(
         select(h.example_pk, h.annotator, h.state, h.updated_at).where(h.project_id == pid)
     )
     for r in rows:
-        eid = ids_by_pk.get(r.example_pk)
-        if eid is None:
-            continue
         if r.state == "skipped":
             if r.annotator == annotator:
-                skipped.add(eid)
+                skipped.add(int(r.example_pk))
         elif _aware(r.updated_at) >= cutoff:
-            held[eid].append(r.annotator)
+            held[int(r.example_pk)].append(r.annotator)
     return dict(held), skipped
 
 
@@ -1047,6 +1069,11 @@ def claim_next(
     of several annotators asking at once each sees the others' new holds: no example gets more
     annotators (labelled or holding it) than the schema's ``annotators_per_example``. The
     annotator's other open holds are released. Returns None when the queue has nothing left.
+
+    The database narrows the candidates first (examples `annotator` has not labelled, with
+    fewer annotators than needed, in the rule's order, as many as there are held examples
+    plus one, and every held one): whatever holds and skips do to the order, the rule's choice
+    is among them, and the rule itself then picks from that handful.
     """
     annotator = _check_author(annotator)
     if order not in ASSIGNMENT_ORDERS:
@@ -1056,19 +1083,28 @@ def claim_next(
     e, h = s.examples.c, s.label_holds.c
     with writing(store.engine) as conn:
         pid = _project_id(conn, project, lock=True)
-        schema = _schema_of(_settings(conn, pid), project)
+        k = _schema_of(_settings(conn, pid), project).annotators_per_example
         where = _queue_where(store, conn, pid, flt, _states(label_state), annotator)
-        rows = conn.execute(select(e.pk, e.example_id).where(*where).order_by(e.position)).all()
-        ids_by_pk = {int(r.pk): r.example_id for r in rows}
-        now = _now()
-        holds, skipped = _holds(conn, pid, ids_by_pk, annotator, now)
+        holds, skipped = _holds(conn, pid, annotator, _now())
+        n = _people(pid)
+        mine = _labelled_by(conn, pid, annotator)
+        base = select(e.pk, e.example_id, e.position).where(*where, ~mine, n < k)
+        progress = n.desc() if order == "finish" else n.asc()
+        ranks = [e.pk.in_(sorted(skipped)), progress] if skipped else [progress]
+        ranked = base.order_by(*ranks, e.position).limit(len(holds) + 1)
+        found = {int(r.pk): r for r in conn.execute(ranked)}
+        if holds:
+            held = conn.execute(base.where(e.pk.in_(sorted(holds)))).all()
+            found.update({int(r.pk): r for r in held})
+        candidates = sorted(found.values(), key=lambda r: r.position)
+        ids_by_pk = {int(r.pk): r.example_id for r in candidates}
         picked = next_examples(
-            [r.example_id for r in rows],
+            [r.example_id for r in candidates],
             _presence(conn, pid, ids_by_pk),
             annotator,
-            annotators_per_example=schema.annotators_per_example,
-            in_progress=holds,
-            skipped=skipped,
+            annotators_per_example=k,
+            in_progress={ids_by_pk[p]: who for p, who in holds.items() if p in ids_by_pk},
+            skipped={ids_by_pk[p] for p in skipped if p in ids_by_pk},
             order=order,
         )
         conn.execute(
@@ -1119,29 +1155,62 @@ def open_holds(store: Store, project: str) -> dict[str, list[str]]:
     e = s.examples.c
     with reading(store.engine) as conn:
         pid = _project_id(conn, project)
-        ids = dict(conn.execute(select(e.pk, e.example_id).where(e.project_id == pid)).all())
-        held, _ = _holds(conn, pid, ids, "", _now())
-    return {k: sorted(v) for k, v in held.items()}
+        held, _ = _holds(conn, pid, "", _now())
+        ids = dict(
+            conn.execute(
+                select(e.pk, e.example_id).where(e.project_id == pid, e.pk.in_(sorted(held)))
+            ).all()
+        )
+    return {ids[pk]: sorted(who) for pk, who in held.items() if pk in ids}
 
 
 def queue_progress(
     store: Store, project: str, flt: ExampleFilter | None = None
 ) -> AnnotationProgress:
-    """`curation.labeling.annotation_progress` over the examples `flt` lists (default:
-    active), from who labelled what in the store."""
+    """How far annotation is over the examples `flt` lists (default: active), as
+    `curation.labeling.annotation_progress` counts it (what the panel shows on every move):
+    one aggregate over the examples and two single-table reads, no row object per label."""
     from curation.store.store import _project_id
 
-    e = s.examples.c
+    e, lab = s.examples.c, s.labels.c
     with reading(store.engine) as conn:
         pid = _project_id(conn, project)
-        settings = _settings(conn, pid)
-        k = _schema_of(settings, project).annotators_per_example
+        k = _schema_of(_settings(conn, pid), project).annotators_per_example
         where = _queue_where(store, conn, pid, flt, [], None)
-        ids_by_pk = {
-            int(r.pk): r.example_id for r in conn.execute(select(e.pk, e.example_id).where(*where))
-        }
-        presence = _presence(conn, pid, ids_by_pk)
-    return annotation_progress(ids_by_pk.values(), presence, annotators_per_example=k)
+        counted = select(_people(pid).label("n")).where(*where).subquery()
+        n = counted.c.n
+        total, complete, started, given = conn.execute(
+            select(
+                func.count(),
+                func.coalesce(func.sum(case((n >= k, 1), else_=0)), 0),
+                func.coalesce(func.sum(case((and_(n > 0, n < k), 1), else_=0)), 0),
+                func.coalesce(func.sum(case((n >= k, k), else_=n)), 0),
+            ).select_from(counted)
+        ).one()
+        # two single-table reads joined here: PostgreSQL plans a join of the two (or an EXISTS,
+        # or a subquery per label) as a loop over every example on tables it has no
+        # statistics for yet, seconds for 5,000 examples; these stay milliseconds
+        in_queue = set(conn.scalars(select(e.pk).where(*where)))
+        pairs = conn.execute(
+            select(lab.example_pk, lab.annotator)
+            .where(*_live(pid), lab.role == "annotator")
+            .distinct()
+        ).all()
+    counts: dict[str, int] = defaultdict(int)
+    for pk, who in pairs:
+        if pk in in_queue:
+            counts[str(who)] += 1
+    per = sorted(counts.items())
+    total, complete, started, given = int(total), int(complete), int(started), int(given)
+    return AnnotationProgress(
+        examples=total,
+        annotators_per_example=k,
+        complete=complete,
+        started=started,
+        untouched=total - complete - started,
+        done_fraction=given / (k * total) if total else 0.0,
+        per_annotator={str(a): int(c) for a, c in per},
+    )
 
 
 # ---- undo --------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ and real threads labelling, claiming and reviewing at once.
 
 from __future__ import annotations
 
+import random
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +25,7 @@ from curation.labeling import (
 )
 from curation.store import ExampleFilter, Store
 from curation.store import labels as repo
+from curation.store import schema as s
 from tests.unit.store_helpers import N_WRITERS, Outcome, attempt, run_threads, seed_project
 
 pytestmark = pytest.mark.timeout(600)
@@ -289,6 +291,19 @@ def test_queue_filters_count_annotators_against_the_schema(store: Store, tmp_pat
     assert progress.done_fraction == pytest.approx(3 / 6)
 
 
+def test_large_label_sets_filter_through_a_subquery(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = _project(store, tmp_path, n=4)
+    repo.bulk_label(store, "p", ids[:3], "verdict", "accept", "bob")
+    literal = repo.queue_ids(store, "p", label_state="not_mine", annotator="bob")
+    monkeypatch.setattr(repo, "_LITERAL_IN_MAX", 1)  # three pks: past the literal list
+    assert repo.queue_ids(store, "p", label_state="not_mine", annotator="bob") == literal
+    assert literal == [ids[3]]
+    assert repo.queue_ids(store, "p", label_state="mine", annotator="bob") == ids[:3]
+    assert repo.claim_next(store, "p", "bob") == ids[3]
+
+
 def test_claims_hand_each_example_to_as_many_annotators_as_it_needs(
     store: Store, tmp_path: Path
 ) -> None:
@@ -311,6 +326,103 @@ def test_claims_hand_each_example_to_as_many_annotators_as_it_needs(
     assert repo.release_holds(store, "p", "bob") == 1
     with pytest.raises(LabelError, match="order must be"):
         repo.claim_next(store, "p", "bob", order="random")
+
+
+def _random_state(store: Store, ids: list[str], rng: random.Random) -> dict[str, Any]:
+    """Labels and holds written straight into the tables, and what the core is given."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import delete, insert, select
+
+    people = ["ann", "bob", "cy", "dee"]
+    k = rng.randint(1, 3)
+    store.set_project_setting(
+        "p",
+        repo.SCHEMA_SETTING,
+        LabelSchema((VerdictField(),), annotators_per_example=k).to_dict(),
+        "ada",
+    )
+    now = datetime.now(UTC)
+    with store.engine.begin() as conn:
+        conn.execute(delete(s.labels))
+        conn.execute(delete(s.label_holds))
+        pks = dict(conn.execute(select(s.examples.c.example_id, s.examples.c.pk)).all())
+        pid = store.project_id("p")
+        labels, holds, skipped, label_rows, hold_rows = [], {}, {}, [], []
+        for eid in ids:
+            for who in people:
+                roll = rng.random()
+                if roll < 0.3:
+                    labels.append(Label(eid, who, "verdict", "accept"))
+                    label_rows.append(
+                        {
+                            "project_id": pid,
+                            "example_pk": pks[eid],
+                            "example_id": eid,
+                            "field": "verdict",
+                            "annotator": who,
+                            "role": "annotator",
+                            "value": '"accept"',
+                            "event_id": 0,
+                            "retracted": False,
+                            "created_at": now,
+                        }
+                    )
+                elif roll < 0.45:
+                    stale = rng.random() < 0.3
+                    when = now - timedelta(minutes=repo.HOLD_MINUTES + 5) if stale else now
+                    hold_rows.append(
+                        {
+                            "project_id": pid,
+                            "example_pk": pks[eid],
+                            "annotator": who,
+                            "state": "open",
+                            "updated_at": when,
+                        }
+                    )
+                    if not stale:
+                        holds.setdefault(eid, []).append(who)
+                elif roll < 0.55:
+                    hold_rows.append(
+                        {
+                            "project_id": pid,
+                            "example_pk": pks[eid],
+                            "annotator": who,
+                            "state": "skipped",
+                            "updated_at": now,
+                        }
+                    )
+                    skipped.setdefault(who, set()).add(eid)
+        if label_rows:
+            conn.execute(insert(s.labels), label_rows)
+        if hold_rows:
+            conn.execute(insert(s.label_holds), hold_rows)
+    return {"k": k, "labels": labels, "holds": holds, "skipped": skipped}
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_fast_queue_paths_equal_the_core_rules(store: Store, tmp_path: Path, seed: int) -> None:
+    from curation.labeling import annotation_progress, next_examples
+
+    ids = _project(store, tmp_path, n=9)
+    for i in range(12):
+        rng = random.Random(seed * 1000 + i)
+        state = _random_state(store, ids, rng)
+        expected = annotation_progress(ids, state["labels"], annotators_per_example=state["k"])
+        assert repo.queue_progress(store, "p") == expected
+        who = rng.choice(["ann", "bob", "cy", "dee", "eve"])
+        order = rng.choice(["finish", "spread"])
+        mine_first = next_examples(
+            ids,
+            state["labels"],
+            who,
+            annotators_per_example=state["k"],
+            in_progress=state["holds"],
+            skipped=state["skipped"].get(who, set()),
+            order=order,
+        )
+        got = repo.claim_next(store, "p", who, order=order)
+        assert got == (mine_first[0] if mine_first else None), (seed, i, state, who, order)
 
 
 # ---- several people at once ------------------------------------------------------------------
