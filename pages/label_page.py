@@ -27,7 +27,7 @@ from curation.labeling.job import STEP as ISSUE_STEP
 from curation.quality.project import STEP as QUALITY_STEP
 from curation.quality.project import flag_title
 from curation.records import Message
-from curation.store import ExampleFilter
+from curation.store import STATUSES, ExampleFilter
 from curation.store import labels as repo
 from curation.store.pii_findings import examples_by_review_state
 from ui import labeling as lab
@@ -102,10 +102,13 @@ def _queue_filters() -> None:
             labels=("Category (metadata field)", "Value"),
             on_change=_reset_queue,
         )
-        st.checkbox(
-            "Include duplicates and rejected examples",
-            key="label_f_all_statuses",
+        st.multiselect(
+            "Status",
+            list(STATUSES),
+            default=["active"],
+            key="label_f_statuses",
             on_change=_reset_queue,
+            help="Active by default; duplicates, rejected or filtered examples on request.",
         )
 
 
@@ -114,7 +117,7 @@ def _filter() -> ExampleFilter:
     quality = ss.get("label_f_quality") or None
     pii = ss.get("label_f_pii") or None
     return ExampleFilter(
-        statuses=None if ss.get("label_f_all_statuses") else ["active"],
+        statuses=ss.get("label_f_statuses", ["active"]) or None,
         sources=ss.get("label_f_sources") or None,
         search=ss.get("label_f_search") or None,
         metadata=ss.get("label_f_meta_value") or {},
@@ -607,6 +610,7 @@ def _figure(value: float | None) -> str:
 
 def _bulk(schema: LabelSchema) -> None:
     st.subheader("Act on the whole queue", anchor=False)
+    _queue_filters()  # the same widgets as in Annotate: drawn here, they keep their values
     how, label_state = lab.QUEUES[st.session_state[lab.QUEUE]]
     flt = _filter()
     ids = (
@@ -616,7 +620,7 @@ def _bulk(schema: LabelSchema) -> None:
     )
     st.caption(
         md(
-            "{:,} example(s) in the queue {} with the filters of the Annotate view.",
+            "{:,} example(s) in the queue {} with these filters.",
             len(ids),
             st.session_state[lab.QUEUE],
         )

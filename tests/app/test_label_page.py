@@ -206,13 +206,20 @@ def test_a_bulk_verdict_on_the_queue_is_one_undoable_event(
     assert (metrics["Examples"], metrics["Complete"]) == ("4", "0")
     at.selectbox(key="label_bulk_field").set_value("verdict").run()
     at.selectbox(key="label_bulk_value").set_value("reject").run()
+    at.text_input(key="label_f_search").set_value("question 1?").run()  # the queue's filter
+    assert any("1 example(s) in the queue To do" in shown(c.value) for c in at.caption)
+    _click(at, "label_bulk_apply")
+    _click(at, "label_bulk_confirm")
+    assert _mine(store, "ada") == {("e1", "verdict"): "reject"}
+    at.text_input(key="label_f_search").set_value("").run()
     _click(at, "label_bulk_apply")
     _click(at, "label_bulk_confirm")
     assert {v for (_, f), v in _mine(store, "ada").items() if f == "verdict"} == {"reject"}
     assert len(_mine(store, "ada")) == 4
-    assert len(store.events("p", kinds=["labels"])) == 1
+    assert len(store.events("p", kinds=["labels"])) == 2  # e1 already had it: 3 written
+    assert store.events("p", kinds=["labels"])[0]["payload"]["n_examples"] == 3
     _click(at, "label_bulk_undo")
-    assert _mine(store, "ada") == {}
+    assert _mine(store, "ada") == {("e1", "verdict"): "reject"}
 
 
 def test_the_label_check_runs_in_the_background_and_is_decided(
