@@ -10,9 +10,13 @@ Two measurements, printed (no pass/fail):
 - **browser** (unless ``--no-browser``): `streamlit run app.py` on that store, Chromium via
   Playwright; the time from pressing the Accept key (``a``) to the next example's heading
   showing, i.e. save + next + the fragment's rerun + rendering, as an annotator sees it.
+- **job** (with ``--job``): the ``label_issues`` background job on 5,000 real texts (every
+  shared dataset, labelled by the folder it comes from, 10 % uniform noise, adopted as
+  imported labels) run by a worker as the app runs it: wall time, the stages it reported,
+  and the flagged set's F1 against the flips.
 
 Run: ``.venv/bin/python benchmarks/bench_label_queue.py [--examples 5000] [--steps 40]
-[--postgres URL] [--no-browser]``.
+[--postgres URL] [--no-browser] [--job]``.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
 
 from curation.formats import read_examples  # noqa: E402
 from curation.labeling import LabelSchema, SingleChoiceField, TextField, VerdictField  # noqa: E402
@@ -149,12 +154,60 @@ def browser(home: Path, steps: int) -> list[float]:
     return samples[2:]  # the first two warm caches
 
 
+def job(tmp: Path, n: int) -> None:
+    from bench_label_issues import inject_noise, sources
+
+    from curation.jobs import Worker, submit
+
+    texts, truth = sources(n)
+    noisy, flipped = inject_noise(truth, 0.10, seed=0)
+    path = tmp / "sources.jsonl"
+    with path.open("w", encoding="utf-8") as fh:
+        for i, (text, label) in enumerate(zip(texts, noisy, strict=True)):
+            row = {"id": f"s{i:05d}", "instruction": text, "output": ".", "source_label": label}
+            fh.write(json.dumps(row) + "\n")
+    store = Store(f"sqlite:///{tmp / 'job.db'}")
+    store.create_project(PROJECT, "owner")
+    store.add_import(PROJECT, read_examples(path), "owner")
+    lp.adopt_metadata(store, PROJECT, "source_label", "owner", field="source")
+    stages: list[tuple[float, str]] = []
+    submit(store, PROJECT, "label_issues", {"field": "source"}, author="owner")
+    worker = Worker(store, progress_every=0)
+    original = worker.jobs.report_progress
+
+    def watch(job_id: int, update: Any) -> bool:
+        if not stages or stages[-1][1] != update.stage:
+            stages.append((time.perf_counter(), update.stage))
+        return bool(original(job_id, update))
+
+    worker.jobs.report_progress = watch  # type: ignore[method-assign]
+    start = time.perf_counter()
+    done = worker.run_once()
+    wall = time.perf_counter() - start
+    assert done is not None and done.state == "done", done and done.error
+    ids = [ex.id for ex in store.iter_examples(PROJECT)]
+    flagged = {int(item.example_id[1:]) for item in lp.label_issue_items(store, PROJECT)}
+    hit = len(flagged & flipped)
+    precision = hit / len(flagged) if flagged else 0.0
+    recall = hit / len(flipped)
+    f1 = 2 * precision * recall / (precision + recall) if hit else 0.0
+    print(f"\njob label_issues on {len(ids):,} examples ({len(set(truth))} classes, 10 % noise):")
+    print(
+        f"  wall {wall:.1f} s; flagged {len(flagged)}; P {precision:.3f} R {recall:.3f} F1 {f1:.3f}"
+    )
+    marks = [start, *(t for t, _ in stages[1:]), start + wall]
+    for (_, stage), (a, b) in zip(stages, zip(marks, marks[1:], strict=False), strict=False):
+        print(f"  {stage:<28} {b - a:6.1f} s")
+    store.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=5000)
     parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--postgres", default=os.environ.get("CURATION_TEST_POSTGRES_URL"))
     parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument("--job", action="store_true", help="also time the label_issues job")
     args = parser.parse_args()
     print(f"load average: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     with tempfile.TemporaryDirectory() as tmp_name:
@@ -180,6 +233,8 @@ def main() -> None:
             samples = browser(home, args.steps)
             print(f"\nbrowser, key 'a' to the next example shown ({len(samples)} steps, SQLite):")
             print(f"  {'accept + next':<16} {_stats(samples)}")
+        if args.job:
+            job(tmp, args.examples)
     print(f"load average: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 

@@ -1661,7 +1661,7 @@ def _labels_from_rows(
     rows: list[dict[str, Any]], schema: Any, args: argparse.Namespace
 ) -> list[Any]:
     """Long rows (example_id, field, value[, annotator, role]) or wide rows (example_id and one
-    column per label field), values read as text from files are (`coerce_labels`)."""
+    column per label field); values are read leniently, as text from files (`coerce_labels`)."""
     from curation.errors import LabelError
     from curation.labeling import Label
 
