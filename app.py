@@ -66,6 +66,7 @@ with st.sidebar:
 pages = [
     st.Page("pages/import_page.py", title="Import", icon=":material/upload:", default=True),
     st.Page("pages/browse_page.py", title="Browse", icon=":material/table_rows:"),
+    st.Page("pages/label_page.py", title="Label", icon=":material/label:"),
     st.Page("pages/dedup_page.py", title="Deduplicate", icon=":material/content_copy:"),
     st.Page("pages/quality_page.py", title="Quality", icon=":material/rule:"),
     st.Page("pages/bias_page.py", title="Bias audit", icon=":material/balance:"),

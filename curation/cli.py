@@ -1548,6 +1548,530 @@ def _print_audit(report: dict[str, Any]) -> None:
 PRINTERS["audit"] = _print_audit
 
 
+# ---- label: label-issues, agreement, labels export|import, label-schema ----------------------
+# One block: each command's options, its run and its printer; registered in PRINTERS below it.
+
+
+def _configure_label_issues(p: argparse.ArgumentParser) -> None:
+    from curation.labeling import FEATURE_KINDS
+
+    _target_options(p)
+    p.add_argument(
+        "--label-field",
+        required=True,
+        metavar="FIELD",
+        help="the label to check: a metadata field of the file, or of a project a label "
+        "field (its final labels) or a metadata field",
+    )
+    p.add_argument("--out", default=None, help="CSV: one row per suspected error, worst first")
+    p.add_argument(
+        "--save",
+        action="store_true",
+        help="keep the run in the project (the Label page lists it; the label_issues queue "
+        "filter reads it); needs a project",
+    )
+    p.add_argument(
+        "--features",
+        choices=FEATURE_KINDS,
+        default="auto",
+        help="text features (auto: TF-IDF, plus sentence embeddings on up to 1,000 texts "
+        "when the semantic extra is installed)",
+    )
+    p.add_argument("--folds", type=int, default=None, help="cross-validation folds (by size)")
+    _common(p, project=False)
+
+
+def _file_label_inputs(path: str, field: str) -> tuple[list[str], list[str], list[str | None]]:
+    from curation.formats import read_examples
+
+    examples = list(read_examples(path).examples)
+    values = [ex.metadata.get(field) for ex in examples]
+    if all(v is None or v == "" for v in values):
+        keys = sorted({k for ex in examples for k in ex.metadata})
+        raise CurationError(
+            f"No record of {path} has a {field!r} field; its metadata fields: "
+            f"{', '.join(keys[:20]) or 'none'}."
+        )
+    given = [None if v is None or v == "" else str(v) for v in values]
+    return [ex.id for ex in examples], [ex.text("all") for ex in examples], given
+
+
+@command(
+    "label-issues",
+    "find suspected label errors (cross-validated classifier ranked by cleanlab)",
+    _configure_label_issues,
+)
+def cmd_label_issues(args: argparse.Namespace) -> dict[str, Any]:
+    from curation.labeling import LabelIssueConfig, rank_label_quality
+    from curation.safecsv import write_csv
+
+    if args.out is None and not args.save:
+        raise CurationError("Say where the issues go: --out ISSUES.csv, --save, or both.")
+    config = LabelIssueConfig(features=args.features, folds=args.folds)
+    kind = _resolve_target(args)
+    if args.save and kind == "file":
+        raise CurationError(
+            f"--save keeps the run in a project, and {args.target!r} is a file: import it "
+            "first (curation import FILE --project NAME), then run label-issues --project NAME."
+        )
+    bar = Progress(not args.quiet)
+    run_id = None
+    try:
+        if kind == "file":
+            ids, texts, given = _file_label_inputs(args.target, args.label_field)
+            result = rank_label_quality(texts, given, config=config, progress=bar)
+        else:
+            from curation.labeling.project import label_issue_inputs, save_label_issues
+            from curation.store.labels import newest_label_id
+
+            with _opened(args) as store:
+                seen = newest_label_id(store, args.target)
+                ids, texts, given = label_issue_inputs(store, args.target, args.label_field)
+                result = rank_label_quality(texts, given, config=config, progress=bar)
+                if args.save:
+                    run_id = save_label_issues(
+                        store,
+                        args.target,
+                        args.label_field,
+                        ids,
+                        given,
+                        result,
+                        args.author or default_author(),
+                        params={"features": args.features, "folds": args.folds},
+                        max_label_id=seen,
+                    )
+    finally:
+        bar.close()
+    rows = [
+        {
+            "rank": rank,
+            "example_id": ids[issue.index],
+            "index": issue.index,
+            "given_label": issue.given_label,
+            "suggested_label": issue.suggested_label,
+            "quality_score": round(issue.quality_score, 6),
+            "reason": result.reasons[issue.index],
+        }
+        for rank, issue in enumerate(result.issues, start=1)
+    ]
+    if args.out:
+        write_csv(rows, args.out, columns=list(rows[0]) if rows else _ISSUE_COLUMNS)
+    info = result.info
+    return {
+        "target": args.target,
+        "kind": kind,
+        "label_field": args.label_field,
+        "out": args.out,
+        "run_id": run_id,
+        "examples": len(ids),
+        "checked": info.get("checked"),
+        "flagged": len(rows),
+        "classes": list(result.classes),
+        "unchecked_classes": info.get("unchecked_classes", {}),
+        "features": info.get("features"),
+        "folds": info.get("folds"),
+        "cv_accuracy": info.get("cv_accuracy"),
+        "seconds": info.get("seconds"),
+        "issues": rows[:20],
+    }
+
+
+_ISSUE_COLUMNS = [
+    "rank",
+    "example_id",
+    "index",
+    "given_label",
+    "suggested_label",
+    "quality_score",
+    "reason",
+]
+
+
+def _print_label_issues(report: dict[str, Any]) -> None:
+    where = [f"written to {report['out']}"] if report["out"] else []
+    if report.get("run_id") is not None:
+        where.append(f"saved as label-issue run {report['run_id']}")
+    print(
+        f"{report['target']}: {report['flagged']} suspected label error(s) in "
+        f"{report['checked']} checked examples of {report['examples']} "
+        f"(field {report['label_field']}; {report['features']}, {report['folds']} folds, "
+        f"cross-validated accuracy {report['cv_accuracy']:.3f}); {'; '.join(where)}"
+    )
+    for row in report["issues"][:10]:
+        print(
+            f"  {row['example_id']}: {row['given_label']} -> {row['suggested_label']} "
+            f"(quality {row['quality_score']:.3f})"
+        )
+    if report["unchecked_classes"]:
+        rare = ", ".join(f"{k} ({v})" for k, v in report["unchecked_classes"].items())
+        print(f"classes too small to learn (checked by the others' models only): {rare}")
+
+
+def _configure_agreement(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--by",
+        default=None,
+        metavar="GROUP",
+        help="agreement per group too: source, a label field (its final labels) or a "
+        "metadata field",
+    )
+    _common(p)
+
+
+@command(
+    "agreement",
+    "inter-annotator agreement: Krippendorff's alpha and Cohen's kappa per field and overall",
+    _configure_agreement,
+)
+def cmd_agreement(args: argparse.Namespace) -> dict[str, Any]:
+    from curation.labeling.project import project_agreement
+    from curation.store.labels import queue_progress
+
+    with _opened(args) as store:
+        report = project_agreement(store, args.project, group_by=args.by)
+        progress = queue_progress(store, args.project)
+    return {
+        "project": args.project,
+        "by": args.by,
+        **report.to_dict(),
+        "progress": progress.to_dict(),
+    }
+
+
+def _figure(fig: dict[str, Any]) -> str:
+    value = "undefined" if fig["value"] is None else f"{fig['value']:.3f}"
+    why = f" ({fig['note']})" if fig["note"] else ""
+    return f"{value} on {fig['items']} item(s){why}"
+
+
+def _print_agreement(report: dict[str, Any]) -> None:
+    progress = report["progress"]
+    print(
+        f"project {report['project']}: {len(report['annotators'])} annotator(s); "
+        f"{progress['complete']} of {progress['examples']} examples have "
+        f"{progress['annotators_per_example']} annotator(s)"
+    )
+    print(f"overall Krippendorff's alpha (choice fields): {_figure(report['overall'])}")
+    for name, f in report["fields"].items():
+        print(f"{name} ({f['kind']}): alpha {_figure(f['alpha'])}")
+        for pair in f["pairs"]:
+            print(f"  kappa {' / '.join(pair['annotators'])}: {_figure(pair)}")
+        for value, fig in f["per_value"].items():
+            if fig["items"]:
+                print(f"  {value}: alpha {_figure(fig)}")
+        for group, fig in f["per_group"].items():
+            print(f"  group {group}: alpha {_figure(fig)}")
+
+
+def _configure_labels(p: argparse.ArgumentParser) -> None:
+    from curation.labeling import LABEL_ROLES
+
+    p.add_argument("action", choices=["export", "import"], help="write labels out, or read some in")
+    p.add_argument("file", nargs="?", default=None, help="import: a CSV or JSONL file of labels")
+    p.add_argument("--out", default=None, help="export: the CSV or JSONL file to write")
+    p.add_argument(
+        "--final",
+        action="store_true",
+        help="export: the final labels (what export uses) instead of every person's labels",
+    )
+    p.add_argument(
+        "--annotator",
+        default=None,
+        help="import: who gave the labels when the file has no annotator column",
+    )
+    p.add_argument(
+        "--role",
+        choices=LABEL_ROLES,
+        default="annotator",
+        help="import: the role of labels without a role column (default annotator)",
+    )
+    _common(p)
+
+
+_LABEL_COLUMNS = ["example_id", "field", "value", "annotator", "role", "time"]
+_FINAL_COLUMNS = ["example_id", "field", "value", "status", "decided_by", "annotators", "votes"]
+
+
+def _csv_cell(value: Any) -> Any:
+    return ";".join(value) if isinstance(value, tuple | list) else value
+
+
+def _read_label_rows(path: str) -> list[dict[str, Any]]:
+    import csv
+
+    from curation.safecsv import FORMULA_PREFIXES, NEUTRALISER
+
+    try:
+        if path.lower().endswith((".jsonl", ".ndjson", ".json")):
+            with open(path, encoding="utf-8") as fh:
+                text = fh.read()
+            if path.lower().endswith(".json"):
+                data = json.loads(text)
+                return [dict(r) for r in (data if isinstance(data, list) else [data])]
+            return [json.loads(line) for line in text.splitlines() if line.strip()]
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+    except (OSError, ValueError) as exc:
+        raise CurationError(f"Cannot read labels from {path}: {exc}") from exc
+
+    def restore(cell: Any) -> Any:  # undo the CSV writer's formula guard
+        if isinstance(cell, str) and len(cell) > 1 and cell[0] == NEUTRALISER:
+            return cell[1:] if cell[1] in FORMULA_PREFIXES else cell
+        return cell
+
+    return [{k: restore(v) for k, v in row.items() if k is not None} for row in rows]
+
+
+def _labels_from_rows(
+    rows: list[dict[str, Any]], schema: Any, args: argparse.Namespace
+) -> list[Any]:
+    """Long rows (example_id, field, value[, annotator, role]) or wide rows (example_id and one
+    column per label field); values are read leniently, as text from files (`coerce_labels`)."""
+    from curation.errors import LabelError
+    from curation.labeling import Label
+
+    out = []
+    for line, row in enumerate(rows, start=2):
+        where = f"row {line}"
+        eid = str(row.get("example_id") or row.get("id") or "").strip()
+        if not eid:
+            raise LabelError(f"{where}: no example_id")
+        who = str(row.get("annotator") or args.annotator or "").strip()
+        if not who:
+            raise LabelError(
+                f"{where}: no annotator; add an annotator column or give --annotator NAME"
+            )
+        role = str(row.get("role") or args.role).strip()
+        if "field" in row:
+            pairs = {str(row["field"]): row.get("value")}
+        else:
+            pairs = {k: v for k, v in row.items() if k in schema.field_names}
+            if not pairs:
+                raise LabelError(
+                    f"{where}: no label column; use field and value columns, or columns named "
+                    f"after the label fields ({', '.join(schema.field_names)})"
+                )
+        try:
+            values = schema.coerce_labels(pairs)
+        except LabelError as exc:
+            raise LabelError(f"{where} ({eid}): {exc}") from exc
+        out += [Label(eid, who, name, value, role=role) for name, value in values.items()]
+    return out
+
+
+@command(
+    "labels",
+    "labels as CSV or JSONL: export every person's labels (or the final ones), or import some",
+    _configure_labels,
+)
+def cmd_labels(args: argparse.Namespace) -> dict[str, Any]:
+    from curation.labeling.project import final_labels, require_schema
+    from curation.safecsv import write_csv
+    from curation.store import labels as label_store
+
+    with _opened(args) as store:
+        if args.action == "import":
+            if not args.file:
+                raise CurationError("Give the file to import: curation labels import FILE ...")
+            schema = require_schema(store, args.project)
+            labels = _labels_from_rows(_read_label_rows(args.file), schema, args)
+            event = label_store.import_labels(
+                store,
+                args.project,
+                labels,
+                args.author or default_author(),
+                source=os.path.basename(args.file),
+            )
+            return {
+                "project": args.project,
+                "action": "import",
+                "file": args.file,
+                "labels_read": len(labels),
+                "event": event,
+            }
+        if not args.out:
+            raise CurationError("Give the file to write: curation labels export --out FILE.")
+        if args.final:
+            rows: list[dict[str, Any]] = [
+                final.to_dict()
+                for by_field in final_labels(store, args.project).values()
+                for final in by_field.values()
+            ]
+            columns = _FINAL_COLUMNS
+        else:
+            rows = [
+                {**r.to_dict(), "time": r.created_at.isoformat()}
+                for r in label_store.list_labels(store, args.project)
+            ]
+            columns = _LABEL_COLUMNS
+    if args.out.lower().endswith((".jsonl", ".ndjson")):
+        _write_jsonl(args.out, [{k: r.get(k) for k in columns} for r in rows])
+    else:
+        cells = [
+            {
+                k: json.dumps(r.get(k), ensure_ascii=False) if k == "votes" else _csv_cell(r.get(k))
+                for k in columns
+            }
+            for r in rows
+        ]
+        write_csv(cells, args.out, columns=columns)
+    return {
+        "project": args.project,
+        "action": "export",
+        "out": args.out,
+        "final": args.final,
+        "rows": len(rows),
+    }
+
+
+def _print_labels(report: dict[str, Any]) -> None:
+    if report["action"] == "import":
+        event = report["event"]
+        tail = f"event #{event}" if event is not None else "nothing changed"
+        print(
+            f"{report['file']}: {report['labels_read']} label(s) read into {report['project']}; {tail}"
+        )
+    else:
+        what = "final labels" if report["final"] else "labels"
+        print(f"{report['project']}: {report['rows']} {what} written to {report['out']}")
+
+
+def _configure_label_schema(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--set", default=None, metavar="SCHEMA.json", help="save this schema")
+    p.add_argument(
+        "--annotators-per-example", type=int, default=None, help="how many annotators each needs"
+    )
+    p.add_argument(
+        "--guidelines", default=None, metavar="GUIDE.md", help="annotation guidelines (markdown)"
+    )
+    p.add_argument(
+        "--reviewers", default=None, help="comma-separated names who may set final labels"
+    )
+    p.add_argument(
+        "--adopt",
+        default=None,
+        metavar="KEY",
+        help="adopt a metadata field as imported labels (kto_label: the KTO label)",
+    )
+    p.add_argument("--field", default=None, help="--adopt: the label field it fills")
+    p.add_argument("--multi", action="store_true", help="--adopt: a multi-choice (tags) field")
+    p.add_argument(
+        "--value-map",
+        default=None,
+        metavar="JSON",
+        help='--adopt: raw value -> label, e.g. \'{"true": "accept", "false": "reject"}\'',
+    )
+    p.add_argument(
+        "--refresh-imported",
+        action="store_true",
+        help="write the adopted fields' imported labels again (after new imports)",
+    )
+    _common(p)
+
+
+@command(
+    "label-schema",
+    "show or set a project's label schema, reviewers and imported labels",
+    _configure_label_schema,
+)
+def cmd_label_schema(args: argparse.Namespace) -> dict[str, Any]:
+    from curation.labeling import LabelSchema
+    from curation.labeling import project as lp
+    from curation.store import labels as label_store
+
+    author = args.author or default_author()
+    changed: list[str] = []
+    with _opened(args) as store:
+        store.project_id(args.project)  # a clear error for an unknown project, first
+        if args.set:
+            try:
+                with open(args.set, encoding="utf-8") as fh:
+                    data = json.load(fh)
+            except (OSError, ValueError) as exc:
+                raise CurationError(f"--set {args.set}: {exc}") from exc
+            lp.save_schema(store, args.project, data, author)
+            changed.append("schema")
+        if args.annotators_per_example is not None or args.guidelines is not None:
+            current = lp.require_schema(store, args.project).to_dict()
+            if args.annotators_per_example is not None:
+                current["annotators_per_example"] = args.annotators_per_example
+            if args.guidelines is not None:
+                try:
+                    with open(args.guidelines, encoding="utf-8") as fh:
+                        current["guidelines"] = fh.read()
+                except OSError as exc:
+                    raise CurationError(f"--guidelines {args.guidelines}: {exc}") from exc
+            lp.save_schema(store, args.project, LabelSchema.from_dict(current), author)
+            changed.append("settings")
+        if args.reviewers is not None:
+            lp.set_reviewers(store, args.project, _listed(args.reviewers) or [], author)
+            changed.append("reviewers")
+        adopted = None
+        if args.adopt:
+            try:
+                value_map = json.loads(args.value_map) if args.value_map else None
+            except ValueError as exc:
+                raise CurationError(f"--value-map is not JSON: {exc}") from exc
+            adopted = lp.adopt_metadata(
+                store,
+                args.project,
+                args.adopt,
+                author,
+                field=args.field,
+                multi=args.multi,
+                value_map=value_map,
+            ).to_dict()
+            changed.append("imported")
+        refreshed = None
+        if args.refresh_imported:
+            refreshed = lp.refresh_imported(store, args.project, author)
+        schema = label_store.read_schema(store, args.project)
+        names = label_store.reviewers(store, args.project)
+    return {
+        "project": args.project,
+        "changed": changed,
+        "schema": None if schema is None else schema.to_dict(),
+        "reviewers": names,
+        "adopted": adopted,
+        "refresh_event": refreshed,
+    }
+
+
+def _print_label_schema(report: dict[str, Any]) -> None:
+    schema = report["schema"]
+    if schema is None:
+        print(f"project {report['project']}: no label schema yet (set one with --set FILE)")
+        return
+    print(
+        f"project {report['project']}: {len(schema['fields'])} field(s), "
+        f"{schema['annotators_per_example']} annotator(s) per example; reviewers: "
+        f"{', '.join(report['reviewers'])}"
+    )
+    for f in schema["fields"]:
+        options = f.get("options")
+        shown = f": {', '.join(map(str, options))}" if options else ""
+        print(f"  {f['name']} ({f['kind']}){shown}")
+    for imp in schema["imported"]:
+        print(f"  imported: {imp['field']} from metadata {imp['metadata_key']}")
+    if report["adopted"]:
+        a = report["adopted"]
+        print(
+            f"adopted {a['field']}: {a['n_labelled']} example(s); {len(a['problems'])} problem(s)"
+        )
+        for problem in a["problems"][:10]:
+            print(f"  {problem}")
+
+
+PRINTERS.update(
+    {
+        "label-issues": _print_label_issues,
+        "agreement": _print_agreement,
+        "labels": _print_labels,
+        "label-schema": _print_label_schema,
+    }
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="curation",

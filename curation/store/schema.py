@@ -237,6 +237,46 @@ jobs = Table(
     ),
 )
 
+# Revision 0008: labels, one row per value given to a field of an example by a person
+# (``annotator``, ``reviewer``) or adopted from its metadata (``imported``); the newest live row
+# per (example, annotator, field, role) wins, a NULL value clears the field (values are JSON text). Rows are never
+# deleted: undoing the event that wrote them sets ``retracted``.
+labels = Table(
+    "labels",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("project_id", ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("example_pk", ForeignKey("examples.pk", ondelete="CASCADE"), nullable=False),
+    Column("example_id", String(200), nullable=False),
+    Column("field", String(100), nullable=False),
+    Column("annotator", String(500), nullable=False),
+    Column("role", String(20), nullable=False),
+    # JSON text, not a JSON column: SQLite's NUMERIC affinity would turn the text 1 into 1
+    Column("value", Text, nullable=True),
+    Column("event_id", Integer, nullable=False),
+    Column("retracted", Boolean, nullable=False, default=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_labels_project_example", "project_id", "example_pk", "id"),
+    Index("ix_labels_project_annotator", "project_id", "annotator", "role"),
+    Index("ix_labels_event", "event_id"),
+)
+
+# Revision 0008: who holds an example open in the annotation queue (``open``, dropped when they
+# label it or after `curation.store.labels.HOLD_MINUTES`) or skipped it (``skipped``: offered
+# to them again only after everything else), one row per (example, annotator).
+label_holds = Table(
+    "label_holds",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("project_id", ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("example_pk", ForeignKey("examples.pk", ondelete="CASCADE"), nullable=False),
+    Column("annotator", String(200), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("project_id", "example_pk", "annotator", name="uq_label_holds"),
+    Index("ix_label_holds_project_state", "project_id", "state"),
+)
+
 
 def _v1(conn: Connection) -> None:
     # the frozen revision, not the live tables (which have grown columns since), as a database

@@ -1165,6 +1165,10 @@ class Store:
                 undo_review(conn, ev)
             elif shape == "settings":
                 _undo_setting(conn, pid, ev)
+            elif shape == "labels":
+                from curation.store.labels import undo_labels
+
+                undo_labels(conn, ev)
             else:
                 self._undo_revisions(conn, ev, rows, author)
             undo_id = self._log(
@@ -1680,7 +1684,7 @@ def _event_shape(ev: Any) -> str:
     """How an event changed examples: "import", "status" (before/after) or "revision"."""
     if ev.kind == "import":
         return "import"
-    if ev.kind in ("pii_review", "settings"):
+    if ev.kind in ("pii_review", "settings", "labels"):
         return str(ev.kind)
     changes = (ev.payload or {}).get("changes")
     if not isinstance(changes, list):
