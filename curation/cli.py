@@ -664,6 +664,7 @@ def _print_dedup(report: dict[str, Any]) -> None:
 
 def _export_options(p: argparse.ArgumentParser) -> None:
     from curation.export import preset_names
+    from curation.labeling.schema import VERDICTS
 
     p.add_argument(
         "--preset",
@@ -718,6 +719,13 @@ def _export_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="export a project although PII findings remain (accepted, or unreviewed and "
         "scoring high); without it such an export is refused",
+    )
+    p.add_argument(
+        "--verdict",
+        action="append",
+        choices=list(VERDICTS),
+        help="projects with a label schema: export only examples whose final verdict is this "
+        "(repeat for several); the others are counted as left out",
     )
     p.add_argument("--out", required=True, help="output folder")
     _common(p, project=False)
@@ -794,6 +802,7 @@ def _export_stored(
         zip=args.zip,
         overwrite=args.overwrite,
         allow_pii=getattr(args, "allow_pii", False),
+        verdicts=getattr(args, "verdict", None),
         progress=_split_progress(progress),
     )
 

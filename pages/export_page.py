@@ -30,7 +30,9 @@ from curation.export.from_project import (
     export_project,
     select_examples,
 )
+from curation.labeling.schema import VERDICTS
 from curation.paths import export_stem
+from curation.store.labels import read_schema
 from curation.store.pii_findings import pii_status
 from ui import state
 from ui.exporting import composition_rows, dry_run_view, readiness_rows
@@ -62,7 +64,18 @@ metadata = metadata_filter(
     labels=("Only where metadata field…", "…equals"),
     columns=(c2, c2),
 )
-selection = select_examples(store, project, sources=sources or None, metadata=metadata)
+verdicts: list[str] = []
+if read_schema(store, project) is not None:  # the project is labelled: final verdicts apply
+    verdicts = c1.multiselect(
+        "Only final verdicts (empty = any)",
+        list(VERDICTS),
+        key="export_verdicts",
+        help="Keep only examples whose final label verdict is one of these (a reviewer's "
+        "decision, else the annotators' agreed value); the others are counted as left out.",
+    )
+selection = select_examples(
+    store, project, sources=sources or None, metadata=metadata, verdicts=verdicts or None
+)
 st.markdown(
     md(
         "**{:,}** active examples selected · left out: {} "
@@ -208,7 +221,7 @@ except CurationError as exc:
     st.error(str(exc))
     st.stop()
 # What the dry run was made of: a check made with other settings no longer describes the export.
-check_key = repr((settings, sorted(sources), sorted(metadata.items())))
+check_key = repr((settings, sorted(sources), sorted(metadata.items()), sorted(verdicts)))
 
 # ---- readiness ------------------------------------------------------------------------------
 st.subheader("4 · Readiness")
@@ -218,7 +231,12 @@ if st.button("Check readiness", key="export_check"):
     with st.spinner("Splitting, writing and validating a dry run…"):
         try:
             dry = dry_run_project(
-                store, project, settings, sources=sources or None, metadata=metadata
+                store,
+                project,
+                settings,
+                sources=sources or None,
+                metadata=metadata,
+                verdicts=verdicts or None,
             )
         except CurationError as exc:
             st.error(esc(exc))
@@ -340,6 +358,7 @@ if st.button("Export", type="primary", key="export_run", disabled=blocked):
             settings=settings,
             sources=sources or None,
             metadata=metadata,
+            verdicts=verdicts or None,
             card_info=CardInfo(
                 pretty_name=pretty_name,
                 license=license_id,

@@ -52,11 +52,14 @@ def select_examples(
     *,
     sources: Sequence[str] | None = None,
     metadata: dict[str, str] | None = None,
+    verdicts: Sequence[str] | None = None,
 ) -> Selection:
     """Active examples of the project, optionally only some sources or one metadata value.
 
     ``excluded`` counts every other status (``needs_answer``: prompts still waiting for an
-    answer; ``duplicate``, ``rejected``...) and the active examples outside the filter.
+    answer; ``duplicate``, ``rejected``...) and the active examples outside the filter. With
+    `verdicts` (``accept``...), only the examples whose FINAL label verdict is one of them
+    (`curation.labeling.export.select_by_verdict`); the others are counted by verdict.
     """
     flt = ExampleFilter(statuses=list(EXPORTABLE), sources=sources or None, metadata=metadata or {})
     examples = [row.example for row in store.iter_examples(project, flt)]
@@ -65,6 +68,11 @@ def select_examples(
     active = by_status.get("active", 0)
     if active - len(examples):
         excluded["not in the chosen sources/filter"] = active - len(examples)
+    if verdicts:
+        from curation.labeling.export import select_by_verdict
+
+        examples, by_verdict = select_by_verdict(store, project, examples, verdicts)
+        excluded.update(by_verdict)
     return Selection(examples, excluded, list(sources) if sources else None, dict(metadata or {}))
 
 
@@ -125,6 +133,15 @@ def curation_stats(store: Store, project: str, run: DedupRun | None) -> dict[str
     quality = quality_stats(store, project)
     if quality is not None:
         out["quality"] = quality
+    from curation.labeling.export import label_summary
+
+    labels = label_summary(store, project, example_ids=None)
+    if labels is not None:
+        card = labels.card_stats()
+        if labels.overall_alpha is not None:
+            card["agreement"] = labels.overall_alpha  # what readiness reads
+        card["open_issues"] = labels.suspected_errors
+        out["labels"] = card
     from curation.bias.summary import bias_summary
 
     audit = bias_summary(store, project)
@@ -147,6 +164,7 @@ def plan_project_export(
     *,
     sources: Sequence[str] | None = None,
     metadata: dict[str, str] | None = None,
+    verdicts: Sequence[str] | None = None,
     progress: Callable[..., None] | None = None,
 ) -> tuple[Selection, ExportPlan, DedupRun | None]:
     """Select a project's examples and plan their export (`plan_export`).
@@ -159,7 +177,9 @@ def plan_project_export(
     ExportError
         When no active example matches the selection, or the settings do not fit it.
     """
-    selection = select_examples(store, project, sources=sources, metadata=metadata)
+    selection = select_examples(
+        store, project, sources=sources, metadata=metadata, verdicts=verdicts
+    )
     if not selection.examples:
         raise ExportError(
             f"Nothing to export from {project!r}: no active examples match the selection."
@@ -181,6 +201,7 @@ def dry_run_project(
     *,
     sources: Sequence[str] | None = None,
     metadata: dict[str, str] | None = None,
+    verdicts: Sequence[str] | None = None,
     card_info: CardInfo | None = None,
     progress: Callable[..., None] | None = None,
 ) -> DryRun:
@@ -190,7 +211,13 @@ def dry_run_project(
     and `write_plan`; the dry run writes into a scratch folder that is removed afterwards.
     """
     _, plan, run = plan_project_export(
-        store, project, settings, sources=sources, metadata=metadata, progress=progress
+        store,
+        project,
+        settings,
+        sources=sources,
+        metadata=metadata,
+        verdicts=verdicts,
+        progress=progress,
     )
     return dry_run(plan, curation_stats=curation_stats(store, project, run), card_info=card_info)
 
@@ -209,6 +236,7 @@ def export_project(
     holdout_sources: Sequence[str] | None = None,
     sources: Sequence[str] | None = None,
     metadata: dict[str, str] | None = None,
+    verdicts: Sequence[str] | None = None,
     card_info: Any = None,
     tokenizer: Any = None,
     max_tokens: int | None = None,
@@ -228,7 +256,8 @@ def export_project(
     id). `dry_run_project` with the same settings counts exactly what this writes. Pass
     ``settings`` instead of the split keywords to reuse the dry run's. Logs an `export` event.
     While PII findings remain (accepted but not scrubbed, or unreviewed with a high score) the
-    export is refused unless `allow_pii`; the card reports them either way.
+    export is refused unless `allow_pii`; the card reports them either way. `verdicts` keeps
+    only the examples whose final label verdict is one of them (``accept``...).
     """
     if settings is not None and settings.preset != preset:
         raise ExportError(
@@ -249,7 +278,13 @@ def export_project(
             sft_as_desirable=sft_as_desirable,
         )
     selection, plan, run = plan_project_export(
-        store, project, settings, sources=sources, metadata=metadata, progress=progress
+        store,
+        project,
+        settings,
+        sources=sources,
+        metadata=metadata,
+        verdicts=verdicts,
+        progress=progress,
     )
     stats = curation_stats(store, project, run)
     residual = int((stats.get("pii") or {}).get("residual") or 0)
