@@ -508,7 +508,10 @@ def _decide(example_id: str, accept: bool) -> None:
 
 def _label_errors(schema: LabelSchema) -> None:
     _notice()
-    fields = [f.name for f in schema.fields if f.kind in ("single_choice", "verdict")]
+    # categories first: they are what label errors are usually about
+    fields = [f.name for f in schema.fields if f.kind == "single_choice"] + [
+        f.name for f in schema.fields if f.kind == "verdict"
+    ]
     if not fields:
         st.info("Label errors are found for single-choice fields and verdicts; add one first.")
         return
