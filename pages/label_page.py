@@ -427,7 +427,12 @@ def _review(schema: LabelSchema) -> None:
         row: dict[str, Any] = {"field": f.name}
         for who in annotators:
             value = next(
-                (r.value for r in view.others if r.annotator == who and r.field == f.name), None
+                (
+                    r.value
+                    for r in view.others
+                    if r.annotator == who and r.field == f.name and r.role == "annotator"
+                ),
+                None,
             )
             row[who] = lab.show_value(value, field=f)
         final = view.final.get(f.name)
