@@ -427,7 +427,12 @@ def _review(schema: LabelSchema) -> None:
         row: dict[str, Any] = {"field": f.name}
         for who in annotators:
             value = next(
-                (r.value for r in view.others if r.annotator == who and r.field == f.name), None
+                (
+                    r.value
+                    for r in view.others
+                    if r.annotator == who and r.field == f.name and r.role == "annotator"
+                ),
+                None,
             )
             row[who] = lab.show_value(value, field=f)
         final = view.final.get(f.name)
@@ -508,7 +513,10 @@ def _decide(example_id: str, accept: bool) -> None:
 
 def _label_errors(schema: LabelSchema) -> None:
     _notice()
-    fields = [f.name for f in schema.fields if f.kind in ("single_choice", "verdict")]
+    # categories first: they are what label errors are usually about
+    fields = [f.name for f in schema.fields if f.kind == "single_choice"] + [
+        f.name for f in schema.fields if f.kind == "verdict"
+    ]
     if not fields:
         st.info("Label errors are found for single-choice fields and verdicts; add one first.")
         return

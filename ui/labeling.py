@@ -16,7 +16,7 @@ from typing import Any
 import streamlit as st
 
 from curation.labeling import TIE, LabelField, LabelSchema, LabelValue
-from ui.safe import esc, md
+from ui.safe import esc
 
 # ---- session keys (ids and small values only), with their defaults ----------------------------
 
@@ -249,12 +249,11 @@ def field_widgets(
                 st.selectbox(title, options, index=None, key=key, help=help_text, disabled=disabled)
                 continue
             st.caption(title)
-            grid = st.columns(min(len(options), 5))
+            grid = st.columns(min(len(options), 4))
             for i, option in enumerate(options):
-                shortcut = str(i + 1) if f.name == first_choice else None
-                label = md("{} · {}", i + 1, option) if shortcut else esc(option)
+                shortcut = str(i + 1) if f.name == first_choice else None  # shown on the button
                 grid[i % len(grid)].button(
-                    label,
+                    esc(option),
                     key=f"label_choice_{f.name}_{i}",
                     shortcut=shortcut,
                     type="primary" if st.session_state.get(key) == option else "secondary",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -392,7 +392,7 @@ def label_summary(
     return out
 
 
-def _undecided_issues(store: Store, project: str, ids: Mapping[str, Any] | set[str]) -> int:
+def _undecided_issues(store: Store, project: str, ids: set[str]) -> int:
     from curation.labeling.project import label_issue_items
 
     return sum(

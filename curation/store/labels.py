@@ -522,7 +522,7 @@ def review(
         (row,) = _locked(conn, pid, project, [example_id])
         _require_reviewer(conn, pid, reviewer)
         schema = _schema_of(_settings(conn, pid), project)
-        cleared = [f for f, v in values.items() if v is None]
+        cleared = [schema.field(f).name for f, v in values.items() if v is None]
         checked = schema.validate_labels(
             {f: v for f, v in values.items() if v is not None}, n_candidates=_candidates(row)
         )
@@ -697,6 +697,7 @@ def import_labels(
 
     Each value is checked against the schema (`check_labels`); a bad one, or an unknown
     example, refuses the whole import with a message naming it, so nothing half-lands.
+    Reviewer (final) labels are only taken from a reviewer.
     """
     author = _check_author(author)
     from curation.store.store import _project_id
@@ -707,6 +708,8 @@ def import_labels(
     with writing(store.engine) as conn:
         pid = _project_id(conn, project)
         rows = _locked(conn, pid, project, ids)
+        if any(label.role == "reviewer" for label in labels):
+            _require_reviewer(conn, pid, author)  # final labels from a file: a reviewer's call
         schema = _schema_of(_settings(conn, pid), project)
         by_id = {r.example_id: r for r in rows}
         checked = check_labels(

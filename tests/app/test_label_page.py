@@ -175,6 +175,25 @@ def test_suggestions_stay_suggestions_until_used(open_page, store: Store, tmp_pa
     assert len(imported) == 2  # the data's labels stay apart from bob's
 
 
+def test_a_pair_is_shown_side_by_side_and_the_preferred_answer_is_a_label(
+    open_page, store: Store, tmp_path: Path
+) -> None:
+    from curation.labeling import PreferenceField
+
+    rows = [{"prompt": "Name a colour.", "chosen": "Blue.", "rejected": "Seven."}]
+    _project(store, tmp_path, rows, schema=LabelSchema(fields=(VerdictField(), PreferenceField())))
+    at = open_page(PAGE, user="bob")
+    texts = [t.value for t in at.text]
+    assert "Blue." in texts and "Seven." in texts  # both candidates, as inert text
+    choice = at.radio(key="label_value_preferred")
+    assert choice.options == ["candidate 1", "candidate 2", "tie"]
+    choice.set_value(1).run()
+    _click(at, "label_verdict_verdict_accept")
+    (eid,) = [ex.id for ex in store.iter_examples("p")]
+    assert _mine(store, "bob") == {(eid, "verdict"): "accept", (eid, "preferred"): 1}
+    assert any("Nothing left in this queue" in shown(x.value) for x in at.success)
+
+
 def test_an_edit_in_place_is_a_revision_and_undo_of_a_save(
     open_page, store: Store, tmp_path: Path
 ) -> None:

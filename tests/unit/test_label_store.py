@@ -207,6 +207,13 @@ def test_only_reviewers_set_final_labels(store: Store, tmp_path: Path) -> None:
     assert _values(store, ids[0], "bob", role="reviewer") == {"verdict": "accept"}
     repo.review(store, "p", ids[0], {"verdict": None}, "bob")  # withdrawn: the votes decide
     assert _values(store, ids[0], "bob", role="reviewer") == {}
+    with pytest.raises(LabelError, match="there is no label field 'mood'"):
+        repo.review(store, "p", ids[0], {"mood": None}, "bob")
+    final = [Label(ids[1], "cy", "verdict", "reject", role="reviewer")]
+    with pytest.raises(LabelError, match="'cy' may not set final labels"):
+        repo.import_labels(store, "p", final, "cy")
+    repo.import_labels(store, "p", final, "bob")  # a reviewer brings them in
+    assert _values(store, ids[1], "cy", role="reviewer") == {"verdict": "reject"}
     with pytest.raises(LabelError, match="may not set final labels"):
         repo.bulk_label(store, "p", ids, "verdict", "accept", "cy", role="reviewer")
 
