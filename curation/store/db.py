@@ -91,8 +91,10 @@ def json_loads(data: str | bytes) -> Any:
 def sqlite_pragmas(dbapi_conn: Any, _record: Any = None) -> None:
     """WAL, the busy timeout, NORMAL sync and foreign keys on a new SQLite connection."""
     cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
+    # the timeout first: switching a fresh file to WAL takes a lock that another process
+    # opening the same file at the same moment must wait for, not fail on
     cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+    cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
