@@ -121,11 +121,17 @@ else:
     eval_count = None
     eval_fraction = s1.slider("Eval fraction", 0.01, 0.5, 0.1, 0.01, key="export_eval_fraction")
 seed = int(s2.number_input("Seed", 0, 2**31 - 1, 0, key="export_seed"))
+schema = read_schema(store, project)
+label_strata_fields = [
+    f"label.{f.name}"
+    for f in (schema.fields if schema else ())
+    if f.kind in ("single_choice", "verdict", "rating")
+]
 stratify = s3.selectbox(
     "Stratify by",
-    ["(random)", *(f.name for f in meta_fields if f.is_categorical)],
+    ["(random)", *(f.name for f in meta_fields if f.is_categorical), *label_strata_fields],
     key="export_stratify",
-    help="Fields with at most 50 distinct plain values.",
+    help="Fields with at most 50 distinct plain values; label.FIELD: the final labels.",
 )
 holdout = st.multiselect(
     "Hold out whole sources for eval (optional)", all_sources, key="export_holdout"

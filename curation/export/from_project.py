@@ -25,6 +25,7 @@ from curation.records import Example
 from curation.store import ExampleFilter, Store
 
 # needs_answer (no answer yet), duplicate, rejected, filtered and removed examples never go out
+LABEL_PREFIX = "label."  # ``stratify_by="label.topic"``: the final labels of the field ``topic``
 EXPORTABLE = ("active",)
 
 
@@ -183,6 +184,13 @@ def plan_project_export(
     if not selection.examples:
         raise ExportError(
             f"Nothing to export from {project!r}: no active examples match the selection."
+        )
+    stratify = settings.stratify_by or ""
+    if stratify.startswith(LABEL_PREFIX):  # a final label field: the split reads metadata
+        from curation.labeling.export import with_label_metadata
+
+        selection.examples = with_label_metadata(
+            store, project, selection.examples, [stratify.removeprefix(LABEL_PREFIX)]
         )
     run = load_run(store, project)
     plan = plan_export(

@@ -38,3 +38,23 @@ def test_export_keeps_only_the_chosen_final_verdicts(tmp_path: Path) -> None:
     stats = curation_stats(store, "p", None)
     assert stats["labels"]["annotators"] == 1 and "agreement" not in stats["labels"]
     store.dispose()
+
+
+def test_the_split_can_be_stratified_by_a_final_label(tmp_path: Path) -> None:
+    from curation.export.from_project import plan_project_export
+    from curation.export.plan import ExportSettings
+
+    store = Store(f"sqlite:///{tmp_path / 's.db'}")
+    schema = LabelSchema(fields=(VerdictField(),))
+    ids = _project(store, tmp_path, n=12, schema=schema)
+    verdicts = dict(zip(ids, ["accept"] * 8 + ["reject"] * 4, strict=True))
+    for eid, verdict in verdicts.items():
+        repo.annotate(store, "p", eid, {"verdict": verdict}, "bob")
+    settings = ExportSettings(preset="openai", eval_fraction=0.5, stratify_by="label.verdict")
+    selection, plan, _ = plan_project_export(store, "p", settings)
+    assert {ex.metadata["label.verdict"] for ex in selection.examples} == set(verdicts.values())
+    held = [verdicts[ex.id] for ex in plan.eval]
+    # each stratum is halved: 4 of the 8 accepted, 2 of the 4 rejected go to eval
+    assert (held.count("accept"), held.count("reject")) == (4, 2)
+    assert {k: v["total"] for k, v in plan.split.strata.items()} == {"accept": 8, "reject": 4}
+    store.dispose()
