@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import hashlib
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from curation.errors import InputError
 from curation.quality.settings import CheckSettings, NoSettings
+from curation.registry import CodeRegistry
 
 if TYPE_CHECKING:
     from curation.bias.data_set import AuditData
@@ -373,53 +374,14 @@ class AuditCheck(ABC):
         )
 
 
-class CheckRegistry:
+class CheckRegistry(CodeRegistry[type[AuditCheck]]):
     """The known bias checks by code, in registration order (the order the page shows them).
 
     Adding a check is one class and one `register` line (`curation.bias.builtin`).
     """
 
     def __init__(self) -> None:
-        self._checks: dict[str, type[AuditCheck]] = {}
-
-    def register(self, check: type[AuditCheck]) -> type[AuditCheck]:
-        """Add `check`; a second check with the same code is an error. Returns `check`."""
-        code = getattr(check, "code", None)
-        if not isinstance(code, str) or not code.isidentifier() or code != code.lower():
-            raise ValueError(f"a check's code must be a snake_case identifier, not {code!r}")
-        if code in self._checks and self._checks[code] is not check:
-            raise ValueError(
-                f"check code {code!r} is taken by {self._checks[code].__name__}; "
-                f"pick another code for {check.__name__}"
-            )
-        self._checks[code] = check
-        return check
-
-    def unregister(self, code: str) -> None:
-        self._checks.pop(self._known(code))
-
-    def get(self, code: str) -> type[AuditCheck]:
-        """The check registered as `code`; unknown codes are an error naming the known ones."""
-        return self._checks[self._known(code)]
-
-    def _known(self, code: str) -> str:
-        if code not in self._checks:
-            raise InputError(
-                f"unknown bias check {code!r}; known checks: {', '.join(self._checks) or 'none'}"
-            )
-        return code
-
-    def codes(self) -> tuple[str, ...]:
-        return tuple(self._checks)
-
-    def __iter__(self) -> Iterator[type[AuditCheck]]:
-        return iter(list(self._checks.values()))
-
-    def __contains__(self, code: object) -> bool:
-        return code in self._checks
-
-    def __len__(self) -> int:
-        return len(self._checks)
+        super().__init__("bias check", "checks")
 
 
 registry = CheckRegistry()

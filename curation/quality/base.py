@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal
 from curation.errors import InputError
 from curation.quality.settings import CheckSettings, NoSettings
 from curation.quality.view import ExampleView, line_column
+from curation.registry import CodeRegistry
 
 if TYPE_CHECKING:
     from curation.quality.config import QualityConfig
@@ -230,54 +231,18 @@ class DatasetCheck(QualityCheck):
         """``(example_id, flag)`` for every flagged example."""
 
 
-class FlagRegistry:
+class FlagRegistry(CodeRegistry[type[QualityCheck]]):
     """The known checks by code, in registration order (the order the page lists them).
 
     Adding a check is one class and one `register` line (`curation.quality.builtin`).
     """
 
     def __init__(self) -> None:
-        self._checks: dict[str, type[QualityCheck]] = {}
-
-    def register(self, check: type[QualityCheck]) -> type[QualityCheck]:
-        """Add `check`; a second check with the same code is an error. Returns `check`."""
-        code = getattr(check, "code", None)
-        if not isinstance(code, str) or not code.isidentifier() or code != code.lower():
-            raise ValueError(f"a check's code must be a snake_case identifier, not {code!r}")
-        if code in self._checks and self._checks[code] is not check:
-            raise ValueError(
-                f"check code {code!r} is taken by {self._checks[code].__name__}; "
-                f"pick another code for {check.__name__}"
-            )
-        self._checks[code] = check
-        return check
-
-    def unregister(self, code: str) -> None:
-        self._checks.pop(self._known(code))
-
-    def get(self, code: str) -> type[QualityCheck]:
-        """The check registered as `code`; unknown codes are an error naming the known ones."""
-        return self._checks[self._known(code)]
-
-    def _known(self, code: str) -> str:
-        if code not in self._checks:
-            raise InputError(
-                f"unknown quality flag {code!r}; known flags: {', '.join(self._checks) or 'none'}"
-            )
-        return code
+        super().__init__("quality flag", "flags")
 
     def codes(self, *, default_only: bool = False) -> tuple[str, ...]:
         """Every registered code (or only those that run unless asked not to)."""
         return tuple(c for c, k in self._checks.items() if k.default_enabled or not default_only)
-
-    def __iter__(self) -> Iterator[type[QualityCheck]]:
-        return iter(list(self._checks.values()))
-
-    def __contains__(self, code: object) -> bool:
-        return code in self._checks
-
-    def __len__(self) -> int:
-        return len(self._checks)
 
 
 registry = FlagRegistry()
