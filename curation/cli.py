@@ -264,6 +264,8 @@ def _print_stats(report: dict[str, Any]) -> None:
     )
     for k, v in sorted(report["by_status"].items()):
         print(f"  {k}: {v}")
+    if report.get("with_preference"):
+        print(f"with candidate answers or a KTO label: {report['with_preference']}")
     print("sources:")
     for k, v in sorted(report["by_source"].items()):
         print(f"  {k}: {v}")

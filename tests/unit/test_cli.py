@@ -412,3 +412,17 @@ def test_building_the_command_line_loads_no_model_library() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_stats_count_pairs_and_prompts_needing_an_answer(tmp_path: Path, capsys) -> None:
+    db = f"sqlite:///{tmp_path / 'c.db'}"
+    path = Path(__file__).resolve().parents[2] / "sample_data" / "preference_pairs_demo.json"
+    records = json.loads(path.read_text())
+    n_pairs = sum(1 for r in records if "chosen" in r)
+    code, _ = run(capsys, "import", str(path), "--project", "p", "--db", db, "--json", "--quiet")
+    assert code == 0
+    code, stats = run(capsys, "stats", "--project", "p", "--db", db, "--json")
+    assert stats["with_preference"] == n_pairs
+    assert stats["by_status"] == {"active": n_pairs, "needs_answer": len(records) - n_pairs}
+    assert main(["stats", "--project", "p", "--db", db]) == 0
+    assert f"with candidate answers or a KTO label: {n_pairs}" in capsys.readouterr().out
