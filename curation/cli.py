@@ -680,7 +680,11 @@ def _export_options(p: argparse.ArgumentParser) -> None:
         "--eval-count", type=int, default=None, help="exact eval size (overrides fraction)"
     )
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--stratify-by", default=None, help="metadata field to stratify the split by")
+    p.add_argument(
+        "--stratify-by",
+        default=None,
+        help="metadata field to stratify the split by (label.FIELD: a final label field)",
+    )
     p.add_argument(
         "--holdout-source",
         action="append",
