@@ -15,6 +15,23 @@ def wait_idle(page: Any, timeout: int = 30_000) -> None:
     )
 
 
+def choose(page: Any, label: str, option: str, attempts: int = 3) -> None:
+    """Pick `option` in the select box `label`; open it again if a rerun closed it first."""
+    for attempt in range(attempts):
+        wait_idle(page)
+        page.get_by_label(label, exact=True).click()
+        item = page.get_by_role("option", name=option, exact=True)
+        try:
+            item.wait_for(timeout=10_000)
+            item.click()
+            break
+        except Exception:  # the list closed under a rerun: press Escape and open it again
+            if attempt == attempts - 1:
+                raise
+            page.keyboard.press("Escape")
+    wait_idle(page)
+
+
 def fill(page: Any, label: str, value: str) -> None:
     box = page.get_by_label(label, exact=True)
     box.fill(value)

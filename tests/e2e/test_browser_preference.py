@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.helpers import start_project, upload_and_import, wait_idle
+from tests.e2e.helpers import choose, start_project, upload_and_import, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -23,7 +23,8 @@ def test_import_pairs_swap_one_and_export_trl_dpo(page, app_url: str, tmp_path: 
     upload_and_import(page, str(path))
     page.get_by_text(f"imported {len(records)} examples").first.wait_for()
 
-    page.get_by_role("link", name="Browse").click()
+    nav = page.get_by_test_id("stSidebarNavItems")
+    nav.get_by_role("link", name="Browse", exact=True).click()
     wait_idle(page)
     # the first pair: its prompt once, its two answers side by side with their preference
     page.get_by_text("What color is the sky?", exact=True).first.wait_for()
@@ -33,11 +34,10 @@ def test_import_pairs_swap_one_and_export_trl_dpo(page, app_url: str, tmp_path: 
     wait_idle(page)
     page.get_by_text("revision 1", exact=False).first.wait_for()
 
-    page.get_by_role("link", name="Export").click()
-    wait_idle(page)
-    page.get_by_label("Preset", exact=True).click()
-    page.get_by_role("option", name="trl-dpo", exact=True).click()
-    wait_idle(page)
+    nav.get_by_role("link", name="Export", exact=True).click()
+    page.get_by_text("1 · What goes out").wait_for()
+    choose(page, "Preset", "trl-dpo")
+    page.get_by_text("prompt / chosen / rejected", exact=False).first.wait_for()
     page.get_by_role("button", name="Export", exact=True).click()
     wait_idle(page, timeout=60_000)
     with page.expect_download() as info:
