@@ -18,23 +18,54 @@ import streamlit as st
 from curation.errors import CurationError
 from curation.formats import SHAPES, ColumnMapping, ImportResult, read_examples
 from curation.formats.containers import load_records
+from curation.formats.job import STEP, mapping_to_dict, save_upload
 from curation.formats.mapping import DropRule, column_values
 from curation.formats.preference import DEFAULT_RATINGS_RULE, RATINGS_RULES
 from curation.formats.storable import printable
+from curation.jobs import active_job, get_job
 from curation.records import Example
 from ui import state
 from ui.importing import EMPTY_VALUE, plan_rows, show_summaries
+from ui.jobs import finished_message, job_progress, submit_job
 from ui.safe import esc, md
 from ui.widgets import show_example
 
 PREVIEW_CHARS = 5000  # per text in the preview; the browser chokes on megabytes of text
 PROBLEM_ROWS = 500
+IMPORT_JOB = "import_job_id"  # the import job this session started and has not seen finish
 
 state.init_state()
 project, user = state.require_project_and_user()
 store = state.get_store()
 
 st.title("Import")
+st.session_state.setdefault(IMPORT_JOB, None)
+
+
+def _import_ended(job_id: int) -> None:
+    """The import this session started has ended: its summaries go to the top of the page."""
+    st.session_state[IMPORT_JOB] = None
+    try:
+        job = get_job(store, job_id)
+    except CurationError:  # gone with its project
+        return
+    if job.state == "done" and job.result:
+        summaries = job.result["summaries"]
+        st.session_state[state.IMPORT_SUMMARIES] = summaries
+        st.session_state[state.IMPORT_ROUND] += 1  # a new key empties the uploader
+        st.session_state[state.IMPORT_CLEAR] = True
+        added = sum(int(s.get("imported", 0)) for s in summaries)
+        st.toast(md("Imported {:,} examples", added))
+    else:
+        finished_message(
+            job, "import", kept="files stored before it stay imported (undo them on Activity)"
+        )
+
+
+active = active_job(store, project, STEP)
+watched = st.session_state[IMPORT_JOB]
+if watched is not None and (active is None or active.id != watched):
+    _import_ended(watched)
 # The last import's outcome comes first, above the (now empty) inputs.
 show_summaries(st.session_state.get(state.IMPORT_SUMMARIES) or [])
 st.caption(
@@ -307,6 +338,7 @@ if path_text.strip():
 
 plan_box = st.container()  # filled once every file is read and mapped below
 read: list[tuple[str, ImportResult | None, str]] = []  # name, result, why unreadable
+job_files: dict[int, dict[str, Any]] = {}  # index in `read` -> the file's import job parameters
 tabs = st.tabs([esc(name) for name, _, _ in sources]) if sources else []
 for slot_index, ((name, data, path), tab) in enumerate(zip(sources, tabs, strict=True)):
     slot = f"{slot_index}"
@@ -318,6 +350,7 @@ for slot_index, ((name, data, path), tab) in enumerate(zip(sources, tabs, strict
                 continue
             source = (name, data, path)
             result = _parse(source, fmt, None, DEFAULT_RATINGS)
+            ratings = DEFAULT_RATINGS
             if result.ratings_rule is not None:
                 ratings = _ratings_widgets(result, slot)
                 if ratings != DEFAULT_RATINGS:
@@ -325,11 +358,23 @@ for slot_index, ((name, data, path), tab) in enumerate(zip(sources, tabs, strict
             mapping = _mapping_widgets(result, slot, data, path, name) if result.columns else None
             if mapping is not None and mapping.assistant:
                 result = _parse(source, fmt, mapping, DEFAULT_RATINGS)
+                ratings = DEFAULT_RATINGS
+            else:
+                mapping = None
         except CurationError as exc:
             st.error(esc(exc))
             read.append((name, None, str(exc)))
             continue
         _show_result(result, slot)
+        job_files[len(read)] = {
+            "name": name,
+            "data": data,
+            "path": path,
+            "format": fmt,
+            "mapping": mapping_to_dict(mapping),
+            "ratings_rule": ratings[0],
+            "min_margin": ratings[1],
+        }
         read.append((name, result, ""))
 
 readable = [r for _, r, _ in read if r is not None]
@@ -348,25 +393,32 @@ with plan_box:
         files = md(" from {} files", n_files) if n_files > 1 else ""
         label = md("Import {:,} new example{}", total, "s" * (total != 1)) + files
         label += md(" into {}", project)
-        if st.button(label, type="primary", key="import_button", disabled=not total):
-            summaries: list[dict[str, Any]] = []
-            bar = st.progress(0.0, text="Importing…")
-            pending = [(n, r) for n, r, _ in read if r is not None and r.examples]
-            for i, (name, result) in enumerate(pending):
-                try:
-                    summary = store.add_import(project, result, user, allow_reimport=allow_reimport)
-                except CurationError as exc:
-                    summaries.append({"file_name": name, "error": str(exc)})
+        if st.button(
+            label,
+            type="primary",
+            key="import_button",
+            disabled=not total or active is not None,
+            help="Runs in the background: you can switch page or close the tab meanwhile.",
+        ):
+            specs = []
+            for i, (_, result, _) in enumerate(read):
+                if result is None or not result.examples:
                     continue
-                summaries.append({**summary.to_dict(), "kinds": result.kind_counts()})
-                bar.progress((i + 1) / len(pending), text=md("Imported {}", name))
-            bar.empty()
-            st.session_state[state.IMPORT_SUMMARIES] = summaries
-            st.session_state[state.IMPORT_ROUND] += 1
-            st.session_state[state.IMPORT_CLEAR] = True
-            added = sum(int(s.get("imported", 0)) for s in summaries)
-            st.toast(md("Imported {:,} examples", added))
-            st.rerun()
+                spec = dict(job_files[i])
+                data, path = spec.pop("data"), spec.pop("path")
+                spec["path"] = path if path is not None else save_upload(spec["name"], data)
+                specs.append(spec)
+            try:
+                job = submit_job(
+                    project, STEP, {"files": specs, "allow_reimport": allow_reimport}, user
+                )
+            except CurationError as exc:
+                st.error(esc(exc))
+            else:
+                st.session_state[IMPORT_JOB] = job.id
+                st.rerun()
+if active is not None:
+    job_progress(active.id, key="import_job")
 
 imports = store.list_imports(project)
 if imports:

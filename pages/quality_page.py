@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from curation.errors import CurationError
+from curation.jobs import active_job, get_job
 from curation.quality import QualityConfig, registry
 from curation.quality.project import (
     BULK_STATUSES,
@@ -20,19 +21,21 @@ from curation.quality.project import (
     flagged_examples,
     load_quality_run,
     mark_flagged,
-    run_project_quality,
 )
 from ui import state
+from ui.jobs import finished_message, job_progress, submit_job
 from ui.quality import expectations_picker
 from ui.safe import esc, md
 from ui.widgets import show_example
 
+QUALITY_JOB = "quality_job_id"  # the quality job this session started and has not seen finish
 SEVERITY = {"ok": st.success, "info": st.info, "warning": st.warning, "critical": st.error}
 
 state.init_state()
 project, user = state.require_project_and_user()
 store = state.get_store()
 state.require_examples(project)
+st.session_state.setdefault(QUALITY_JOB, None)
 
 st.title("Quality")
 st.caption(
@@ -48,31 +51,45 @@ except CurationError as exc:
     expectations, setup_error = None, str(exc)
 if setup_error:
     st.error(esc(setup_error))
-if st.button(
-    "Run quality checks", type="primary", key="quality_run", disabled=setup_error is not None
-):
-    bar = st.progress(0.0, text="Starting…")
 
-    def _progress(stage: str, done: int, total: int | None) -> None:
-        share = min(1.0, done / total) if total else 0.0
-        bar.progress(share, text=md("{}: {:,}/{:,}", stage, done, total or done))
 
+def _run_ended(job_id: int) -> None:
+    """The job this session started has ended: say what it found, or why it did not."""
+    st.session_state[QUALITY_JOB] = None
     try:
-        new_run = run_project_quality(
-            store,
-            project,
-            QualityConfig(expectations=expectations),
-            author=user,
-            progress=_progress,
-        )
+        job = get_job(store, job_id)
+    except CurationError:  # gone with its project
+        return
+    if job.state == "done" and job.result:
+        st.session_state[state.QUALITY_CONFIRM] = None
+        r = job.result
+        st.toast(md("{:,} of {:,} examples flagged", r["n_flagged"], r["n_examples"]))
+    else:
+        finished_message(job, "quality")
+
+
+active = active_job(store, project, STEP)
+watched = st.session_state[QUALITY_JOB]
+if watched is not None and (active is None or active.id != watched):
+    _run_ended(watched)
+if st.button(
+    "Run quality checks",
+    type="primary",
+    key="quality_run",
+    disabled=setup_error is not None or active is not None,
+    help="Runs in the background: you can switch page or close the tab meanwhile.",
+):
+    # checked when the job is submitted (`quality_params`), like every job's parameters
+    params = QualityConfig(expectations=expectations).to_dict()
+    try:
+        job = submit_job(project, STEP, params, user)
     except CurationError as exc:
-        bar.empty()
         st.error(esc(exc))
-        st.stop()
-    bar.empty()
-    st.session_state[state.QUALITY_CONFIRM] = None
-    st.toast(md("{:,} of {:,} examples flagged", new_run.n_flagged, new_run.n_examples))
-    st.rerun()  # the sidebar's steps and the saved run below
+    else:
+        st.session_state[QUALITY_JOB] = job.id
+        st.rerun()
+if active is not None:
+    job_progress(active.id, key="quality_job")
 
 
 def _undo_last_bulk() -> None:

@@ -78,9 +78,10 @@ def job_progress(job_id: int, *, key: str) -> None:
         st.rerun(scope="fragment")
 
 
-def finished_message(job: Job, what: str) -> None:
-    """What became of a finished job the user started: an error, or a note that it was cancelled."""
+def finished_message(job: Job, what: str, *, kept: str = "nothing was saved") -> None:
+    """What became of a finished job the user started: an error, or a note that it was cancelled
+    (`kept` says what a cancel leaves: most steps save once at the end, so nothing)."""
     if job.state == "failed":
         st.error(md("The {} job {} failed: {}", what, job.id, job.error or "unknown error"))
     elif job.state == "cancelled":
-        st.info(md("The {} job {} was cancelled; nothing was saved.", what, job.id))
+        st.info(md("The {} job {} was cancelled; {}.", what, job.id, kept))

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from curation.bias.job import audit_params, run_audit_job
 from curation.dedup.job import dedup_job_params, run_dedup_job
+from curation.formats.job import import_params, run_import_job
 from curation.jobs.registry import JobStep, registry
 from curation.labeling.job import label_issues_params, run_label_issues_job
 from curation.pii.job import pii_scan_params, run_pii_scan_job
+from curation.quality.job import quality_params, run_quality_job
 
+registry.register(JobStep("import", run_import_job, import_params, "Import"), replace=True)
 registry.register(JobStep("dedup", run_dedup_job, dedup_job_params, "Deduplicate"), replace=True)
+registry.register(
+    JobStep("quality", run_quality_job, quality_params, "Quality checks"), replace=True
+)
 registry.register(JobStep("pii_scan", run_pii_scan_job, pii_scan_params, "PII scan"), replace=True)
 registry.register(JobStep("bias_audit", run_audit_job, audit_params, "Bias audit"), replace=True)
 registry.register(

@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from curation.store import Store
+from tests.app.waiting import finish_jobs
 from ui.safe import esc
 
 PAGE = "pages/import_page.py"
@@ -74,6 +75,7 @@ def test_hostile_upload_shows_every_problem_and_imports_the_rest(open_page, stor
     assert any(esc("UTF-8 except 1 line(s) (7)") in w.value for w in at.warning)
 
     at.button(key="import_button").click().run()
+    finish_jobs(at, store)
 
     assert not at.exception
     rows = store.list_examples("p", limit=None)
@@ -101,6 +103,7 @@ def test_preview_of_a_huge_answer_is_cut_for_the_page(open_page, store: Store) -
     (metadata,) = [c.value for c in at.code if "metadata (cut for the preview)" in c.value]
     assert len(metadata) < 20_000
     at.button(key="import_button").click().run()
+    finish_jobs(at, store)
     first = store.list_examples("p")[0].example
     assert first.messages[1].content == answer and first.metadata == notes
 
@@ -125,6 +128,7 @@ def test_kept_hostile_records_browse_without_error(open_page, store: Store) -> N
     data = b"\n".join(line for line, _ in HOSTILE_LINES) + b"\n"
     at = _upload(open_page(PAGE), "hostile.jsonl", data)
     at.button(key="import_button").click().run()
+    finish_jobs(at, store)
 
     at.switch_page("pages/browse_page.py").run()
 

@@ -13,6 +13,7 @@ from typing import Any
 from curation.formats import read_examples
 from curation.store import Store
 from tests.app.markup import shown
+from tests.app.waiting import finish_jobs
 from tests.unit.test_formats_mapping import read_csv, write_snli
 
 PAGE = "pages/import_page.py"
@@ -40,6 +41,13 @@ def _button(at: Any) -> Any:
     return at.button(key="import_button")
 
 
+def _import(at: Any, store: Store) -> None:
+    """Click Import and wait for its background job, as the page's refresh would."""
+    _button(at).click().run()
+    assert not at.exception, at.exception
+    finish_jobs(at, store)
+
+
 def test_import_local_file(open_page, store: Store, shared_data: Path) -> None:
     store.create_project("p", "ada")
     path = shared_data / "fastchat" / "dummy_conversation.json"
@@ -52,7 +60,7 @@ def test_import_local_file(open_page, store: Store, shared_data: Path) -> None:
     plan = _table(at, PLAN)
     assert list(plan[PLAN]) == [n] and list(plan["ids already in project"]) == [0]
     assert shown(_button(at).label) == f"Import {n:,} new examples into p"
-    _button(at).click().run()
+    _import(at, store)
     assert not at.exception
     assert store.count_examples("p") == n
     assert any(f"imported {n} examples" in s.value for s in at.success)
@@ -99,7 +107,7 @@ def test_button_counts_only_what_is_new(
         "part\\.json",
     ]
 
-    _button(at).click().run()
+    _import(at, store)
     assert store.count_examples("p") == 91 + expected
     assert any(f"Added {expected:,} examples from 3 files" in s.value for s in at.success)
     assert any("identity\\.json was already imported" in w.value for w in at.warning)
@@ -112,7 +120,7 @@ def test_a_file_imported_before_adds_nothing(open_page, store: Store, shared_dat
     path = shared_data / "llamafactory" / "identity.json"
     at = open_page(PAGE)
     at.text_input(key="import_path").input(str(path)).run()
-    _button(at).click().run()
+    _import(at, store)
     assert store.count_examples("p") == 91
     at.text_input(key="import_path").input(str(path)).run()
     assert _button(at).disabled and shown(_button(at).label) == "Import 0 new examples into p"
@@ -137,7 +145,7 @@ def test_malformed_lines_are_listed_and_rest_imports(
     errors = _table(at, "problem")
     assert list(errors["line"]) == [2]
     assert list(_table(at, PLAN)["records skipped"]) == [1]
-    _button(at).click().run()
+    _import(at, store)
     assert store.count_examples("p") == 2
 
 
@@ -155,7 +163,7 @@ def test_mapping_for_unknown_table(open_page, store: Store, tmp_path: Path) -> N
     assert "map its columns" in _table(at, PLAN)["note"][0] and _button(at).disabled
     at.multiselect(key="map_user_0").set_value(["question"]).run()
     at.selectbox(key="map_assistant_0").set_value("reply").run()
-    _button(at).click().run()
+    _import(at, store)
     assert not at.exception
     rows = store.list_examples("p")
     assert [r.example.messages[0].content for r in rows] == ["What is 2+2?", "Capital of France?"]
@@ -183,7 +191,7 @@ def test_template_and_drop_rule_from_the_page(open_page, store: Store, tmp_path:
     plan = _table(at, PLAN)
     assert list(plan[PLAN]) == [len(kept)]
     assert f"dropped: gold_label = '-': {len(rows) - len(kept)}" in plan["note"][0]
-    _button(at).click().run()
+    _import(at, store)
     prompts = [e.example.prompt for e in store.list_examples("p", limit=None)]
     assert prompts == [f"Premise: {r['sentence1']}\nHypothesis: {r['sentence2']}" for r in kept]
 
@@ -225,7 +233,7 @@ def test_ratings_file_offers_the_rule_and_margin_and_imports_with_them(
     at.selectbox(key="ratings_rule_0").set_value("best-vs-second").run()
     at.number_input(key="min_margin_0").set_value(1.0).run()
     assert any(shown(c.value) == "Of the importable examples: 1 pair, 2 ties" for c in at.caption)
-    _button(at).click().run()
+    _import(at, store)
     assert not at.exception
     by_prompt = {e.example.prompt: e.example for e in store.list_examples("p")}
     fruit = by_prompt["Name three fruits that are red."]
@@ -240,6 +248,6 @@ def test_pair_file_shows_no_ratings_widgets(open_page, store: Store) -> None:
     path = PREFERENCE / "llama_factory_ranking_sharegpt.json"
     at.text_input(key="import_path").input(str(path)).run()
     assert not [s for s in at.selectbox if s.key == "ratings_rule_0"]
-    _button(at).click().run()
+    _import(at, store)
     assert store.count_examples("p") == 3
     assert any("In the file: 3 pairs." in shown(s.value) for s in at.success)

@@ -8,9 +8,11 @@ import json
 from pathlib import Path
 
 from curation.formats import read_examples
+from curation.jobs import list_jobs
 from curation.quality.project import run_project_quality
 from curation.store import Store
 from tests.app.markup import shown
+from tests.app.waiting import finish_jobs
 from tests.unit.quality_helpers import write_known_bad
 
 PAGE = "pages/quality_page.py"
@@ -38,6 +40,9 @@ def test_run_review_bulk_reject_and_undo(open_page, store: Store, tmp_path: Path
     assert any("have not run" in i.value for i in at.info)
     at.button(key="quality_run").click().run()
     assert not at.exception, at.exception
+    finish_jobs(at, store)  # the checks run as a background job
+    (job,) = list_jobs(store, "p", step="quality")
+    assert (job.state, job.author, job.result["n_flagged"]) == ("done", "ada", 3)
     counts = _counts(at)
     assert (counts["refusal"], counts["empty_answer"], counts["too_short"]) == (2, 1, 1)
     assert counts["truncated"] == 0
@@ -103,6 +108,7 @@ def test_declared_structure_and_schema_upload(open_page, store: Store, tmp_path:
     ).run()
     at.button(key="quality_run").click().run()
     assert not at.exception, at.exception
+    finish_jobs(at, store)
     assert _counts(at)["invalid_structure"] == 5
     assert any("expected structure: json with a JSON Schema" in shown(m.value) for m in at.markdown)
 

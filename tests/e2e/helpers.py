@@ -59,6 +59,8 @@ def upload_and_import(page: Any, path: str) -> None:
     button = page.get_by_role("button", name="Import ")
     button.wait_for()
     button.click()
+    # the import runs as a background job: its summaries replace the progress bar when it ends
+    page.get_by_role("heading", name="Last import").wait_for(timeout=60_000)
     wait_idle(page)
 
 

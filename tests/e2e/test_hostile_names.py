@@ -116,6 +116,7 @@ def test_hostile_names_and_ids_show_literally_on_every_page(
     )
     assert shown(PROJECT) in shown(page.get_by_role("button", name="Import ").inner_text())
     page.get_by_role("button", name="Import ").click()
+    page.get_by_role("heading", name="Last import").wait_for(timeout=60_000)  # a background job
     wait_idle(page)
     assert_inert(
         page, url, requests, f"{FILE_NAME}: imported 3 examples", f"Imports into {PROJECT} (1)"

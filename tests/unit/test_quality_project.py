@@ -113,3 +113,41 @@ def test_card_and_readiness_show_the_latest_run(store: Store, tmp_path: Path) ->
     readiness = {i.name: i for i in result.readiness}
     assert readiness["quality flags"].status == "warn"
     assert "1 active example carries a quality flag" in readiness["quality flags"].message
+
+
+def test_the_checks_run_as_a_background_job(store: Store) -> None:
+    from curation.jobs import Worker, get_job, submit
+
+    job = submit(store, "p", "quality", {"flags": ["refusal", "empty_answer"]}, author="bob")
+    finished = Worker(store, progress_every=0).run_once()
+    assert finished is not None and finished.id == job.id and finished.state == "done"
+    assert finished.result == {
+        "step": "quality",
+        "run_id": finished.result["run_id"],
+        "n_examples": 5,
+        "n_flagged": 3,  # two refusals, one empty answer (write_known_bad)
+    }
+    run = load_quality_run(store, "p")
+    assert run is not None and run.run_id == finished.result["run_id"] and run.author == "bob"
+    assert set(run.flagged_codes()) == {"refusal", "empty_answer"}
+    assert get_job(store, job.id).progress.stage == "quality"
+
+
+def test_bad_job_parameters_are_refused_at_submit(store: Store) -> None:
+    from curation.errors import JobError
+    from curation.jobs import list_jobs, submit
+
+    with pytest.raises(JobError, match="nope"):
+        submit(store, "p", "quality", {"flags": ["nope"]}, author="bob")
+    with pytest.raises(JobError, match="unknown QualityConfig key"):
+        submit(store, "p", "quality", {"flag": ["refusal"]}, author="bob")
+    assert list_jobs(store, "p") == []
+
+
+def test_a_cancelled_job_saves_no_run(store: Store) -> None:
+    from curation.jobs import Worker, request_cancel, submit
+
+    job = submit(store, "p", "quality", {}, author="bob")
+    request_cancel(store, job.id)  # queued: cancelled at once
+    assert Worker(store, progress_every=0).run_once() is None
+    assert load_quality_run(store, "p") is None
