@@ -401,8 +401,8 @@ with plan_box:
             help="Runs in the background: you can switch page or close the tab meanwhile.",
         ):
             specs = []
-            for i, (_, result, _) in enumerate(read):
-                if result is None or not result.examples:
+            for i, (_, got, _) in enumerate(read):
+                if got is None or not got.examples:
                     continue
                 spec = dict(job_files[i])
                 data, path = spec.pop("data"), spec.pop("path")
