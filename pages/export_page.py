@@ -5,18 +5,17 @@ Download as a zip or write to a folder; every export is validated before it is k
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
 from curation.dedup.project import load_run
-from curation.errors import CurationError, ValidationFailed
+from curation.errors import CurationError
 from curation.export import (
     CURATION_STEPS,
-    CardInfo,
     ExportSettings,
+    ReadinessItem,
     composition,
     get_preset,
     preset_names,
@@ -27,16 +26,18 @@ from curation.export.from_project import (
     dedup_groups,
     dry_run_project,
     excluded_words,
-    export_project,
     select_examples,
 )
+from curation.export.job import STEP as EXPORT_STEP
+from curation.export.job import settings_to_dict
+from curation.jobs import active_job, get_job
 from curation.labeling.schema import VERDICTS
-from curation.paths import export_stem
 from curation.store.labels import read_schema
 from curation.store.pii_findings import pii_status
 from ui import state
 from ui.exporting import composition_rows, dry_run_view, readiness_rows
 from ui.filters import metadata_filter
+from ui.jobs import finished_message, job_progress, submit_job
 from ui.safe import esc, md
 
 state.init_state()
@@ -45,6 +46,29 @@ store = state.get_store()
 state.require_examples(project)
 
 st.title("Export")
+EXPORT_JOB = "export_job_id"  # the export job this session started and has not seen finish
+st.session_state.setdefault(EXPORT_JOB, None)
+
+
+def _export_ended(job_id: int) -> None:
+    """The export this session started has ended: its result is shown under "5 · Write"."""
+    st.session_state[EXPORT_JOB] = None
+    try:
+        job = get_job(store, job_id)
+    except CurationError:  # gone with its project
+        return
+    if job.state == "done" and job.result:
+        st.session_state[state.EXPORT_RESULT] = job.result
+        if job.result.get("ok"):
+            st.toast(md("Exported {} + {} examples", job.result["train"], job.result["eval"]))
+    else:
+        finished_message(job, "export", kept="nothing was written")
+
+
+active = active_job(store, project, EXPORT_STEP)
+watched = st.session_state[EXPORT_JOB]
+if watched is not None and (active is None or active.id != watched):
+    _export_ended(watched)
 
 # ---- selection ------------------------------------------------------------------------------
 st.subheader("1 · What goes out")
@@ -344,84 +368,46 @@ if pii_left:
     )
 blocked = target is not None and (target.refused or (target.needs_confirmation and not replace))
 blocked = blocked or (pii_left > 0 and not allow_pii)
-if st.button("Export", type="primary", key="export_run", disabled=blocked):
-    name = export_stem(project, preset)
-    bar = st.progress(0.0, text="Exporting…")
-
-    def _progress(fraction: float, message: str) -> None:
-        bar.progress(min(1.0, max(0.0, fraction)), text=message)
-
-    # a download-only export is built in a temporary folder, removed once the zip is made
-    build_dir = tempfile.TemporaryDirectory(prefix="curation-export-")
-    out_dir = target.path if target is not None else Path(build_dir.name) / name
-    try:
-        result = export_project(
-            store,
-            project,
-            out_dir,
-            preset,
-            author=user,
-            settings=settings,
-            sources=sources or None,
-            metadata=metadata,
-            verdicts=verdicts or None,
-            card_info=CardInfo(
-                pretty_name=pretty_name,
-                license=license_id,
-                intended_use=intended_use,
-                description=description,
-                label_field=stratify_by,
-            ),
-            zip=True,
-            overwrite=replace,
-            allow_pii=allow_pii,
-            progress=_progress,
-        )
-    except ValidationFailed as exc:
-        bar.empty()
-        st.error(md("Validation failed, nothing was written: {}", exc))
-        report = exc.report
-        if getattr(report, "errors", None):
-            st.dataframe(
-                pd.DataFrame(
-                    [
-                        {"line": i.line, "id": i.example_id, "code": i.code, "problem": i.message}
-                        for i in getattr(report, "errors", [])[:500]
-                    ]
-                ),
-                hide_index=True,
-                key="export_errors",
-            )
-        st.stop()
-    except (CurationError, OSError) as exc:
-        bar.empty()
-        st.error(esc(exc))
-        st.stop()
-    finally:
-        build_dir.cleanup()
-    bar.empty()
-    st.session_state[state.EXPORT_RESULT] = {
-        "out_dir": str(result.out_dir) if target is not None else None,
-        "zip_name": f"{name}.zip",
-        "files": result.files,
-        "train": result.train_count,
-        "eval": result.eval_count,
-        "zip": result.zip_bytes,
-        "preset": preset,
-        "warnings": [
-            {"line": w.line, "id": w.example_id, "code": w.code, "warning": w.message}
-            for w in result.validation.warnings[:500]
-        ],
-        "tokens": result.validation.tokens.to_dict(),
-        "estimates": result.validation.token_counts_are_estimates,
-        "leakage": result.leakage.summary(),
-        "readiness": readiness_rows(result.readiness),
-        "left_out": composition_rows(result.manifest.get("left_out", {})),
+if st.button(
+    "Export",
+    type="primary",
+    key="export_run",
+    disabled=blocked or active is not None,
+    help="Runs in the background: you can switch page or close the tab meanwhile.",
+):
+    params = {
+        "settings": settings_to_dict(settings),
+        "sources": sources or None,
+        "metadata": metadata,
+        "verdicts": verdicts or None,
+        "card": {
+            "pretty_name": pretty_name,
+            "license": license_id,
+            "intended_use": intended_use,
+            "description": description,
+            "label_field": stratify_by,
+        },
+        "out_dir": str(target.path) if target is not None else None,
+        "overwrite": replace,
+        "allow_pii": allow_pii,
     }
-    st.toast(md("Exported {} + {} examples", result.train_count, result.eval_count))
+    try:
+        job = submit_job(project, EXPORT_STEP, params, user)
+    except CurationError as exc:
+        st.error(esc(exc))
+    else:
+        st.session_state[EXPORT_JOB] = job.id
+        st.session_state[state.EXPORT_RESULT] = None
+        st.rerun()
+if active is not None:
+    job_progress(active.id, key="export_job")
 
 done = st.session_state.get(state.EXPORT_RESULT)
-if done:
+if done and not done.get("ok", True):
+    st.error(md("Validation failed, nothing was written: {}", done["message"]))
+    if done["errors"]:
+        st.dataframe(pd.DataFrame(done["errors"]), hide_index=True, key="export_errors")
+elif done:
     counts = (done["train"], done["eval"], done["preset"])
     if done["out_dir"]:
         st.success(
@@ -462,18 +448,29 @@ if done:
         + ", ".join(f"{k} {v}" for k, v in tok.items())
         + (" (estimated: no local tokenizer given)" if done["estimates"] else "")
     )
-    st.dataframe(pd.DataFrame(done["readiness"]), hide_index=True, key="export_final_readiness")
+    st.dataframe(
+        pd.DataFrame(readiness_rows([ReadinessItem(**i) for i in done["readiness"]])),
+        hide_index=True,
+        key="export_final_readiness",
+    )
     if done.get("left_out"):
         st.caption("Left out by design (not data this format trains):")
-        st.dataframe(pd.DataFrame(done["left_out"]), hide_index=True, key="export_final_left_out")
+        st.dataframe(
+            pd.DataFrame(composition_rows(done["left_out"])),
+            hide_index=True,
+            key="export_final_left_out",
+        )
     if done["warnings"]:
         with st.expander(md("{} validation warning(s)", len(done["warnings"]))):
             st.dataframe(pd.DataFrame(done["warnings"]), hide_index=True, key="export_warnings")
-    if done["zip"]:
+    zip_path = Path(done["zip_path"])
+    if zip_path.is_file():
         st.download_button(
             "Download zip",
-            data=done["zip"],
+            data=zip_path.read_bytes(),
             file_name=done["zip_name"],
             mime="application/zip",
             key="export_download",
         )
+    else:
+        st.caption("The zip of this export is no longer kept: export again to download it.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from curation.bias.job import audit_params, run_audit_job
 from curation.dedup.job import dedup_job_params, run_dedup_job
+from curation.export.job import export_params, run_export_job
 from curation.formats.job import import_params, run_import_job
 from curation.jobs.registry import JobStep, registry
 from curation.labeling.job import label_issues_params, run_label_issues_job
@@ -20,3 +21,4 @@ registry.register(JobStep("bias_audit", run_audit_job, audit_params, "Bias audit
 registry.register(
     JobStep("label_issues", run_label_issues_job, label_issues_params, "Label issues"), replace=True
 )
+registry.register(JobStep("export", run_export_job, export_params, "Export"), replace=True)

@@ -5,15 +5,13 @@ earlier one needs a confirmation, and a download-only export leaves no folder be
 from __future__ import annotations
 
 import io
-import tempfile
 import zipfile
 from pathlib import Path
-
-import pytest
 
 from curation.formats import read_examples
 from curation.store import Store
 from tests.app.markup import shown
+from tests.app.waiting import finish_jobs
 from tests.legacy import legacy_project
 
 PAGE = "pages/export_page.py"
@@ -49,6 +47,7 @@ def test_replacing_an_earlier_export_needs_the_confirmation(
     at.text_input(key="export_folder").input(str(out)).run()
     assert not [c for c in at.checkbox if c.key == "export_replace"]  # a new folder: no question
     at.button(key="export_run").click().run()
+    finish_jobs(at, store)
     assert not at.exception, at.exception
     assert any(
         shown(s.value).startswith("Wrote ") and str(out) in shown(s.value) for s in at.success
@@ -60,31 +59,32 @@ def test_replacing_an_earlier_export_needs_the_confirmation(
     at.checkbox(key="export_replace").check().run()
     assert not at.button(key="export_run").disabled
     at.button(key="export_run").click().run()
+    finish_jobs(at, store)
     assert not at.exception, at.exception
     assert (out / "train.jsonl").read_bytes() != first  # replaced by the new seed's split
     assert sorted(p.name for p in tmp_path.iterdir()) == ["home", "out"]  # no temp folders left
 
 
-def test_download_only_export_builds_in_a_temporary_folder_it_removes(
-    open_page, store: Store, shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_download_only_export_builds_in_a_job_folder_that_keeps_only_the_zip(
+    open_page, store: Store, shared_data: Path, home: Path
 ) -> None:
-    scratch_root = tmp_path / "tmp" / "a" / "b"
-    scratch_root.mkdir(parents=True)
-    monkeypatch.setattr(tempfile, "tempdir", str(scratch_root))
     name = "../../escape-me"  # a name from before project names were checked
     _project(store, shared_data, name)
     at = open_page(PAGE, project=name)
     at.selectbox(key="export_preset").set_value("openai").run()
     at.button(key="export_run").click().run()
+    finish_jobs(at, store, name)
     assert not at.exception, at.exception
 
     message = " ".join(shown(s.value) for s in at.success)
     assert "ready to download as escape-me-openai.zip" in message
-    assert "Wrote" not in message and str(scratch_root) not in message
-    assert list(scratch_root.iterdir()) == []  # the build folder is gone
-    assert sorted(p.name for p in (tmp_path / "tmp").rglob("*")) == ["a", "b"]  # nothing escaped
+    assert "Wrote" not in message and str(home) not in message
     done = at.session_state["export_result"]
-    assert done["zip_name"] == "escape-me-openai.zip"
-    names = zipfile.ZipFile(io.BytesIO(done["zip"])).namelist()
+    assert done["zip_name"] == "escape-me-openai.zip" and done["out_dir"] is None
+    # the build folder is gone: the job's folder holds the zip alone, and nothing escaped it
+    (job_dir,) = (home / "exports").iterdir()
+    assert [p.name for p in job_dir.iterdir()] == ["escape-me-openai.zip"]
+    assert sorted(p.name for p in home.parent.iterdir() if p.name.startswith("escape")) == []
+    names = zipfile.ZipFile(io.BytesIO(Path(done["zip_path"]).read_bytes())).namelist()
     assert {n.split("/", 1)[0] for n in names} == {"escape-me-openai"}
     assert {n.split("/", 1)[1] for n in names} >= {"train.jsonl", "manifest.json"}

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from curation.formats import read_examples
 from curation.store import Store
+from tests.app.waiting import finish_jobs
 
 PAGE = "pages/export_page.py"
 
@@ -54,6 +55,7 @@ def test_export_writes_validated_split(
     at.selectbox(key="export_preset").set_value("openai").run()
     at.text_input(key="export_folder").input(str(out)).run()
     at.button(key="export_run").click().run()
+    finish_jobs(at, store)
     assert not at.exception, at.exception
     train, valid = _lines(out / "train.jsonl"), _lines(out / "validation.jsonl")
     assert len(train) + len(valid) == n - 3
@@ -80,11 +82,13 @@ def test_unrepresentable_examples_block_the_export(
     assert "tool_calls_unsupported" in set(_table(at, *ERRORS)["code"])
     at.text_input(key="export_folder").input(str(out)).run()
     at.button(key="export_run").click().run()
+    finish_jobs(at, store)
     assert at.error, "tool-call conversations cannot be written as alpaca"
     assert not out.exists()
 
     at.checkbox(key="export_skip_unrepresentable").check().run()
     at.button(key="export_run").click().run()
+    finish_jobs(at, store)
     assert not at.exception, at.exception
     records = json.loads(
         (shared_data / "llamafactory" / "glaive_toolcall_en_demo.json").read_text()
@@ -115,6 +119,7 @@ def test_boolean_metadata_filter_selects_what_it_says(
     out = tmp_path / "out"
     at.text_input(key="export_folder").input(str(out)).run()
     at.button(key="export_run").click().run()
+    finish_jobs(at, store)
     assert not at.exception, at.exception
     written = _lines(out / "train.jsonl") + _lines(out / "validation.jsonl")
     assert len(written) == n_true
@@ -170,6 +175,7 @@ def test_readiness_promises_what_the_export_writes(
     out = tmp_path / "out"
     at.text_input(key="export_folder").input(str(out)).run()
     at.button(key="export_run").click().run()
+    finish_jobs(at, store)
     assert not at.exception, at.exception
     train, valid = _lines(out / "train.jsonl"), _lines(out / "validation.jsonl")
     assert len(train) + len(valid) == total - n_cut - n_bad
@@ -239,6 +245,7 @@ def test_preference_data_shows_what_goes_out_and_what_is_left_out(
     out = tmp_path / "out"
     at.text_input(key="export_folder").input(str(out)).run()
     at.button(key="export_run").click().run()
+    finish_jobs(at, store)
     assert not at.exception, at.exception
     written = _lines(out / "train.jsonl") + _lines(out / "validation.jsonl")
     answers = sorted(r["messages"][-1]["content"] for r in written)
