@@ -6,6 +6,11 @@ Every message names the bad value and what to do next.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from curation.export.issues import ValidationReport
+
 
 class CurationError(Exception):
     """Base class for every error the product raises on purpose."""
@@ -49,9 +54,10 @@ class ExportError(CurationError):
 
 
 class ValidationFailed(ExportError):
-    """Validation of an exported file found errors; `.report` holds the details."""
+    """Validation of an exported file found errors, or examples block the export; `.report`
+    holds the details (its ``errors`` are `curation.issues.Issue`s)."""
 
-    def __init__(self, message: str, report: object | None = None) -> None:
+    def __init__(self, message: str, report: ValidationReport | None = None) -> None:
         super().__init__(message)
         self.report = report
 

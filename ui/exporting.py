@@ -9,11 +9,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from curation.export import DryRun, ReadinessItem
-from curation.export.issues import Issue
 from curation.export.presets.base import LEFT_OUT_REASONS
+from curation.issues import Column, Issue, issue_rows
 
 STATUS_LABEL = {"ok": "ok", "warn": "warning", "fail": "FAIL", "not-run": "not run"}
-MAX_ROWS = 500
 
 
 def readiness_rows(items: list[ReadinessItem]) -> list[dict[str, object]]:
@@ -29,20 +28,16 @@ def readiness_rows(items: list[ReadinessItem]) -> list[dict[str, object]]:
     ]
 
 
-def issue_rows(issues: list[Issue]) -> list[dict[str, object]]:
-    """Errors as table rows, at most `MAX_ROWS` (messages stay data, shown in a table)."""
-    return [
-        {"line": i.line, "id": i.example_id, "code": i.code, "problem": i.message}
-        for i in issues[:MAX_ROWS]
-    ]
+LEFT_OUT_COLUMNS: dict[str, Column] = {
+    "left out": "example_id",
+    "because": lambda i: i.cause or i.code,
+    "detail": "message",
+}
 
 
 def left_out_rows(issues: list[Issue]) -> list[dict[str, object]]:
     """Examples left out as table rows: id, the error that keeps them out, its message."""
-    return [
-        {"left out": i.example_id, "because": i.cause or i.code, "detail": i.message}
-        for i in issues[:MAX_ROWS]
-    ]
+    return issue_rows(issues, LEFT_OUT_COLUMNS)
 
 
 def composition_rows(counts: Mapping[str, int]) -> list[dict[str, object]]:

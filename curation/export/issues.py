@@ -1,6 +1,7 @@
-"""Issues and reports that the export writer and validator hand back.
+"""Reports that the export writer and validator hand back.
 
-One `Issue` shape serves unrepresentable examples, format errors and warnings alike.
+Their problems are the one `curation.issues.Issue` type (re-exported here): unrepresentable
+examples, format errors and warnings alike; the code decides the severity (`WARNING_CODES`).
 """
 
 from __future__ import annotations
@@ -11,46 +12,9 @@ from typing import Any
 
 import numpy as np
 
+from curation.issues import Issue
 
-@dataclass(frozen=True, slots=True)
-class Issue:
-    """One problem found in an export.
-
-    Attributes
-    ----------
-    line:
-        1-based line (record) number in its file, or None when the issue is not tied to a line.
-    example_id:
-        The canonical example's id when known.
-    code:
-        A stable machine-readable code (``missing_content``, ``schema_mismatch``...).
-    message:
-        What is wrong, naming the bad value, and what to do.
-    file:
-        The file name the line belongs to, when known.
-    cause:
-        For an example left out (``skipped_unrepresentable``): the code of the error that kept
-        the preset from carrying it (``last_not_assistant``, ``tool_calls_unsupported``...).
-    """
-
-    line: int | None
-    example_id: str | None
-    code: str
-    message: str
-    file: str | None = None
-    cause: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "file": self.file,
-            "line": self.line,
-            "example_id": self.example_id,
-            "code": self.code,
-            "message": self.message,
-        }
-        if self.cause is not None:
-            out["cause"] = self.cause
-        return out
+__all__ = ["Issue", "TokenStats", "ValidationReport"]
 
 
 @dataclass(frozen=True, slots=True)

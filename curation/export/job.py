@@ -21,7 +21,7 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -29,13 +29,13 @@ from typing import Any
 from curation.errors import CurationError, JobError, ValidationFailed
 from curation.export.card import CardInfo
 from curation.export.plan import ExportSettings
+from curation.issues import Column, issue_rows
 from curation.paths import export_stem
 from curation.progress import ProgressFn, report
 from curation.store import Store
 
 STEP = "export"
 STALE_EXPORT_SECONDS = 24 * 3600  # a day: the zip is a download, not an archive
-MAX_ROWS = 500  # warnings or errors kept in the job's result
 PARAM_KEYS = (
     "settings",
     "sources",
@@ -46,6 +46,12 @@ PARAM_KEYS = (
     "overwrite",
     "allow_pii",
 )
+WARNING_COLUMNS: dict[str, Column] = {
+    "line": "line",
+    "id": "example_id",
+    "code": "code",
+    "warning": "message",
+}
 CARD_KEYS = tuple(f.name for f in fields(CardInfo))
 
 __all__ = ["STEP", "export_params", "exports_dir", "run_export_job"]
@@ -138,13 +144,6 @@ def _discard_stale_exports() -> None:
             continue
 
 
-def _issue_rows(issues: Sequence[Any], column: str) -> list[dict[str, Any]]:
-    return [
-        {"line": i.line, "id": i.example_id, "code": i.code, column: i.message}
-        for i in issues[:MAX_ROWS]
-    ]
-
-
 def run_export_job(
     store: Store,
     project: str,
@@ -191,12 +190,12 @@ def run_export_job(
         )
     except ValidationFailed as exc:
         shutil.rmtree(job_dir, ignore_errors=True)
-        errors = getattr(exc.report, "errors", None) or []
+        errors = exc.report.errors if exc.report is not None else []
         return {
             "step": STEP,
             "ok": False,
             "message": str(exc),
-            "errors": _issue_rows(errors, "problem"),
+            "errors": issue_rows(errors),
         }
     except BaseException:
         shutil.rmtree(job_dir, ignore_errors=True)
@@ -215,7 +214,7 @@ def run_export_job(
         "train": result.train_count,
         "eval": result.eval_count,
         "preset": settings.preset,
-        "warnings": _issue_rows(result.validation.warnings, "warning"),
+        "warnings": issue_rows(result.validation.warnings, WARNING_COLUMNS),
         "tokens": result.validation.tokens.to_dict(),
         "estimates": result.validation.token_counts_are_estimates,
         "leakage": result.leakage.summary(),

@@ -271,6 +271,7 @@ def left_out_warnings(errors: Iterable[Issue]) -> list[Issue]:
                 f"left out ({codes}): {first.message}",
                 first.file,
                 cause=first.code,
+                severity="warning",
             )
         )
     return out

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -235,7 +236,10 @@ def validate(
     counts: list[int] = []
 
     def add(issue: Issue) -> None:
-        (report.warnings if issue.code in WARNING_CODES else report.errors).append(issue)
+        if issue.code in WARNING_CODES:
+            report.warnings.append(replace(issue, severity="warning"))
+        else:
+            report.errors.append(issue)
 
     for f in files:
         name = names[f]
@@ -285,6 +289,4 @@ def validate(
 
 
 def _with(issue: Issue, *, file: str, example_id: str | None = None) -> Issue:
-    return Issue(
-        issue.line, issue.example_id or example_id, issue.code, issue.message, issue.file or file
-    )
+    return replace(issue, example_id=issue.example_id or example_id, file=issue.file or file)

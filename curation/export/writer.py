@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -92,7 +92,7 @@ def build_records(
     ids: list[str] = []
     errors: list[Issue] = []
     prepared = prepare_examples(preset, examples)
-    warnings: list[Issue] = [_with_file(i, file) for i in prepared.left_out]
+    warnings: list[Issue] = [_left_out(i, file) for i in prepared.left_out]
     for ex in prepared.rows:
         checked = check_example(preset, ex, layout, file=file, record_rules=skip)
         if checked.built is None or checked.errors:
@@ -103,14 +103,15 @@ def build_records(
             continue
         line = len(records) + 1
         for note in checked.built.warnings:
-            warnings.append(Issue(line, ex.id, "lossy_conversion", note, file))
+            warnings.append(Issue(line, ex.id, "lossy_conversion", note, file, severity="warning"))
         records.append(checked.built.record)
         ids.append(ex.id)
     return records, ids, errors, warnings
 
 
-def _with_file(issue: Issue, file: str | None) -> Issue:
-    return Issue(issue.line, issue.example_id, issue.code, issue.message, file, issue.cause)
+def _left_out(issue: Issue, file: str | None) -> Issue:
+    """An example the preset leaves out by design: a warning, in the file it was meant for."""
+    return replace(issue, file=file, severity="warning")
 
 
 def write_split(

@@ -36,7 +36,7 @@ from curation.formats.limits import (
     records_error,
     size_error,
 )
-from curation.formats.results import ImportIssue
+from curation.formats.results import import_warning
 from curation.formats.storable import (
     NOT_UTF8,
     NUL_CHARACTER,
@@ -47,6 +47,7 @@ from curation.formats.storable import (
     printable,
     too_large,
 )
+from curation.issues import Issue
 
 CONTAINERS: tuple[str, ...] = ("jsonl", "json", "csv", "tsv", "parquet", "hf-disk", "hf-load")
 EXTENSIONS: dict[str, str] = {
@@ -88,7 +89,7 @@ class LoadedRecords:
     sha256: str
     source: str
     location: str = "record"
-    warnings: list[ImportIssue] = field(default_factory=list)
+    warnings: list[Issue] = field(default_factory=list)
     text_table: bool = False
     truncated: bool = False
     tabular_values: bool = False
@@ -178,13 +179,12 @@ def load_records(
     return loaded
 
 
-def _source_name(raw: str) -> tuple[str, ImportIssue | None]:
+def _source_name(raw: str) -> tuple[str, Issue | None]:
     """A file name the store and the page can hold: valid text, at most 500 characters."""
     name = printable(raw, MAX_SOURCE_CHARS)
     if name == raw:
         return name, None
-    return name, ImportIssue(
-        None,
+    return name, import_warning(
         f"The file name holds characters that are not text or is over {MAX_SOURCE_CHARS} "
         f"characters; its examples are stored with the source {name!r}.",
         reason="file name",
@@ -305,7 +305,7 @@ def _not_an_object(value: Any) -> Unreadable:
 
 
 def _read_json_text(
-    text: str, container: str, reading: _Reading, warnings: list[ImportIssue]
+    text: str, container: str, reading: _Reading, warnings: list[Issue]
 ) -> LoadedRecords:
     name = reading.name
     if container == "jsonl":
@@ -316,14 +316,14 @@ def _read_json_text(
                 value, exact = None, False
             if isinstance(value, list):
                 warnings.append(
-                    ImportIssue(None, f"{name} holds one JSON array, not JSON lines; read as JSON.")
+                    import_warning(f"{name} holds one JSON array, not JSON lines; read as JSON.")
                 )
                 return _json_value_records(value, exact, reading)
         return _read_jsonl(text, reading)
     if reading.bad_lines:
         if sniff_text(text) == "jsonl":
             warnings.append(
-                ImportIssue(None, f"{name} holds one JSON object per line; read as JSONL.")
+                import_warning(f"{name} holds one JSON object per line; read as JSONL.")
             )
             return _read_jsonl(text, reading)
         line = min(reading.bad_lines)
@@ -338,7 +338,7 @@ def _read_json_text(
     except json.JSONDecodeError as exc:
         if sniff_text(text) == "jsonl":
             warnings.append(
-                ImportIssue(None, f"{name} holds one JSON object per line; read as JSONL.")
+                import_warning(f"{name} holds one JSON object per line; read as JSONL.")
             )
             return _read_jsonl(text, reading)
         raise InputError(

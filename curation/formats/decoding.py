@@ -19,7 +19,8 @@ from typing import IO
 
 from curation.errors import InputError
 from curation.formats.limits import size_error
-from curation.formats.results import ImportIssue
+from curation.formats.results import import_warning
+from curation.issues import Issue
 
 SUPPORTED = (
     "JSONL, JSON (array of records), CSV, TSV, Parquet, Arrow, a Hugging Face dataset folder "
@@ -73,7 +74,7 @@ class DecodedText:
     """
 
     text: str
-    warning: ImportIssue | None = None
+    warning: Issue | None = None
     bad_lines: dict[int, str] = field(default_factory=dict)
 
 
@@ -242,8 +243,7 @@ def decode_text(data: bytes, name: str) -> DecodedText:
     listed = ", ".join(str(n) for n in numbers[:10]) + (", ..." if len(numbers) > 10 else "")
     return DecodedText(
         text,
-        ImportIssue(
-            None,
+        import_warning(
             f"{name} is UTF-8 except {len(numbers)} line(s) ({listed}) with bytes that are not; "
             "those lines are left out and every other line is read exactly. Re-save the file "
             "as UTF-8 to import them.",
@@ -272,9 +272,7 @@ def _utf16_without_bom(data: bytes, name: str) -> DecodedText | None:
         ) from exc
     return DecodedText(
         text,
-        ImportIssue(
-            None, f"{name} has no byte-order mark; decoded as {encoding}.", reason="encoding"
-        ),
+        import_warning(f"{name} has no byte-order mark; decoded as {encoding}.", reason="encoding"),
     )
 
 
@@ -291,8 +289,7 @@ def _single_byte(data: bytes, name: str) -> DecodedText:
             continue
         return DecodedText(
             text,
-            ImportIssue(
-                None,
+            import_warning(
                 f"{name} is not valid UTF-8 (byte 0x{bad:02x} on line {line}) and holds no "
                 f"UTF-8 text; decoded as {encoding}. Check accented characters, or re-save "
                 "the file as UTF-8.",

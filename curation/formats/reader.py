@@ -1,6 +1,6 @@
 """The import entry point: container -> shape detection -> canonical `Example`s.
 
-Record-level problems become `ImportIssue`s; only file-level failures raise `InputError`.
+Record-level problems become `Issue`s (`curation.issues`); only file-level failures raise `InputError`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from curation.formats.mapping import (
     validate_mapping,
 )
 from curation.formats.preference import DEFAULT_RATINGS_RULE, PAIR_SHAPES, RatingsRule
-from curation.formats.results import ImportIssue, ImportResult
+from curation.formats.results import ImportResult, import_warning
 from curation.formats.shapes import (
     SHAPE_REGISTRY,
     Converted,
@@ -34,6 +34,7 @@ from curation.formats.shapes import (
     normalise_tools,
 )
 from curation.formats.storable import Unreadable, printable
+from curation.issues import Issue, Severity
 from curation.records import Example
 
 # Registered shapes plus "mapped"; a shape added with `register_shape` is accepted too.
@@ -113,9 +114,7 @@ def read_examples(
     sample = [r for _, r, _ in loaded.rows[: SAMPLE_SIZE * 5] if isinstance(r, dict)]
     detected, confidence = detect_format(sample)
     if not loaded.rows:
-        result.warnings.append(
-            ImportIssue(None, f"{loaded.source} holds no records.", reason="empty")
-        )
+        result.warnings.append(import_warning(f"{loaded.source} holds no records.", reason="empty"))
     converter, id_column = _choose_converter(format, mapping, detected, loaded, sample, result)
     shape_has_tools = result.detected_format != "mapped"
     result.format_confidence = confidence if result.detected_format == detected else 1.0
@@ -136,11 +135,11 @@ def read_examples(
         total=len(result.examples),
     )
     if warning:
-        result.warnings.append(ImportIssue(None, warning, reason="placeholder answers"))
+        result.warnings.append(import_warning(warning, reason="placeholder answers"))
     for rule in mapping.drop_where if mapping is not None else ():
         if RecordDropped(rule).reason not in result.skip_counts:
             message = f"The drop rule {rule.describe()} matched no row; check its value."
-            result.warnings.append(ImportIssue(None, message, reason="drop rule unused"))
+            result.warnings.append(import_warning(message, reason="drop rule unused"))
     return result
 
 
@@ -236,12 +235,17 @@ def _pairs_kept(convert: Converter) -> Converter:
 
 
 def _issue(
-    loaded: LoadedRecords, number: int, message: str, record_id: str | None, reason: str
-) -> ImportIssue:
+    loaded: LoadedRecords,
+    number: int,
+    message: str,
+    record_id: str | None,
+    reason: str,
+    severity: Severity = "error",
+) -> Issue:
     # Messages may quote the record: keep them short and showable (no lone surrogates).
     where = f"{loaded.location} {number}: "
     shown_id = printable(record_id, MAX_ID_CHARS) if record_id is not None else None
-    return ImportIssue(number, where + printable(message), shown_id, reason)
+    return Issue(number, shown_id, reason, where + printable(message), severity=severity)
 
 
 def _report_unreadable(loaded: LoadedRecords, result: ImportResult) -> None:
@@ -337,8 +341,7 @@ def _convert_all(
     )
     if shared:
         result.warnings.append(
-            ImportIssue(
-                None,
+            import_warning(
                 f"{shared} record(s) have an empty or repeated id (or one that is neither text "
                 "nor a whole number); they were given generated ids (file hash + row).",
                 reason="ids",
@@ -417,6 +420,7 @@ def _convert_all(
                     "record and the metadata)",
                     generated,
                     "id too long",
+                    "warning",
                 )
             )
     if progress is not None:

@@ -9,30 +9,33 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from curation.formats.mapping import ColumnMapping
+from curation.issues import Column, Issue, issue_rows
 from curation.records import Example
 
+ImportIssue = Issue
+"""An import's problems are the one `Issue` type: ``line`` (1-based line for JSONL, record or
+row number for other containers, None for the whole file), ``message`` (starting with where:
+``"line 7: invalid JSON: ..."``), ``example_id`` (the id the record would have had; also
+``record_id``), ``code`` (the category skips are counted under, ``invalid json``, ``empty
+turn``...; also ``reason``) and ``severity`` (``error``: not imported; ``warning``: imported with
+the change the message names)."""
 
-@dataclass(slots=True)
-class ImportIssue:
-    """One problem found while importing.
 
-    Attributes
-    ----------
-    line:
-        1-based line number for JSONL, 1-based record / row number for other containers,
-        None for problems that concern the whole file.
-    message:
-        What is wrong, starting with where (``"line 7: invalid JSON: ..."``).
-    record_id:
-        The id the record would have had, when known.
-    reason:
-        A short category (``"invalid json"``, ``"empty turn"``...) used to count skips.
-    """
+# The Import page's problem table: what became of the record, why, its id, the message.
+PROBLEM_COLUMNS: dict[str, Column] = {
+    "line": "line",
+    "outcome": lambda issue: "skipped" if issue.severity == "error" else "kept",
+    "reason": "code",
+    "record": "example_id",
+    "problem": "message",
+}
 
-    line: int | None
-    message: str
-    record_id: str | None = None
-    reason: str = "other"
+
+def import_warning(
+    message: str, *, reason: str = "other", line: int | None = None, record_id: str | None = None
+) -> Issue:
+    """A problem that did not stop the import (a fallback decode, a generated id...)."""
+    return Issue(line, record_id, reason, message, severity="warning")
 
 
 @dataclass
@@ -124,19 +127,9 @@ class ImportResult:
         imported; ``"kept"``: it was, with the change the ``problem`` names, e.g. a generated id),
         ``reason``, ``record`` (the id it has or would have had) and ``problem``.
         """
-        rows = [(issue, "skipped") for issue in self.errors]
-        rows += [(issue, "kept") for issue in self.warnings if issue.line is not None]
-        rows.sort(key=lambda row: row[0].line or 0)
-        return [
-            {
-                "line": issue.line,
-                "outcome": outcome,
-                "reason": issue.reason,
-                "record": issue.record_id,
-                "problem": issue.message,
-            }
-            for issue, outcome in rows
-        ]
+        issues = list(self.errors) + [w for w in self.warnings if w.line is not None]
+        issues.sort(key=lambda issue: issue.line or 0)
+        return issue_rows(issues, PROBLEM_COLUMNS, limit=None)
 
 
 KINDS = ("pairs", "ties", "unpaired", "desirable", "undesirable", "needs_answer", "sft")
