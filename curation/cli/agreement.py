@@ -2,46 +2,18 @@
 
 from __future__ import annotations
 
-import argparse
 from typing import Any
 
+import click
+
 from curation.cli._common import (
-    PRINTERS,
-    _common,
-    _opened,
-    command,
+    Args,
+    Report,
+    opened,
+    options,
+    report_command,
+    store_options,
 )
-
-
-def _configure_agreement(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--by",
-        default=None,
-        metavar="GROUP",
-        help="agreement per group too: source, a label field (its final labels) or a "
-        "metadata field",
-    )
-    _common(p)
-
-
-@command(
-    "agreement",
-    "inter-annotator agreement: Krippendorff's alpha and Cohen's kappa per field and overall",
-    _configure_agreement,
-)
-def cmd_agreement(args: argparse.Namespace) -> dict[str, Any]:
-    from curation.labeling.project import project_agreement
-    from curation.store.labels import queue_progress
-
-    with _opened(args) as store:
-        report = project_agreement(store, args.project, group_by=args.by)
-        progress = queue_progress(store, args.project)
-    return {
-        "project": args.project,
-        "by": args.by,
-        **report.to_dict(),
-        "progress": progress.to_dict(),
-    }
 
 
 def _figure(fig: dict[str, Any]) -> str:
@@ -50,7 +22,7 @@ def _figure(fig: dict[str, Any]) -> str:
     return f"{value} on {fig['items']} item(s){why}"
 
 
-def _print_agreement(report: dict[str, Any]) -> None:
+def _print_agreement(report: Report) -> None:
     progress = report["progress"]
     print(
         f"project {report['project']}: {len(report['annotators'])} annotator(s); "
@@ -69,4 +41,31 @@ def _print_agreement(report: dict[str, Any]) -> None:
             print(f"  group {group}: alpha {_figure(fig)}")
 
 
-PRINTERS["agreement"] = _print_agreement
+@report_command(
+    "agreement",
+    "inter-annotator agreement: Krippendorff's alpha and Cohen's kappa per field and overall",
+    _print_agreement,
+)
+@options(
+    click.option(
+        "--by",
+        default=None,
+        metavar="GROUP",
+        help="agreement per group too: source, a label field (its final labels) or a "
+        "metadata field",
+    ),
+    store_options(),
+)
+def cmd_agreement(args: Args) -> Report:
+    from curation.labeling.project import project_agreement
+    from curation.store.labels import queue_progress
+
+    with opened(args) as store:
+        report = project_agreement(store, args.project, group_by=args.by)
+        progress = queue_progress(store, args.project)
+    return {
+        "project": args.project,
+        "by": args.by,
+        **report.to_dict(),
+        "progress": progress.to_dict(),
+    }

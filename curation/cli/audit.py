@@ -2,57 +2,28 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 from typing import Any
 
+import click
+
 from curation.cli._common import (
-    PRINTERS,
+    Args,
     Progress,
-    _resolve_target,
-    _store,
-    _target_options,
-    command,
-    default_author,
+    Report,
+    author_of,
+    db_option,
+    open_store,
+    options,
+    quiet_option,
+    report_command,
+    resolve_target,
+    target_options,
 )
 from curation.errors import CurationError
 
-# ---- audit ------------------------------------------------------------------------------
 
-
-def _configure_audit(p: argparse.ArgumentParser) -> None:
-    _target_options(p)
-    p.add_argument("--report", default=None, metavar="AUDIT.html", help="write the HTML report")
-    p.add_argument(
-        "--json",
-        dest="json_path",
-        default=None,
-        metavar="AUDIT.json",
-        help="write the JSON report (top-level `findings`); `-` prints it instead of the summary",
-    )
-    p.add_argument(
-        "--save",
-        action="store_true",
-        help="keep the run in the project (the Bias audit page, the dataset card and readiness "
-        "read the latest saved run); needs a project",
-    )
-    p.add_argument("--checks", default=None, help="comma-separated check codes (default: all)")
-    p.add_argument(
-        "--label-fields",
-        default=None,
-        help="comma-separated metadata fields to treat as labels (default: detected)",
-    )
-    p.add_argument(
-        "--config", default=None, metavar="AUDIT_CONFIG.json", help="an AuditConfig as JSON"
-    )
-    p.add_argument(
-        "--db", default=None, help="database URL (default: CURATION_DB_URL or ./.curation)"
-    )
-    p.add_argument("--author", default=None, help="name recorded in the audit log (--save)")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
-
-
-def _audit_config(args: argparse.Namespace) -> Any:
+def _audit_config(args: Args) -> Any:
     from curation.bias import AuditConfig
 
     data: dict[str, Any] = {}
@@ -76,23 +47,67 @@ def _audit_config(args: argparse.Namespace) -> Any:
         raise CurationError(f"Bad audit configuration: {exc}") from exc
 
 
-@command(
-    "audit", "bias audit: coverage, skew and representation, as HTML and JSON", _configure_audit
+def _print_audit(report: Report) -> None:
+    if report["json"] == "-":
+        return  # stdout holds the JSON report
+    written = [p for p in (report["report"], report["json"]) if p]
+    if report.get("run_id") is not None:
+        written.append(f"saved as bias audit run {report['run_id']}")
+    counts = ", ".join(f"{n} {s}" for s, n in report["counts"].items())
+    print(
+        f"{report['target']}: {report['n_examples']} examples audited; findings: {counts}"
+        + (f"; {'; '.join(written)}" if written else "")
+    )
+    for finding in report["findings"]:
+        if finding["severity"] != "info":
+            print(f"  {finding['severity']}: {finding['message']}")
+    if report["failed"]:
+        print(f"warning: check(s) failed: {', '.join(report['failed'])} (see the report)")
+
+
+@report_command(
+    "audit", "bias audit: coverage, skew and representation, as HTML and JSON", _print_audit
 )
-def cmd_audit(args: argparse.Namespace) -> dict[str, Any]:
+@options(
+    target_options(),
+    click.option("--report", default=None, metavar="AUDIT.html", help="write the HTML report"),
+    click.option(
+        "--json",
+        "json_path",
+        default=None,
+        metavar="AUDIT.json",
+        help="write the JSON report (top-level `findings`); `-` prints it instead of the summary",
+    ),
+    click.option(
+        "--save",
+        help="keep the run in the project (the Bias audit page, the dataset card and readiness "
+        "read the latest saved run); needs a project",
+        is_flag=True,
+    ),
+    click.option("--checks", default=None, help="comma-separated check codes (default: all)"),
+    click.option(
+        "--label-fields",
+        default=None,
+        help="comma-separated metadata fields to treat as labels (default: detected)",
+    ),
+    click.option(
+        "--config", default=None, metavar="AUDIT_CONFIG.json", help="an AuditConfig as JSON"
+    ),
+    db_option(),
+    click.option("--author", default=None, help="name recorded in the audit log (--save)"),
+    quiet_option(),
+)
+def cmd_audit(args: Args) -> Report:
     from curation.bias.report import report_json, write_html, write_json
 
     config = _audit_config(args)  # checked before any data is read
-    kind = _resolve_target(args)
+    kind = resolve_target(args)
     if args.save and kind == "file":
         raise CurationError(
             f"--save keeps the run in a project, and {args.target!r} is a file: import it "
             "first (curation import FILE --project NAME), then run audit --project NAME --save."
         )
     bar = Progress(not args.quiet)
-
-    def progress(update: Any) -> None:
-        bar(update.stage, update.done, update.total)
 
     run_id: int | None = None
     try:
@@ -106,15 +121,15 @@ def cmd_audit(args: argparse.Namespace) -> dict[str, Any]:
                     f"No example read from {args.target}; check its format (curation import "
                     "says why records are skipped)."
                 )
-            audit = run_audit(examples, config, progress=progress)
+            audit = run_audit(examples, config, progress=bar.update)
         else:
             from curation.bias.project import audit_project, save_audit_report
 
-            store = _store(args)
+            store = open_store(args)
             try:
-                audit = audit_project(store, args.target, config, progress=progress)
+                audit = audit_project(store, args.target, config, progress=bar.update)
                 if args.save:
-                    author = args.author or default_author()
+                    author = author_of(args)
                     run_id = save_audit_report(store, args.target, audit, author=author).run_id
             finally:
                 store.dispose()
@@ -135,24 +150,3 @@ def cmd_audit(args: argparse.Namespace) -> dict[str, Any]:
         **audit.summary.to_dict(),
         "findings": [f.to_dict() for f in audit.findings],
     }
-
-
-def _print_audit(report: dict[str, Any]) -> None:
-    if report["json"] == "-":
-        return  # stdout holds the JSON report
-    written = [p for p in (report["report"], report["json"]) if p]
-    if report.get("run_id") is not None:
-        written.append(f"saved as bias audit run {report['run_id']}")
-    counts = ", ".join(f"{n} {s}" for s, n in report["counts"].items())
-    print(
-        f"{report['target']}: {report['n_examples']} examples audited; findings: {counts}"
-        + (f"; {'; '.join(written)}" if written else "")
-    )
-    for finding in report["findings"]:
-        if finding["severity"] != "info":
-            print(f"  {finding['severity']}: {finding['message']}")
-    if report["failed"]:
-        print(f"warning: check(s) failed: {', '.join(report['failed'])} (see the report)")
-
-
-PRINTERS["audit"] = _print_audit

@@ -2,31 +2,18 @@
 
 from __future__ import annotations
 
-import argparse
-from typing import Any
+import click
 
 from curation.cli._common import (
-    PRINTERS,
-    command,
+    Args,
+    Report,
+    argument,
+    options,
+    report_command,
 )
 
 
-def _configure_db(p: argparse.ArgumentParser) -> None:
-    p.add_argument("action", choices=["upgrade", "current"], help="upgrade to head, or show")
-    p.add_argument("--url", default=None, help="database URL (default: CURATION_DB_URL)")
-    p.add_argument("--json", action="store_true", help="print the report as JSON")
-
-
-@command(
-    "db", "Database schema: upgrade to this app's revision, or show the current one.", _configure_db
-)
-def run_db(args: argparse.Namespace) -> dict[str, Any]:
-    from curation.store.migrations import db_current, db_upgrade
-
-    return db_upgrade(args.url) if args.action == "upgrade" else db_current(args.url)
-
-
-def _print_db(report: dict[str, Any]) -> None:
+def _print_db(report: Report) -> None:
     if "before" in report:
         print(
             f"{report['url']}: upgraded from {report['before'] or 'empty'} to {report['current']}"
@@ -37,4 +24,15 @@ def _print_db(report: dict[str, Any]) -> None:
         )
 
 
-PRINTERS["db"] = _print_db
+@report_command(
+    "db", "Database schema: upgrade to this app's revision, or show the current one.", _print_db
+)
+@options(
+    argument("action", "upgrade to head, or show", type=click.Choice(["upgrade", "current"])),
+    click.option("--url", default=None, help="database URL (default: CURATION_DB_URL)"),
+    click.option("--json", help="print the report as JSON", is_flag=True),
+)
+def cmd_db(args: Args) -> Report:
+    from curation.store.migrations import db_current, db_upgrade
+
+    return db_upgrade(args.url) if args.action == "upgrade" else db_current(args.url)

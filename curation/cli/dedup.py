@@ -2,118 +2,27 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 from typing import Any
 
+import click
+
 from curation.cli._common import (
-    PRINTERS,
+    Args,
     Progress,
-    _common,
-    _resolve_target,
-    _store,
-    _target_options,
-    command,
-    default_author,
+    Report,
+    author_of,
+    open_store,
+    options,
+    report_command,
+    resolve_target,
+    store_options,
+    target_options,
 )
 from curation.errors import CurationError
 
-# ---- dedup ------------------------------------------------------------------------------
 
-
-def _configure_dedup(p: argparse.ArgumentParser) -> None:
-    _target_options(p)
-    p.add_argument("--method", choices=["exact", "near", "semantic"], default="near")
-    p.add_argument(
-        "--threshold", type=float, default=None, help="similarity threshold (method default)"
-    )
-    p.add_argument(
-        "--fields",
-        choices=["all", "user", "assistant"],
-        default="all",
-        help="text compared: whole conversation, user turns or assistant turns (for "
-        "preference data: the chosen answer)",
-    )
-    p.add_argument(
-        "--semantic-backend",
-        choices=["auto", "sentence-transformers", "static", "tfidf"],
-        default=None,
-        help="--method semantic only: the sentence model (auto: the default), its static "
-        "version (derived once, cached under CURATION_HOME; faster, see README), or TF-IDF",
-    )
-    p.add_argument(
-        "--report",
-        default=None,
-        help="write the clusters (and, with --reference, the contamination list) as JSON",
-    )
-    p.add_argument(
-        "--reference",
-        default=None,
-        metavar="REF",
-        help="also check contamination against this reference set (an eval benchmark: MT-Bench "
-        "question.jsonl, AlpacaEval, GSM8K, MATH, chat messages, a .txt with one item a line...)",
-    )
-    p.add_argument(
-        "--reference-field",
-        default=None,
-        metavar="FIELD",
-        help="the reference records' field holding the texts, when it cannot be told",
-    )
-    p.add_argument(
-        "--reference-method",
-        choices=["exact", "near"],
-        default="near",
-        help="contamination match: exact, or near (Jaccard, default)",
-    )
-    p.add_argument(
-        "--reference-threshold",
-        type=float,
-        default=None,
-        help="Jaccard threshold for --reference-method near (default 0.7)",
-    )
-    p.add_argument(
-        "--reference-fields",
-        choices=["user", "all", "assistant"],
-        default="user",
-        help="text of each example compared with the reference items (default: user turns)",
-    )
-    p.add_argument(
-        "--flag-contaminated",
-        action="store_true",
-        help="projects only: mark examples matching a reference item as filtered (undoable)",
-    )
-    p.add_argument(
-        "--apply",
-        default=None,
-        metavar="POLICY",
-        help="projects only: resolve every cluster with a keep policy "
-        "(first, longest, most-edited, best-labelled)",
-    )
-    _common(p, project=False)
-
-
-@command("dedup", "find exact, near or semantic duplicates in a file or project", _configure_dedup)
-def cmd_dedup(args: argparse.Namespace) -> dict[str, Any]:
-    kind = _resolve_target(args)
-    reference = _read_reference_option(args)
-    progress = Progress(not args.quiet)
-    try:
-        if kind == "file":
-            if args.apply or args.flag_contaminated:
-                option = "--apply" if args.apply else "--flag-contaminated"
-                raise CurationError(f"{option} works on projects; import the file first.")
-            report = _dedup_file(args, progress, reference)
-        else:
-            report = _dedup_project(args, progress, reference)
-    finally:
-        progress.close()
-    if args.report:
-        with open(args.report, "w", encoding="utf-8") as fh:
-            json.dump(report, fh, indent=2, ensure_ascii=False, default=str)
-    return report
-
-
-def _semantic_options(args: argparse.Namespace) -> dict[str, Any] | None:
+def _semantic_options(args: Args) -> dict[str, Any] | None:
     """``{"backend": ...}`` from --semantic-backend (an error with another method)."""
     if args.semantic_backend is None:
         return None
@@ -124,7 +33,7 @@ def _semantic_options(args: argparse.Namespace) -> dict[str, Any] | None:
     return {"backend": args.semantic_backend}
 
 
-def _read_reference_option(args: argparse.Namespace) -> Any:
+def _read_reference_option(args: Args) -> Any:
     """The --reference set, read before any work so a bad file fails fast (None without it)."""
     from curation.errors import ReferenceFieldError
     from curation.formats import read_reference
@@ -141,7 +50,7 @@ def _read_reference_option(args: argparse.Namespace) -> Any:
         raise CurationError(f"{exc} Pass --reference-field with one of: {fields}.") from exc
 
 
-def _contamination_report(matches: list[Any], reference: Any, args: argparse.Namespace) -> Any:
+def _contamination_report(matches: list[Any], reference: Any, args: Args) -> Any:
     from curation.dedup import DEFAULT_NEAR_THRESHOLD
 
     threshold = args.reference_threshold
@@ -156,9 +65,7 @@ def _contamination_report(matches: list[Any], reference: Any, args: argparse.Nam
     }
 
 
-def _dedup_file(
-    args: argparse.Namespace, progress: Progress, reference: Any = None
-) -> dict[str, Any]:
+def _dedup_file(args: Args, progress: Progress, reference: Any = None) -> Report:
     from curation.dedup import cluster_conversations, find_example_contamination, role_texts_for
     from curation.dedup.project import kept_pairs, language_notes, semantic_languages
     from curation.formats import read_examples
@@ -220,19 +127,17 @@ def _dedup_file(
 
 def _contamination_fields(
     contamination: list[dict[str, Any]] | None, reference: dict[str, Any] | None
-) -> dict[str, Any]:
+) -> Report:
     if contamination is None:
         return {}
     return {"reference": reference, "contamination": contamination}
 
 
-def _dedup_project(
-    args: argparse.Namespace, progress: Progress, reference: Any = None
-) -> dict[str, Any]:
+def _dedup_project(args: Args, progress: Progress, reference: Any = None) -> Report:
     from curation.dedup.project import apply_policy, check_contamination, run_dedup
 
-    store = _store(args)
-    author = args.author or default_author()
+    store = open_store(args)
+    author = author_of(args)
     contamination: list[dict[str, Any]] | None = None
     reference_report = None
     if reference is not None:  # before dedup, on the same active examples
@@ -289,7 +194,7 @@ def _dedup_project(
     }
 
 
-def _print_dedup(report: dict[str, Any]) -> None:
+def _print_dedup(report: Report) -> None:
     threshold = "" if report["threshold"] is None else f" at {report['threshold']:g}"
     print(
         f"{report['target']}: {report['method']}{threshold} on {report['fields']} text "
@@ -333,4 +238,99 @@ def _print_dedup(report: dict[str, Any]) -> None:
         )
 
 
-PRINTERS["dedup"] = _print_dedup
+@report_command(
+    "dedup", "find exact, near or semantic duplicates in a file or project", _print_dedup
+)
+@options(
+    target_options(),
+    click.option(
+        "--method",
+        default="near",
+        type=click.Choice(["exact", "near", "semantic"]),
+        help="exact (same normalised text), near (MinHash LSH, default) or semantic (embeddings)",
+    ),
+    click.option(
+        "--threshold", type=float, default=None, help="similarity threshold (method default)"
+    ),
+    click.option(
+        "--fields",
+        default="all",
+        help="text compared: whole conversation, user turns or assistant turns (for "
+        "preference data: the chosen answer)",
+        type=click.Choice(["all", "user", "assistant"]),
+    ),
+    click.option(
+        "--semantic-backend",
+        default=None,
+        help="--method semantic only: the sentence model (auto: the default), its static "
+        "version (derived once, cached under CURATION_HOME; faster, see README), or TF-IDF",
+        type=click.Choice(["auto", "sentence-transformers", "static", "tfidf"]),
+    ),
+    click.option(
+        "--report",
+        default=None,
+        help="write the clusters (and, with --reference, the contamination list) as JSON",
+    ),
+    click.option(
+        "--reference",
+        default=None,
+        metavar="REF",
+        help="also check contamination against this reference set (an eval benchmark: MT-Bench "
+        "question.jsonl, AlpacaEval, GSM8K, MATH, chat messages, a .txt with one item a line...)",
+    ),
+    click.option(
+        "--reference-field",
+        default=None,
+        metavar="FIELD",
+        help="the reference records' field holding the texts, when it cannot be told",
+    ),
+    click.option(
+        "--reference-method",
+        default="near",
+        help="contamination match: exact, or near (Jaccard, default)",
+        type=click.Choice(["exact", "near"]),
+    ),
+    click.option(
+        "--reference-threshold",
+        type=float,
+        default=None,
+        help="Jaccard threshold for --reference-method near (default 0.7)",
+    ),
+    click.option(
+        "--reference-fields",
+        default="user",
+        help="text of each example compared with the reference items (default: user turns)",
+        type=click.Choice(["user", "all", "assistant"]),
+    ),
+    click.option(
+        "--flag-contaminated",
+        help="projects only: mark examples matching a reference item as filtered (undoable)",
+        is_flag=True,
+    ),
+    click.option(
+        "--apply",
+        default=None,
+        metavar="POLICY",
+        help="projects only: resolve every cluster with a keep policy "
+        "(first, longest, most-edited, best-labelled)",
+    ),
+    store_options(project=False),
+)
+def cmd_dedup(args: Args) -> Report:
+    kind = resolve_target(args)
+    reference = _read_reference_option(args)
+    progress = Progress(not args.quiet)
+    try:
+        if kind == "file":
+            if args.apply or args.flag_contaminated:
+                option = "--apply" if args.apply else "--flag-contaminated"
+                raise CurationError(f"{option} works on projects; import the file first.")
+            report = _dedup_file(args, progress, reference)
+        else:
+            report = _dedup_project(args, progress, reference)
+    finally:
+        progress.close()
+    if args.report:
+        with open(args.report, "w", encoding="utf-8") as fh:
+            json.dump(report, fh, indent=2, ensure_ascii=False, default=str)
+    return report

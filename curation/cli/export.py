@@ -2,110 +2,113 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 from collections.abc import Callable
 from typing import Any
 
+import click
+
 from curation.cli._common import (
-    PRINTERS,
+    Args,
+    F,
     Progress,
-    _common,
-    _resolve_target,
-    _store,
-    _target_options,
-    command,
-    default_author,
+    Report,
+    author_of,
+    open_store,
+    options,
+    report_command,
+    resolve_target,
+    store_options,
+    target_options,
 )
 from curation.errors import CurationError
+from curation.export import preset_names
+from curation.labeling.schema import VERDICTS
 from curation.store import Store
 
-# ---- export and pipeline --------------------------------------------------------------
+
+def export_options() -> Callable[[F], F]:
+    """The options of an export: trainer preset, split, card, output folder."""
+    return options(
+        click.option(
+            "--preset",
+            default="trl-messages",
+            help="trainer format; preference pairs: trl-dpo, openai-dpo, llama-factory-ranking; "
+            "labelled answers: trl-kto, llama-factory-kto",
+            type=click.Choice(preset_names()),
+        ),
+        click.option("--eval-fraction", type=float, default=0.1, help="share of examples for eval"),
+        click.option(
+            "--eval-count", type=int, default=None, help="exact eval size (overrides fraction)"
+        ),
+        click.option(
+            "--seed",
+            type=int,
+            default=0,
+            help="seed of the train/eval split (same seed, same split)",
+        ),
+        click.option(
+            "--stratify-by",
+            default=None,
+            help="metadata field to stratify the split by (label.FIELD: a final label field)",
+        ),
+        click.option(
+            "--holdout-source",
+            help="put every example of this source in eval (repeatable)",
+            multiple=True,
+        ),
+        click.option("--max-tokens", type=int, default=None, help="token limit per example"),
+        click.option(
+            "--tokenizer", default=None, help="local tokenizer.json or folder (else estimate)"
+        ),
+        click.option("--name", default=None, help="dataset name for the card"),
+        click.option("--license", default="other", help="Hub license id for the card"),
+        click.option(
+            "--zip",
+            help="also write OUT.zip beside the folder (an existing file there is kept unless "
+            "--overwrite and it is an earlier export's zip)",
+            is_flag=True,
+        ),
+        click.option(
+            "--overwrite",
+            help="replace an earlier export of this app in --out (and its zip); a folder holding "
+            "anything else is never emptied",
+            is_flag=True,
+        ),
+        click.option(
+            "--skip-unrepresentable",
+            help="leave out examples the preset cannot carry (listed as warnings) instead of failing",
+            is_flag=True,
+        ),
+        click.option(
+            "--sft-as-desirable",
+            help="KTO presets: write conversations without a label as desirable answers instead "
+            "of leaving them out",
+            is_flag=True,
+        ),
+        click.option(
+            "--allow-pii",
+            help="export a project although PII findings remain (accepted, or unreviewed and "
+            "scoring high); without it such an export is refused",
+            is_flag=True,
+        ),
+        click.option(
+            "--verdict",
+            help="projects with a label schema: export only examples whose final verdict is this "
+            "(repeat for several); the others are counted as left out",
+            type=click.Choice(list(VERDICTS)),
+            multiple=True,
+        ),
+        click.option("--out", required=True, help="output folder"),
+        store_options(project=False),
+    )
 
 
-def _export_options(p: argparse.ArgumentParser) -> None:
-    from curation.export import preset_names
-    from curation.labeling.schema import VERDICTS
-
-    p.add_argument(
-        "--preset",
-        choices=preset_names(),
-        default="trl-messages",
-        help="trainer format; preference pairs: trl-dpo, openai-dpo, llama-factory-ranking; "
-        "labelled answers: trl-kto, llama-factory-kto",
-    )
-    p.add_argument("--eval-fraction", type=float, default=0.1, help="share of examples for eval")
-    p.add_argument(
-        "--eval-count", type=int, default=None, help="exact eval size (overrides fraction)"
-    )
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument(
-        "--stratify-by",
-        default=None,
-        help="metadata field to stratify the split by (label.FIELD: a final label field)",
-    )
-    p.add_argument(
-        "--holdout-source",
-        action="append",
-        default=None,
-        help="put every example of this source in eval (repeatable)",
-    )
-    p.add_argument("--max-tokens", type=int, default=None, help="token limit per example")
-    p.add_argument(
-        "--tokenizer", default=None, help="local tokenizer.json or folder (else estimate)"
-    )
-    p.add_argument("--name", default=None, help="dataset name for the card")
-    p.add_argument("--license", default="other", help="Hub license id for the card")
-    p.add_argument(
-        "--zip",
-        action="store_true",
-        help="also write OUT.zip beside the folder (an existing file there is kept unless "
-        "--overwrite and it is an earlier export's zip)",
-    )
-    p.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="replace an earlier export of this app in --out (and its zip); a folder holding "
-        "anything else is never emptied",
-    )
-    p.add_argument(
-        "--skip-unrepresentable",
-        action="store_true",
-        help="leave out examples the preset cannot carry (listed as warnings) instead of failing",
-    )
-    p.add_argument(
-        "--sft-as-desirable",
-        action="store_true",
-        help="KTO presets: write conversations without a label as desirable answers instead "
-        "of leaving them out",
-    )
-    p.add_argument(
-        "--allow-pii",
-        action="store_true",
-        help="export a project although PII findings remain (accepted, or unreviewed and "
-        "scoring high); without it such an export is refused",
-    )
-    p.add_argument(
-        "--verdict",
-        action="append",
-        choices=list(VERDICTS),
-        help="projects with a label schema: export only examples whose final verdict is this "
-        "(repeat for several); the others are counted as left out",
-    )
-    p.add_argument("--out", required=True, help="output folder")
-    _common(p, project=False)
-
-
-def _configure_export(p: argparse.ArgumentParser) -> None:
-    _target_options(p)
-    _export_options(p)
-
-
-def _split_progress(progress: Progress) -> Callable[[float, str], None]:
+def split_progress(progress: Progress) -> Callable[[float, str], None]:
     return lambda fraction, message: progress("split", int(fraction * 100), 100)
 
 
-def _card(args: argparse.Namespace, default_name: str) -> Any:
+def card(args: Args, default_name: str) -> Any:
     from curation.export import CardInfo
 
     return CardInfo(
@@ -113,7 +116,7 @@ def _card(args: argparse.Namespace, default_name: str) -> Any:
     )
 
 
-def _export_report(result: Any, extra: dict[str, Any]) -> dict[str, Any]:
+def export_report(result: Any, extra: dict[str, Any]) -> Report:
     params = result.manifest.get("parameters", {})
     return {
         **extra,
@@ -129,7 +132,7 @@ def _export_report(result: Any, extra: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _check_outputs(args: argparse.Namespace) -> None:
+def check_outputs(args: Args) -> None:
     """Refuse, before any work, an --out folder or zip that the export may not replace."""
     from curation.export.bundle import check_zip_target, inspect_export_target, zip_path_for
 
@@ -138,7 +141,7 @@ def _check_outputs(args: argparse.Namespace) -> None:
         check_zip_target(zip_path_for(args.out), overwrite=args.overwrite)
 
 
-def _write_zip(args: argparse.Namespace, result: Any) -> str | None:
+def write_zip(args: Args, result: Any) -> str | None:
     from curation.export.bundle import save_zip, zip_path_for
 
     if not (args.zip and result.zip_bytes):
@@ -146,8 +149,8 @@ def _write_zip(args: argparse.Namespace, result: Any) -> str | None:
     return str(save_zip(result.zip_bytes, zip_path_for(args.out), overwrite=args.overwrite))
 
 
-def _export_stored(
-    args: argparse.Namespace,
+def export_stored(
+    args: Args,
     store: Store,
     project: str,
     progress: Progress,
@@ -161,18 +164,18 @@ def _export_stored(
         project,
         args.out,
         args.preset,
-        author=author or args.author or default_author(),
-        settings=_export_settings(args),
-        card_info=_card(args, project),
+        author=author or author_of(args),
+        settings=export_settings(args),
+        card_info=card(args, project),
         zip=args.zip,
         overwrite=args.overwrite,
         allow_pii=getattr(args, "allow_pii", False),
         verdicts=getattr(args, "verdict", None),
-        progress=_split_progress(progress),
+        progress=split_progress(progress),
     )
 
 
-def _export_settings(args: argparse.Namespace) -> Any:
+def export_settings(args: Args) -> Any:
     from curation.export import ExportSettings
 
     return ExportSettings(
@@ -189,49 +192,7 @@ def _export_settings(args: argparse.Namespace) -> Any:
     )
 
 
-@command("export", "write leak-free train/validation files for a trainer", _configure_export)
-def cmd_export(args: argparse.Namespace) -> dict[str, Any]:
-    from curation.export import plan_export, write_plan
-
-    kind = _resolve_target(args)
-    _check_outputs(args)
-    progress = Progress(not args.quiet)
-    try:
-        if kind == "file":
-            from curation.formats import read_examples
-
-            read = read_examples(args.target)
-            if not read.examples:
-                raise CurationError(f"{args.target}: no example could be read to export.")
-            plan = plan_export(
-                read.examples, _export_settings(args), progress=_split_progress(progress)
-            )
-            stats = {
-                "import": {
-                    "records_read": read.total_records,
-                    "examples_imported": len(read.examples),
-                    "records_skipped": read.skipped,
-                }
-            }
-            result = write_plan(
-                plan,
-                args.out,
-                parameters={"source": os.path.basename(args.target)},
-                curation_stats=stats,
-                card_info=_card(args, os.path.basename(args.target)),
-                zip=args.zip,
-                overwrite=args.overwrite,
-            )
-        else:
-            result = _export_stored(args, _store(args), args.target, progress)
-    finally:
-        progress.close()
-    report = _export_report(result, {"target": args.target, "preset": args.preset})
-    report["zip"] = _write_zip(args, result)
-    return report
-
-
-def _print_export(report: dict[str, Any]) -> None:
+def print_export(report: Report) -> None:
     if "steps" in report:
         for step in report["steps"]:
             print(
@@ -265,5 +226,47 @@ def _print_export(report: dict[str, Any]) -> None:
         print(f"zip: {report['zip']}")
 
 
-PRINTERS["export"] = _print_export
-PRINTERS["pipeline"] = _print_export
+@report_command("export", "write leak-free train/validation files for a trainer", print_export)
+@options(
+    target_options(),
+    export_options(),
+)
+def cmd_export(args: Args) -> Report:
+    from curation.export import plan_export, write_plan
+
+    kind = resolve_target(args)
+    check_outputs(args)
+    progress = Progress(not args.quiet)
+    try:
+        if kind == "file":
+            from curation.formats import read_examples
+
+            read = read_examples(args.target)
+            if not read.examples:
+                raise CurationError(f"{args.target}: no example could be read to export.")
+            plan = plan_export(
+                read.examples, export_settings(args), progress=split_progress(progress)
+            )
+            stats = {
+                "import": {
+                    "records_read": read.total_records,
+                    "examples_imported": len(read.examples),
+                    "records_skipped": read.skipped,
+                }
+            }
+            result = write_plan(
+                plan,
+                args.out,
+                parameters={"source": os.path.basename(args.target)},
+                curation_stats=stats,
+                card_info=card(args, os.path.basename(args.target)),
+                zip=args.zip,
+                overwrite=args.overwrite,
+            )
+        else:
+            result = export_stored(args, open_store(args), args.target, progress)
+    finally:
+        progress.close()
+    report = export_report(result, {"target": args.target, "preset": args.preset})
+    report["zip"] = write_zip(args, result)
+    return report

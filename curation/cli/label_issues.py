@@ -2,52 +2,22 @@
 
 from __future__ import annotations
 
-import argparse
-from typing import Any
+import click
 
 from curation.cli._common import (
-    PRINTERS,
+    Args,
     Progress,
-    _common,
-    _opened,
-    _resolve_target,
-    _target_options,
-    command,
-    default_author,
+    Report,
+    author_of,
+    opened,
+    options,
+    report_command,
+    resolve_target,
+    store_options,
+    target_options,
 )
 from curation.errors import CurationError
-
-# ---- label: label-issues, agreement, labels export|import, label-schema ----------------------
-# One block: each command's options, its run and its printer; registered in PRINTERS below it.
-
-
-def _configure_label_issues(p: argparse.ArgumentParser) -> None:
-    from curation.labeling import FEATURE_KINDS
-
-    _target_options(p)
-    p.add_argument(
-        "--label-field",
-        required=True,
-        metavar="FIELD",
-        help="the label to check: a metadata field of the file, or of a project a label "
-        "field (its final labels) or a metadata field",
-    )
-    p.add_argument("--out", default=None, help="CSV: one row per suspected error, worst first")
-    p.add_argument(
-        "--save",
-        action="store_true",
-        help="keep the run in the project (the Label page lists it; the label_issues queue "
-        "filter reads it); needs a project",
-    )
-    p.add_argument(
-        "--features",
-        choices=FEATURE_KINDS,
-        default="auto",
-        help="text features (auto: TF-IDF, plus sentence embeddings on up to 1,000 texts "
-        "when the semantic extra is installed)",
-    )
-    p.add_argument("--folds", type=int, default=None, help="cross-validation folds (by size)")
-    _common(p, project=False)
+from curation.labeling import FEATURE_KINDS
 
 
 def _file_label_inputs(path: str, field: str) -> tuple[list[str], list[str], list[str | None]]:
@@ -65,19 +35,76 @@ def _file_label_inputs(path: str, field: str) -> tuple[list[str], list[str], lis
     return [ex.id for ex in examples], [ex.text("all") for ex in examples], given
 
 
-@command(
+_ISSUE_COLUMNS = [
+    "rank",
+    "example_id",
+    "index",
+    "given_label",
+    "suggested_label",
+    "quality_score",
+    "reason",
+]
+
+
+def _print_label_issues(report: Report) -> None:
+    where = [f"written to {report['out']}"] if report["out"] else []
+    if report.get("run_id") is not None:
+        where.append(f"saved as label-issue run {report['run_id']}")
+    print(
+        f"{report['target']}: {report['flagged']} suspected label error(s) in "
+        f"{report['checked']} checked examples of {report['examples']} "
+        f"(field {report['label_field']}; {report['features']}, {report['folds']} folds, "
+        f"cross-validated accuracy {report['cv_accuracy']:.3f}); {'; '.join(where)}"
+    )
+    for row in report["issues"][:10]:
+        print(
+            f"  {row['example_id']}: {row['given_label']} -> {row['suggested_label']} "
+            f"(quality {row['quality_score']:.3f})"
+        )
+    if report["unchecked_classes"]:
+        rare = ", ".join(f"{k} ({v})" for k, v in report["unchecked_classes"].items())
+        print(f"classes too small to learn (checked by the others' models only): {rare}")
+
+
+@report_command(
     "label-issues",
     "find suspected label errors (cross-validated classifier ranked by cleanlab)",
-    _configure_label_issues,
+    _print_label_issues,
 )
-def cmd_label_issues(args: argparse.Namespace) -> dict[str, Any]:
+@options(
+    target_options(),
+    click.option(
+        "--label-field",
+        required=True,
+        metavar="FIELD",
+        help="the label to check: a metadata field of the file, or of a project a label "
+        "field (its final labels) or a metadata field",
+    ),
+    click.option("--out", default=None, help="CSV: one row per suspected error, worst first"),
+    click.option(
+        "--save",
+        help="keep the run in the project (the Label page lists it; the label_issues queue "
+        "filter reads it); needs a project",
+        is_flag=True,
+    ),
+    click.option(
+        "--features",
+        default="auto",
+        help="text features (auto: TF-IDF, plus sentence embeddings on up to 1,000 texts "
+        "when the semantic extra is installed)",
+        type=click.Choice(FEATURE_KINDS),
+    ),
+    click.option("--folds", type=int, default=None, help="cross-validation folds (by size)"),
+    store_options(project=False),
+)
+def cmd_label_issues(args: Args) -> Report:
     from curation.labeling import LabelIssueConfig, rank_label_quality
     from curation.safecsv import write_csv
 
     if args.out is None and not args.save:
         raise CurationError("Say where the issues go: --out ISSUES.csv, --save, or both.")
     config = LabelIssueConfig(features=args.features, folds=args.folds)
-    kind = _resolve_target(args)
+    kind = resolve_target(args)
     if args.save and kind == "file":
         raise CurationError(
             f"--save keeps the run in a project, and {args.target!r} is a file: import it "
@@ -93,7 +120,7 @@ def cmd_label_issues(args: argparse.Namespace) -> dict[str, Any]:
             from curation.labeling.project import label_issue_inputs, save_label_issues
             from curation.store.labels import newest_label_id
 
-            with _opened(args) as store:
+            with opened(args) as store:
                 seen = newest_label_id(store, args.target)
                 ids, texts, given = label_issue_inputs(store, args.target, args.label_field)
                 result = rank_label_quality(texts, given, config=config, progress=bar)
@@ -105,7 +132,7 @@ def cmd_label_issues(args: argparse.Namespace) -> dict[str, Any]:
                         ids,
                         given,
                         result,
-                        args.author or default_author(),
+                        author_of(args),
                         params={"features": args.features, "folds": args.folds},
                         max_label_id=seen,
                     )
@@ -143,37 +170,3 @@ def cmd_label_issues(args: argparse.Namespace) -> dict[str, Any]:
         "seconds": info.get("seconds"),
         "issues": rows[:20],
     }
-
-
-_ISSUE_COLUMNS = [
-    "rank",
-    "example_id",
-    "index",
-    "given_label",
-    "suggested_label",
-    "quality_score",
-    "reason",
-]
-
-
-def _print_label_issues(report: dict[str, Any]) -> None:
-    where = [f"written to {report['out']}"] if report["out"] else []
-    if report.get("run_id") is not None:
-        where.append(f"saved as label-issue run {report['run_id']}")
-    print(
-        f"{report['target']}: {report['flagged']} suspected label error(s) in "
-        f"{report['checked']} checked examples of {report['examples']} "
-        f"(field {report['label_field']}; {report['features']}, {report['folds']} folds, "
-        f"cross-validated accuracy {report['cv_accuracy']:.3f}); {'; '.join(where)}"
-    )
-    for row in report["issues"][:10]:
-        print(
-            f"  {row['example_id']}: {row['given_label']} -> {row['suggested_label']} "
-            f"(quality {row['quality_score']:.3f})"
-        )
-    if report["unchecked_classes"]:
-        rare = ", ".join(f"{k} ({v})" for k, v in report["unchecked_classes"].items())
-        print(f"classes too small to learn (checked by the others' models only): {rare}")
-
-
-PRINTERS["label-issues"] = _print_label_issues

@@ -2,67 +2,93 @@
 
 from __future__ import annotations
 
-import argparse
 import json
-from typing import Any
+
+import click
 
 from curation.cli._common import (
-    PRINTERS,
-    _common,
-    _listed,
-    _opened,
-    command,
-    default_author,
+    Args,
+    Report,
+    author_of,
+    listed,
+    opened,
+    options,
+    report_command,
+    store_options,
 )
 from curation.errors import CurationError
 
 
-def _configure_label_schema(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--set", default=None, metavar="SCHEMA.json", help="save this schema")
-    p.add_argument(
+def _print_label_schema(report: Report) -> None:
+    schema = report["schema"]
+    if schema is None:
+        print(f"project {report['project']}: no label schema yet (set one with --set FILE)")
+        return
+    print(
+        f"project {report['project']}: {len(schema['fields'])} field(s), "
+        f"{schema['annotators_per_example']} annotator(s) per example; reviewers: "
+        f"{', '.join(report['reviewers'])}"
+    )
+    for f in schema["fields"]:
+        options = f.get("options")
+        shown = f": {', '.join(map(str, options))}" if options else ""
+        print(f"  {f['name']} ({f['kind']}){shown}")
+    for imp in schema["imported"]:
+        print(f"  imported: {imp['field']} from metadata {imp['metadata_key']}")
+    if report["adopted"]:
+        a = report["adopted"]
+        print(
+            f"adopted {a['field']}: {a['n_labelled']} example(s); {len(a['problems'])} problem(s)"
+        )
+        for problem in a["problems"][:10]:
+            print(f"  {problem}")
+
+
+@report_command(
+    "label-schema",
+    "show or set a project's label schema, reviewers and imported labels",
+    _print_label_schema,
+)
+@options(
+    click.option("--set", default=None, metavar="SCHEMA.json", help="save this schema"),
+    click.option(
         "--annotators-per-example", type=int, default=None, help="how many annotators each needs"
-    )
-    p.add_argument(
+    ),
+    click.option(
         "--guidelines", default=None, metavar="GUIDE.md", help="annotation guidelines (markdown)"
-    )
-    p.add_argument(
+    ),
+    click.option(
         "--reviewers", default=None, help="comma-separated names who may set final labels"
-    )
-    p.add_argument(
+    ),
+    click.option(
         "--adopt",
         default=None,
         metavar="KEY",
         help="adopt a metadata field as imported labels (kto_label: the KTO label)",
-    )
-    p.add_argument("--field", default=None, help="--adopt: the label field it fills")
-    p.add_argument("--multi", action="store_true", help="--adopt: a multi-choice (tags) field")
-    p.add_argument(
+    ),
+    click.option("--field", default=None, help="--adopt: the label field it fills"),
+    click.option("--multi", help="--adopt: a multi-choice (tags) field", is_flag=True),
+    click.option(
         "--value-map",
         default=None,
         metavar="JSON",
         help='--adopt: raw value -> label, e.g. \'{"true": "accept", "false": "reject"}\'',
-    )
-    p.add_argument(
+    ),
+    click.option(
         "--refresh-imported",
-        action="store_true",
         help="write the adopted fields' imported labels again (after new imports)",
-    )
-    _common(p)
-
-
-@command(
-    "label-schema",
-    "show or set a project's label schema, reviewers and imported labels",
-    _configure_label_schema,
+        is_flag=True,
+    ),
+    store_options(),
 )
-def cmd_label_schema(args: argparse.Namespace) -> dict[str, Any]:
+def cmd_label_schema(args: Args) -> Report:
     from curation.labeling import LabelSchema
     from curation.labeling import project as lp
     from curation.store import labels as label_store
 
-    author = args.author or default_author()
+    author = author_of(args)
     changed: list[str] = []
-    with _opened(args) as store:
+    with opened(args) as store:
         store.project_id(args.project)  # a clear error for an unknown project, first
         if args.set:
             try:
@@ -85,7 +111,7 @@ def cmd_label_schema(args: argparse.Namespace) -> dict[str, Any]:
             lp.save_schema(store, args.project, LabelSchema.from_dict(current), author)
             changed.append("settings")
         if args.reviewers is not None:
-            lp.set_reviewers(store, args.project, _listed(args.reviewers) or [], author)
+            lp.set_reviewers(store, args.project, listed(args.reviewers) or [], author)
             changed.append("reviewers")
         adopted = None
         if args.adopt:
@@ -116,31 +142,3 @@ def cmd_label_schema(args: argparse.Namespace) -> dict[str, Any]:
         "adopted": adopted,
         "refresh_event": refreshed,
     }
-
-
-def _print_label_schema(report: dict[str, Any]) -> None:
-    schema = report["schema"]
-    if schema is None:
-        print(f"project {report['project']}: no label schema yet (set one with --set FILE)")
-        return
-    print(
-        f"project {report['project']}: {len(schema['fields'])} field(s), "
-        f"{schema['annotators_per_example']} annotator(s) per example; reviewers: "
-        f"{', '.join(report['reviewers'])}"
-    )
-    for f in schema["fields"]:
-        options = f.get("options")
-        shown = f": {', '.join(map(str, options))}" if options else ""
-        print(f"  {f['name']} ({f['kind']}){shown}")
-    for imp in schema["imported"]:
-        print(f"  imported: {imp['field']} from metadata {imp['metadata_key']}")
-    if report["adopted"]:
-        a = report["adopted"]
-        print(
-            f"adopted {a['field']}: {a['n_labelled']} example(s); {len(a['problems'])} problem(s)"
-        )
-        for problem in a["problems"][:10]:
-            print(f"  {problem}")
-
-
-PRINTERS["label-schema"] = _print_label_schema

@@ -2,48 +2,29 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 from typing import Any
 
+import click
+
 from curation.cli._common import (
-    PRINTERS,
-    _common,
-    _opened,
-    _write_jsonl,
-    command,
-    default_author,
+    Args,
+    Report,
+    argument,
+    author_of,
+    opened,
+    options,
+    report_command,
+    store_options,
+    write_jsonl,
 )
 from curation.errors import CurationError
-
-
-def _configure_labels(p: argparse.ArgumentParser) -> None:
-    from curation.labeling import LABEL_ROLES
-
-    p.add_argument("action", choices=["export", "import"], help="write labels out, or read some in")
-    p.add_argument("file", nargs="?", default=None, help="import: a CSV or JSONL file of labels")
-    p.add_argument("--out", default=None, help="export: the CSV or JSONL file to write")
-    p.add_argument(
-        "--final",
-        action="store_true",
-        help="export: the final labels (what export uses) instead of every person's labels",
-    )
-    p.add_argument(
-        "--annotator",
-        default=None,
-        help="import: who gave the labels when the file has no annotator column",
-    )
-    p.add_argument(
-        "--role",
-        choices=LABEL_ROLES,
-        default="annotator",
-        help="import: the role of labels without a role column (default annotator)",
-    )
-    _common(p)
-
+from curation.labeling import LABEL_ROLES
 
 _LABEL_COLUMNS = ["example_id", "field", "value", "annotator", "role", "time"]
+
+
 _FINAL_COLUMNS = ["example_id", "field", "value", "status", "decided_by", "annotators", "votes"]
 
 
@@ -77,9 +58,7 @@ def _read_label_rows(path: str) -> list[dict[str, Any]]:
     return [{k: restore(v) for k, v in row.items() if k is not None} for row in rows]
 
 
-def _labels_from_rows(
-    rows: list[dict[str, Any]], schema: Any, args: argparse.Namespace
-) -> list[Any]:
+def _labels_from_rows(rows: list[dict[str, Any]], schema: Any, args: Args) -> list[Any]:
     """Long rows (example_id, field, value[, annotator, role]) or wide rows (example_id and one
     column per label field); values are read leniently, as text from files (`coerce_labels`)."""
     from curation.errors import LabelError
@@ -114,17 +93,53 @@ def _labels_from_rows(
     return out
 
 
-@command(
+def _print_labels(report: Report) -> None:
+    if report["action"] == "import":
+        event = report["event"]
+        tail = f"event #{event}" if event is not None else "nothing changed"
+        print(
+            f"{report['file']}: {report['labels_read']} label(s) read into {report['project']}; {tail}"
+        )
+    else:
+        what = "final labels" if report["final"] else "labels"
+        print(f"{report['project']}: {report['rows']} {what} written to {report['out']}")
+
+
+@report_command(
     "labels",
     "labels as CSV or JSONL: export every person's labels (or the final ones), or import some",
-    _configure_labels,
+    _print_labels,
 )
-def cmd_labels(args: argparse.Namespace) -> dict[str, Any]:
+@options(
+    argument(
+        "action", "write labels out, or read some in", type=click.Choice(["export", "import"])
+    ),
+    argument("file", "import: a CSV or JSONL file of labels", default=None, required=False),
+    click.option("--out", default=None, help="export: the CSV or JSONL file to write"),
+    click.option(
+        "--final",
+        help="export: the final labels (what export uses) instead of every person's labels",
+        is_flag=True,
+    ),
+    click.option(
+        "--annotator",
+        default=None,
+        help="import: who gave the labels when the file has no annotator column",
+    ),
+    click.option(
+        "--role",
+        default="annotator",
+        help="import: the role of labels without a role column (default annotator)",
+        type=click.Choice(LABEL_ROLES),
+    ),
+    store_options(),
+)
+def cmd_labels(args: Args) -> Report:
     from curation.labeling.project import final_labels, require_schema
     from curation.safecsv import write_csv
     from curation.store import labels as label_store
 
-    with _opened(args) as store:
+    with opened(args) as store:
         if args.action == "import":
             if not args.file:
                 raise CurationError("Give the file to import: curation labels import FILE ...")
@@ -134,7 +149,7 @@ def cmd_labels(args: argparse.Namespace) -> dict[str, Any]:
                 store,
                 args.project,
                 labels,
-                args.author or default_author(),
+                author_of(args),
                 source=os.path.basename(args.file),
             )
             return {
@@ -160,7 +175,7 @@ def cmd_labels(args: argparse.Namespace) -> dict[str, Any]:
             ]
             columns = _LABEL_COLUMNS
     if args.out.lower().endswith((".jsonl", ".ndjson")):
-        _write_jsonl(args.out, [{k: r.get(k) for k in columns} for r in rows])
+        write_jsonl(args.out, [{k: r.get(k) for k in columns} for r in rows])
     else:
         cells = [
             {
@@ -177,18 +192,3 @@ def cmd_labels(args: argparse.Namespace) -> dict[str, Any]:
         "final": args.final,
         "rows": len(rows),
     }
-
-
-def _print_labels(report: dict[str, Any]) -> None:
-    if report["action"] == "import":
-        event = report["event"]
-        tail = f"event #{event}" if event is not None else "nothing changed"
-        print(
-            f"{report['file']}: {report['labels_read']} label(s) read into {report['project']}; {tail}"
-        )
-    else:
-        what = "final labels" if report["final"] else "labels"
-        print(f"{report['project']}: {report['rows']} {what} written to {report['out']}")
-
-
-PRINTERS["labels"] = _print_labels

@@ -2,50 +2,53 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 from typing import Any
 
+import click
+
 from curation.cli._common import (
+    Args,
     Progress,
-    command,
-    default_author,
+    Report,
+    argument,
+    author_of,
+    options,
+    report_command,
 )
 from curation.cli.export import (
-    _check_outputs,
-    _export_options,
-    _export_report,
-    _export_stored,
-    _write_zip,
+    check_outputs,
+    export_options,
+    export_report,
+    export_stored,
+    print_export,
+    write_zip,
 )
 from curation.store import Store
 
 
-def _configure_pipeline(p: argparse.ArgumentParser) -> None:
-    p.add_argument("inputs", nargs="+", help="files or dataset folders")
-    p.add_argument(
+@report_command(
+    "pipeline", "import, remove exact and near duplicates, and export in one go", print_export
+)
+@options(
+    argument("inputs", "files or dataset folders", nargs=-1, required=True),
+    click.option(
         "--project",
         default=None,
         help="keep the work in this project of the store (default: a throwaway store)",
-    )
-    p.add_argument("--keep", default="longest", help="keep policy for duplicate clusters")
-    p.add_argument("--near-threshold", type=float, default=None, help="near-dup Jaccard threshold")
-    _export_options(p)
-
-
-@command(
-    "pipeline",
-    "import, remove exact and near duplicates, and export in one go",
-    _configure_pipeline,
+    ),
+    click.option("--keep", default="longest", help="keep policy for duplicate clusters"),
+    click.option("--near-threshold", type=float, default=None, help="near-dup Jaccard threshold"),
+    export_options(),
 )
-def cmd_pipeline(args: argparse.Namespace) -> dict[str, Any]:
+def cmd_pipeline(args: Args) -> Report:
     import tempfile
 
     from curation.dedup.project import apply_policy, run_dedup
     from curation.formats import read_examples
 
-    author = args.author or default_author()
-    _check_outputs(args)
+    author = author_of(args)
+    check_outputs(args)
     with tempfile.TemporaryDirectory() as tmp:
         db = args.db or (None if args.project else f"sqlite:///{os.path.join(tmp, 'pipeline.db')}")
         store = Store(db)
@@ -88,10 +91,10 @@ def cmd_pipeline(args: argparse.Namespace) -> dict[str, Any]:
                         "removed": after - before,
                     }
                 )
-            result = _export_stored(args, store, project, progress, author=author)
+            result = export_stored(args, store, project, progress, author=author)
         finally:
             progress.close()
             store.dispose()
-        report = _export_report(result, {"target": project, "preset": args.preset, "steps": steps})
-        report["zip"] = _write_zip(args, result)
+        report = export_report(result, {"target": project, "preset": args.preset, "steps": steps})
+        report["zip"] = write_zip(args, result)
         return report

@@ -2,51 +2,68 @@
 
 from __future__ import annotations
 
-import argparse
 from typing import Any
 
+import click
+
 from curation.cli._common import (
-    PRINTERS,
+    Args,
     Progress,
-    _common,
-    _resolve_target,
-    _store,
-    _target_options,
-    command,
-    default_author,
+    Report,
+    author_of,
+    open_store,
+    options,
+    report_command,
+    resolve_target,
+    store_options,
+    target_options,
 )
 from curation.errors import CurationError
 
-# ---- quality ----------------------------------------------------------------------------
+
+def _print_quality(report: Report) -> None:
+    where = [f"{report['n_rows']} row(s) written to {report['out']}"] if report["out"] else []
+    if report.get("run_id") is not None:
+        where.append(f"saved as quality run {report['run_id']}")
+    print(
+        f"{report['target']}: {report['n_flagged']} of {report['n_examples']} examples flagged "
+        f"({report['severity']}); {'; '.join(where)}"
+    )
+    for code, count in report["counts"].items():
+        if count:
+            print(f"  {code}: {count}")
+    if report.get("n_errors"):
+        print(f"warning: {report['n_errors']} check(s) raised on an example (see --json)")
 
 
-def _configure_quality(p: argparse.ArgumentParser) -> None:
-    _target_options(p)
-    p.add_argument("--out", default=None, help="CSV file: one row per flagged example and flag")
-    p.add_argument(
+@report_command(
+    "quality", "flag broken, truncated, refusing and malformed examples", _print_quality
+)
+@options(
+    target_options(),
+    click.option("--out", default=None, help="CSV file: one row per flagged example and flag"),
+    click.option(
         "--save",
-        action="store_true",
         help="keep the run in the project (the Quality page, Browse's quality filter and the "
         "dataset card read the latest saved run); needs a project",
-    )
-    p.add_argument(
+        is_flag=True,
+    ),
+    click.option(
         "--expect",
         default=None,
         metavar="STRUCTURE",
         help="answers must be json, yaml, sql, sql:DIALECT or regex:PATTERN",
-    )
-    p.add_argument(
+    ),
+    click.option(
         "--schema", default=None, metavar="SCHEMA.json", help="JSON Schema json answers must match"
-    )
-    p.add_argument("--sql-dialect", default=None, help="SQL dialect for --expect sql (sqlglot's)")
-    p.add_argument(
+    ),
+    click.option("--sql-dialect", default=None, help="SQL dialect for --expect sql (sqlglot's)"),
+    click.option(
         "--flags", default=None, help="comma-separated flag codes to run (default: every default)"
-    )
-    _common(p, project=False)
-
-
-@command("quality", "flag broken, truncated, refusing and malformed examples", _configure_quality)
-def cmd_quality(args: argparse.Namespace) -> dict[str, Any]:
+    ),
+    store_options(project=False),
+)
+def cmd_quality(args: Args) -> Report:
     from curation.quality import QualityConfig
     from curation.quality.report import (
         expectations_from_options,
@@ -62,16 +79,13 @@ def cmd_quality(args: argparse.Namespace) -> dict[str, Any]:
     config = QualityConfig(flags=flags, expectations=expectations)
     if args.out is None and not args.save:
         raise CurationError("Say where the flags go: --out FLAGS.csv, --save, or both.")
-    kind = _resolve_target(args)
+    kind = resolve_target(args)
     if args.save and kind == "file":
         raise CurationError(
             f"--save keeps the run in a project, and {args.target!r} is a file: import it "
             "first (curation import FILE --project NAME), then run quality --project NAME --save."
         )
     bar = Progress(not args.quiet)
-
-    def progress(update: Any) -> None:
-        bar(update.stage, update.done, update.total)
 
     run_id: int | None = None
     try:
@@ -80,16 +94,16 @@ def cmd_quality(args: argparse.Namespace) -> dict[str, Any]:
 
             examples: list[Any] = list(read_examples(args.target).examples)
             result = run_quality_with_progress(
-                examples, config, progress=progress, total=len(examples)
+                examples, config, progress=bar.update, total=len(examples)
             )
         else:
             from curation.quality.project import check_project, save_quality_report
 
-            store = _store(args)
+            store = open_store(args)
             try:
                 result = check_project(store, args.target, config, progress=bar)
                 if args.save:
-                    author = args.author or default_author()
+                    author = author_of(args)
                     saved = save_quality_report(store, args.target, result, author=author)
                     run_id = saved.run_id
             finally:
@@ -107,21 +121,3 @@ def cmd_quality(args: argparse.Namespace) -> dict[str, Any]:
         "expectations": None if expectations is None else expectations.to_dict(),
         "n_errors": result.info.get("n_errors", 0),
     }
-
-
-def _print_quality(report: dict[str, Any]) -> None:
-    where = [f"{report['n_rows']} row(s) written to {report['out']}"] if report["out"] else []
-    if report.get("run_id") is not None:
-        where.append(f"saved as quality run {report['run_id']}")
-    print(
-        f"{report['target']}: {report['n_flagged']} of {report['n_examples']} examples flagged "
-        f"({report['severity']}); {'; '.join(where)}"
-    )
-    for code, count in report["counts"].items():
-        if count:
-            print(f"  {code}: {count}")
-    if report.get("n_errors"):
-        print(f"warning: {report['n_errors']} check(s) raised on an example (see --json)")
-
-
-PRINTERS["quality"] = _print_quality

@@ -2,29 +2,10 @@
 
 from __future__ import annotations
 
-import argparse
-from typing import Any
-
-from curation.cli._common import (
-    PRINTERS,
-    _common,
-    _store,
-    command,
-)
-
-# ---- stats ------------------------------------------------------------------------------
+from curation.cli._common import Args, Report, open_store, report_command, store_options
 
 
-def _configure_stats(p: argparse.ArgumentParser) -> None:
-    _common(p)
-
-
-@command("stats", "counts per status, source and step for a project", _configure_stats)
-def cmd_stats(args: argparse.Namespace) -> dict[str, Any]:
-    return _store(args).stats(args.project)
-
-
-def _print_stats(report: dict[str, Any]) -> None:
+def _print_stats(report: Report) -> None:
     print(
         f"project {report['project']}: {report['total']} examples, {report['imports']} imports, "
         f"{report['edited']} edited"
@@ -39,4 +20,7 @@ def _print_stats(report: dict[str, Any]) -> None:
     print("steps run: " + (", ".join(report["steps_run"]) or "none"))
 
 
-PRINTERS["stats"] = _print_stats
+@report_command("stats", "counts per status, source and step for a project", _print_stats)
+@store_options()
+def cmd_stats(args: Args) -> Report:
+    return open_store(args).stats(args.project)
