@@ -89,7 +89,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return code if isinstance(code, int) else 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -28,7 +28,7 @@ from curation.errors import CurationError
 from curation.pii.config import OPERATORS
 
 
-def _read_pii_config(path: str) -> Report:
+def _read_pii_config(path: str) -> dict[str, Any]:
     from curation.errors import PiiConfigError
 
     try:
@@ -174,18 +174,18 @@ def cmd_pii(args: Args) -> Report:
     bar = Progress(not args.quiet)
     store = None if kind == "file" else open_store(args)
     author = author_of(args)
-    options = {"roles": args.roles_list, "include_metadata": not args.no_metadata}
+    scan_options = {"roles": args.roles_list, "include_metadata": not args.no_metadata}
     try:
         if store is None:
             from curation.formats import read_examples
 
             examples: list[Any] = list(read_examples(args.target).examples)
-            scan = scan_dataset(scanner, examples, progress=bar, **options)
+            scan = scan_dataset(scanner, examples, progress=bar, **scan_options)
         else:
             examples = [r.example for r in store.iter_examples(args.target)]
             # a project's findings are kept: the PII page reviews them, export checks them
             scan = scan_project(
-                store, args.target, scanner, author, progress=bar, examples=examples, **options
+                store, args.target, scanner, author, progress=bar, examples=examples, **scan_options
             )
         report: dict[str, Any] = {
             "target": args.target,
