@@ -115,7 +115,8 @@ def quiet_option() -> Callable[[F], F]:
 
 
 def store_options(*, project: bool = True) -> Callable[[F], F]:
-    """--project (required unless `project` is False), --db, --author, --json and --quiet."""
+    """--project (required; left out when `project` is False, for commands where it means
+    something else), --db, --author, --json and --quiet."""
     shared = [
         db_option(),
         click.option("--author", default=None, help="name recorded in the audit log"),
