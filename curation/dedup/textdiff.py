@@ -84,81 +84,164 @@ _FUNCTION_WORDS = """a an the this that these those it its of in on at by for fr
 FUNCTION_WORDS = frozenset(_FUNCTION_WORDS.split())
 
 
-def tokens(text: str) -> tuple[list[str], list[bool], list[bool]]:
-    """Casefolded words of `text`, per word whether it is strong (number, name, negation), and
-    whether it is a number or negation (the strong words whose insertion or deletion counts).
+# Words that open a noun phrase: the content word right after one is what a request is about
+# ("a poem about *cats*", "the capital of *France*", "summarise *my* report").
+_SLOT_OPENERS = """a an the this that these those my your his her its our their of about"""
+SLOT_OPENERS = frozenset(_SLOT_OPENERS.split())
+# Spelled-out numbers: "5" and "five" are the same number.
+NUMBER_WORDS = {
+    w: str(i)
+    for i, w in enumerate(
+        """zero one two three four five six seven eight nine ten eleven twelve thirteen
+        fourteen fifteen sixteen seventeen eighteen nineteen twenty""".split()
+    )
+}
+
+NUMBER, NAME, NEGATION, PLAIN = "number", "name", "negation", ""
+
+
+def tokens(text: str) -> tuple[list[str], list[str]]:
+    """Casefolded words of `text` and the kind of each: `NUMBER`, `NAME`, `NEGATION` or `PLAIN`.
 
     A name is a word starting with an upper-case letter followed by a lower-case one (so an
     all-caps word, often a case edit, is not one) that does not open the text or a sentence.
     """
     words: list[str] = []
-    strong: list[bool] = []
-    hard: list[bool] = []
+    kinds: list[str] = []
     for m in _TOKEN.finditer(text):
         raw = m.group(0)
         low = raw.casefold().replace("\u2019", "'")
-        is_number = raw[0].isdigit()
-        is_name = (
+        if raw[0].isdigit():
+            kind = NUMBER
+        elif low in NEGATIONS:
+            kind = NEGATION
+        elif (
             len(raw) > 1
             and raw[0].isupper()
             and raw[1].islower()
             and m.start() > 0
             and not _SENTENCE_END.search(text[max(0, m.start() - 3) : m.start()])
-        )
+        ):
+            kind = NAME
+        else:
+            kind = PLAIN
         words.append(low)
-        strong.append(is_number or is_name or low in NEGATIONS)
-        hard.append(is_number or low in NEGATIONS)
-    return words, strong, hard
+        kinds.append(kind)
+    return words, kinds
 
 
 def _similar(a: str, b: str, bound: float) -> bool:
     if a == b:
         return True
     if any(ch.isdigit() for ch in a + b):
-        return False  # 1990 and 1991 are close in characters and different years
+        return NUMBER_WORDS.get(a, a) == NUMBER_WORDS.get(b, b)  # "5" / "five", not 1990 / 1991
+    if len(a) >= 4 and len(b) >= 4 and _one_edit(a, b):
+        return True  # a typo: one letter changed, added, dropped or two swapped ("form"/"from")
     return SequenceMatcher(None, a, b, autojunk=False).ratio() >= bound
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Damerau-Levenshtein distance of `a` and `b` is at most 1."""
+    if abs(len(a) - len(b)) > 1:
+        return False
+    i = 0
+    while i < min(len(a), len(b)) and a[i] == b[i]:
+        i += 1
+    if len(a) == len(b):
+        return a[i + 1 :] == b[i + 1 :] or (
+            a[i : i + 2] == b[i : i + 2][::-1] and a[i + 2 :] == b[i + 2 :]
+        )
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return short[i:] == long_[i + 1 :]
 
 
 def _content(words: list[str]) -> int:
     return sum(w not in FUNCTION_WORDS for w in words)
 
 
+def _in_slot(words: list[str], at: int) -> bool:
+    """Does the word at `at` follow a word that opens a noun phrase?"""
+    return at > 0 and words[at - 1] in SLOT_OPENERS
+
+
+def _word_weight(
+    x: str, y: str, kx: str, ky: str, slot: bool, strong: float, frame: float
+) -> float:
+    """Weight of word `x` (kind `kx`) replaced by `y` (kind `ky`); not spelling variants."""
+    if NEGATION in (kx, ky):
+        return 0.0 if kx == ky else strong  # a negation dropped or added flips the meaning
+    if kx == ky and kx in (NUMBER, NAME):
+        return strong  # another number, another name
+    if x in FUNCTION_WORDS or y in FUNCTION_WORDS:
+        return 0.0  # a function word retouched: the same request
+    if kx != ky:
+        return frame  # a number or name for a common word: not another one, a garbled sentence
+    return 1.0 if slot else frame  # what is asked about, or a retouch of the sentence's frame
+
+
+def _span_weight(
+    left: list[str],
+    right: list[str],
+    kl: list[str],
+    kr: list[str],
+    slot: bool,
+    strong: float,
+    frame: float,
+) -> float:
+    """Weight of a span of words replaced by a span of another length.
+
+    ``min`` of the two lengths were replaced, the rest were added or dropped (which weigh
+    nothing but a negation); a number or name on both sides that differs weighs `strong`.
+    """
+    mismatch = False
+    for kind in (NEGATION, NUMBER, NAME):
+        mine = sorted(w for w, k in zip(left, kl, strict=True) if k == kind)
+        theirs = sorted(w for w, k in zip(right, kr, strict=True) if k == kind)
+        if mine != theirs and (kind == NEGATION or (mine and theirs)):
+            return strong
+        mismatch = mismatch or bool(mine) != bool(theirs)
+    replaced = min(_content(left), _content(right))
+    return replaced * (1.0 if slot and not mismatch else frame)
+
+
 def difference_weight(
-    a: str, b: str, *, spelling_similarity: float = 0.75, strong_weight: int = 4
+    a: str,
+    b: str,
+    *,
+    spelling_similarity: float = 0.75,
+    strong_weight: int = 4,
+    frame_weight: float = 0.5,
 ) -> tuple[float, int]:
     """``(weight, words)``: the substance of where `a` and `b` differ, and the longer's words.
 
     See the module docstring for how each differing span weighs.
     """
-    wa, sa, ha = tokens(a)
-    wb, sb, hb = tokens(b)
+    wa, ka = tokens(a)
+    wb, kb = tokens(b)
     words = max(len(wa), len(wb))
     weight = 0.0
+    strong = float(strong_weight)
     matcher = SequenceMatcher(None, wa, wb, autojunk=False)
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal":
             continue
         left, right = wa[i1:i2], wb[j1:j2]
-        strong = any(sa[i1:i2]) or any(sb[j1:j2])
+        kl, kr = ka[i1:i2], kb[j1:j2]
         if op in ("delete", "insert"):
-            # a word added or dropped is a copy edit; a number or negation is not
-            weight += strong_weight * (sum(ha[i1:i2]) + sum(hb[j1:j2]))
+            # a word added or dropped is a copy edit; a negation is not; a number is a detail
+            weight += strong * (kl + kr).count(NEGATION) + frame_weight * (kl + kr).count(NUMBER)
             continue
         # replace: a spelling variant as a whole span (split or joined words) weighs nothing
         if _similar("".join(left), "".join(right), spelling_similarity):
             continue
         if len(left) == len(right):
             for k, (x, y) in enumerate(zip(left, right, strict=True)):
-                if _similar(x, y, spelling_similarity):
-                    continue
-                if sa[i1 + k] or sb[j1 + k]:
-                    weight += strong_weight
-                elif x not in FUNCTION_WORDS and y not in FUNCTION_WORDS:
-                    weight += 1
-        elif strong:
-            weight += strong_weight
+                if not _similar(x, y, spelling_similarity):
+                    slot = _in_slot(wa, i1 + k) or _in_slot(wb, j1 + k)
+                    weight += _word_weight(x, y, kl[k], kr[k], slot, strong, frame_weight)
         else:
-            weight += max(_content(left), _content(right))
+            slot = _in_slot(wa, i1) or _in_slot(wb, j1)
+            weight += _span_weight(left, right, kl, kr, slot, strong, frame_weight)
     return weight, words
 
 
@@ -169,6 +252,7 @@ def substantive_difference(
     max_share: float = 0.05,
     spelling_similarity: float = 0.75,
     strong_weight: int = 4,
+    frame_weight: float = 0.5,
     max_words: int = 20,
 ) -> bool:
     """True when `a` and `b` differ where it matters: weight >= ``max_share`` x their words.
@@ -180,7 +264,11 @@ def substantive_difference(
     if max(a.count(" "), b.count(" ")) > 4 * max_words:
         return False  # clearly long: skip the alignment
     weight, words = difference_weight(
-        a, b, spelling_similarity=spelling_similarity, strong_weight=strong_weight
+        a,
+        b,
+        spelling_similarity=spelling_similarity,
+        strong_weight=strong_weight,
+        frame_weight=frame_weight,
     )
     if words > max_words:
         return False
