@@ -115,8 +115,9 @@ class NearDedupConfig:
     segment_spaceless: bool = True
     part_slack: float = 0.2
     diff_check: bool = True
-    diff_max_share: float = 0.05
+    diff_max_share: float = 0.055
     diff_strong_weight: int = 4
+    diff_frame_weight: float = 0.5
     diff_spelling_similarity: float = 0.75
     diff_max_words: int = 20
 
@@ -175,6 +176,11 @@ class NearDedupConfig:
             or self.diff_max_words < 1
         ):
             raise ValueError(f"diff_max_words must be an integer >= 1, not {self.diff_max_words!r}")
+        if (
+            isinstance(self.diff_frame_weight, bool)
+            or not 0.0 <= float(self.diff_frame_weight) <= 1.0
+        ):
+            raise ValueError(f"diff_frame_weight must be in [0, 1], not {self.diff_frame_weight!r}")
         if not 0.0 < float(self.diff_spelling_similarity) <= 1.0:
             raise ValueError(
                 f"diff_spelling_similarity must be in (0, 1], not {self.diff_spelling_similarity!r}"
@@ -355,6 +361,7 @@ def near_duplicate_part_pairs(
                         max_share=float(config.diff_max_share),
                         spelling_similarity=float(config.diff_spelling_similarity),
                         strong_weight=config.diff_strong_weight,
+                        frame_weight=float(config.diff_frame_weight),
                         max_words=config.diff_max_words,
                     )
                     for part in parts

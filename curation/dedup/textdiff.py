@@ -37,7 +37,8 @@ from curation.text.script import has_spaceless_script
 
 __all__ = ["difference_weight", "substantive_difference", "tokens"]
 
-_TOKEN = re.compile(r"\d+(?:[.,:/]\d+)*|\w+(?:'\w+)?", re.UNICODE)
+# a number keeps its unit or ordinal suffix ("20th", "1990s", "10k"): one token, one number
+_TOKEN = re.compile(r"\d+(?:[.,:/]\d+)*[^\W_]*|\w+(?:'\w+)?", re.UNICODE)
 _SENTENCE_END = re.compile(r"[.!?:;\n]\s*$")
 NEGATIONS = frozenset(
     {
@@ -86,7 +87,7 @@ FUNCTION_WORDS = frozenset(_FUNCTION_WORDS.split())
 
 # Words that open a noun phrase: the content word right after one is what a request is about
 # ("a poem about *cats*", "the capital of *France*", "summarise *my* report").
-_SLOT_OPENERS = """a an the this that these those my your his her its our their of about"""
+_SLOT_OPENERS = """a an the this these those my your his her its our their of about"""
 SLOT_OPENERS = frozenset(_SLOT_OPENERS.split())
 # Spelled-out numbers: "5" and "five" are the same number.
 NUMBER_WORDS = {
@@ -249,7 +250,7 @@ def substantive_difference(
     a: str,
     b: str,
     *,
-    max_share: float = 0.05,
+    max_share: float = 0.055,
     spelling_similarity: float = 0.75,
     strong_weight: int = 4,
     frame_weight: float = 0.5,
