@@ -30,9 +30,9 @@ nor a typo from a different name. This stage aligns the two word sequences
 
 The pair is refused (kept apart) when the total weight reaches ``max_share`` of the longer
 text's words, and that text has at most ``max_words`` words. With the defaults of
-`NearDedupConfig` (share 0.055, strong weight 4, frame weight 0.5, 20 words): a different
+`NearDedupConfig` (share 0.06, strong weight 4, frame weight 0.5, 20 words): a different
 number, name or negation in a text of up to 20 words, a different noun-phrase word in one of up
-to 18 words, and a different verb or other frame word in one of up to 9 words make a different
+to 16 words, and a different verb or other frame word in one of up to 8 words make a different
 text; a longer text is a document, where a few changed words are a copy edit, and is left to
 the Jaccard rule. Measured on `benchmarks/bench_dedup.py` (README_dedup.md).
 
@@ -206,9 +206,9 @@ def _word_weight(
         return strong, kx  # another number, another name
     if x in FUNCTION_WORDS or y in FUNCTION_WORDS:
         return 0.0, "function word"
-    if kx != ky:
-        return frame, "kinds differ"  # a number or name for a common word: not another one
-    return (1.0, "noun phrase") if slot else (frame, "frame")
+    if slot:
+        return 1.0, "noun phrase"
+    return frame, ("frame" if kx == ky else "kinds differ")
 
 
 def _span_weight(
@@ -235,9 +235,9 @@ def _span_weight(
     replaced = min(_content(left), _content(right))
     if not replaced:
         return 0.0, "function word"
-    if mismatch:
-        return replaced * frame, "kinds differ"
-    return (replaced * 1.0, "noun phrase") if slot else (replaced * frame, "frame")
+    if slot:
+        return replaced * 1.0, "noun phrase"
+    return replaced * frame, ("kinds differ" if mismatch else "frame")
 
 
 def weighed_spans(
@@ -314,7 +314,7 @@ def substantive_difference(
     a: str,
     b: str,
     *,
-    max_share: float = 0.055,
+    max_share: float = 0.06,
     spelling_similarity: float = 0.75,
     strong_weight: int = 4,
     frame_weight: float = 0.5,
