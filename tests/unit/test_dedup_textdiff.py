@@ -106,6 +106,10 @@ SAME = [
         "Explain how to plant tomatoes in a small garden",
         "Explain how to plant tomaoes in a small garden",
     ),
+    (  # two typos in one long word
+        "Find a cheap accommodation near the station for two nights",
+        "Find a cheap acommodaton near the station for two nights",
+    ),
     (  # a number written out
         "Give me 5 ideas for a birthday party at home",
         "Give me five ideas for a birthday party at home",
