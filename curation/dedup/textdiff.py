@@ -17,13 +17,14 @@ nor a typo from a different name. This stage aligns the two word sequences
   appears, disappears or replaces a word, a number replaced by another number, a capitalised
   name (a capitalised word not opening a sentence) replaced by another name weighs
   ``strong_weight``: a flipped negation, another number or another name changes what is asked;
-- **noun phrase**: a content word replaced by another right after a word that opens a noun
-  phrase (`SLOT_OPENERS`: "a", "the", "my", "of", "about", ...) weighs 1: that is what the text
-  is about ("a poem about *cats*" / "about *dogs*");
+- **noun phrase**: a content word (of any kind) replaced by another right after a word that
+  opens a noun phrase (`SLOT_OPENERS`: "a", "the", "my", "of", "about", ...) weighs 1: that is
+  what the text is about ("a poem about *cats*" / "about *dogs*", "about a dragon" / "about
+  Smaug");
 - **frame**: any other content word replaced (a verb, an adverb, a word after a verb) weighs
-  ``frame_weight`` (0.5), and so does a word of another kind in its place (a number or name
-  replaced by a common word, or the reverse: not another number or name, a garbled copy) or a
-  number added or dropped (a detail of the same request);
+  ``frame_weight`` (0.5), and so does, outside a noun phrase, a word of another kind in its
+  place (a number or name replaced by a common word, or the reverse: not another number or
+  name, a garbled copy) or a number added or dropped (a detail of the same request);
 - a plain word added or dropped weighs nothing (an adjective added is a copy edit far more
   often than a different request); when a span of words is replaced by a span of another
   length, its shorter side's content words count as replaced, the rest as added or dropped.
