@@ -261,44 +261,88 @@ def hard_negatives(size: int, thresholds: list[float], margins: list[int]) -> No
                 )
 
 
-def diff_check(size: int) -> None:
-    """Near defaults with and without the substantive-difference check, both sets, timed."""
+def diff_check(size: int, seeds: list[int], refused: int) -> None:
+    """Near defaults with and without the substantive-difference check, both sets, timed.
+
+    One row pair per seed of the generated sets (seed 0 is the one of every other table);
+    `refused` > 0 then prints that many true pairs (seed 0) the check keeps apart, with the
+    rule that weighed each differing span (`textdiff.weighed_spans`).
+    """
     from dataclasses import replace
 
+    families: list[str] = []
+    for seed in seeds:
+        data = build_near_set(size, seed=seed)
+        truth, n = data.near_truth(), len(data.texts)
+        hard = build_hard_negative_set(seed=seed)
+        if not families:
+            families = list(hard.pairs)
+            print(
+                f"\n### Near defaults, substantive-difference check off / on ({n} perturbed-set "
+                f"texts, {len(hard.texts)} hard-negative texts; seconds = best of 3, perturbed + "
+                "hard)\n"
+            )
+            print(
+                "| seed | diff_check | perturbed P | perturbed R | perturbed F1 | FP all | "
+                + " | ".join(f"FP {f}" for f in families)
+                + " | seconds |"
+            )
+            print("|---" * (7 + len(families)) + "|")
+        for on in (False, True):
+            cfg = replace(NearDedupConfig(), diff_check=on)
+            best, groups = float("inf"), ([], [])
+            for _ in range(3):
+                start = time.perf_counter()
+                out = []
+                for texts in (data.texts, hard.texts):
+                    pairs, sims = near_duplicate_pairs(texts, cfg, StageRecorder(None))
+                    out.append([c.members for c in clusters_from_pairs(len(texts), pairs, sims)])
+                best = min(best, time.perf_counter() - start)
+                groups = (out[0], out[1])
+            sc = pairwise_scores(groups[0], truth, n)
+            fp = false_positive_rates(groups[1], hard)
+            print(
+                f"| {seed} | {'on' if on else 'off'} | {sc['precision']:.4f} | "
+                f"{sc['recall']:.4f} | {sc['f1']:.4f} | {fp['all']:.4f} | "
+                + " | ".join(f"{fp[f]:.4f}" for f in families)
+                + f" | {best:.2f} |",
+                flush=True,
+            )
+    if refused > 0:
+        refused_true_pairs(size, refused)
+
+
+def refused_true_pairs(size: int, show: int) -> None:
+    """True pairs of the perturbed set (seed 0) that pass Jaccard but not the difference check."""
+    import random
+    from collections import Counter
+    from dataclasses import replace
+
+    from curation.dedup.textdiff import substantive_difference, weighed_spans
+
     data = build_near_set(size)
-    truth, n = data.near_truth(), len(data.texts)
-    hard = build_hard_negative_set()
-    families = list(hard.pairs)
+    cfg = replace(NearDedupConfig(), diff_check=False)
+    pairs, _ = near_duplicate_pairs(data.texts, cfg, StageRecorder(None))
+    kept_apart = [
+        (i, j)
+        for i, j in pairs.tolist()
+        if data.group[i] == data.group[j] and substantive_difference(data.texts[i], data.texts[j])
+    ]
+    rules: Counter[str] = Counter()
+    for i, j in kept_apart:
+        rules.update(s.rule for s in weighed_spans(data.texts[i], data.texts[j]) if s.weight)
     print(
-        f"\n### Near defaults, substantive-difference check off / on ({n} perturbed-set texts, "
-        f"{len(hard.texts)} hard-negative texts; seconds = best of 3, perturbed + hard)\n"
+        f"\nTrue pairs kept apart by the check: {len(kept_apart)} of "
+        f"{sum(data.group[i] == data.group[j] for i, j in pairs.tolist())} that pass Jaccard; "
+        f"weighing rules: {dict(rules.most_common())}\n"
     )
-    print(
-        "| diff_check | perturbed P | perturbed R | perturbed F1 | FP all | "
-        + " | ".join(f"FP {f}" for f in families)
-        + " | seconds |"
-    )
-    print("|---" * (6 + len(families)) + "|")
-    for on in (False, True):
-        cfg = replace(NearDedupConfig(), diff_check=on)
-        best, groups = float("inf"), ([], [])
-        for _ in range(3):
-            start = time.perf_counter()
-            out = []
-            for texts in (data.texts, hard.texts):
-                pairs, sims = near_duplicate_pairs(texts, cfg, StageRecorder(None))
-                out.append([c.members for c in clusters_from_pairs(len(texts), pairs, sims)])
-            best = min(best, time.perf_counter() - start)
-            groups = (out[0], out[1])
-        sc = pairwise_scores(groups[0], truth, n)
-        fp = false_positive_rates(groups[1], hard)
-        print(
-            f"| {'on' if on else 'off'} | {sc['precision']:.4f} | {sc['recall']:.4f} | "
-            f"{sc['f1']:.4f} | {fp['all']:.4f} | "
-            + " | ".join(f"{fp[f]:.4f}" for f in families)
-            + f" | {best:.2f} |",
-            flush=True,
-        )
+    for i, j in random.Random(0).sample(kept_apart, min(show, len(kept_apart))):
+        spans = [
+            f"{s.left!r} -> {s.right!r}: {s.rule} {s.weight:g}"
+            for s in weighed_spans(data.texts[i], data.texts[j])
+            if s.weight
+        ]
+        print(f"- {data.texts[i][:90]!r} ({len(data.texts[i].split())} words): {'; '.join(spans)}")
 
 
 def best_of(repeats: int, run):  # type: ignore[no-untyped-def]
@@ -479,6 +523,19 @@ def main() -> None:
     parser.add_argument(
         "--skip-diff", action="store_true", help="skip the diff_check off / on comparison"
     )
+    parser.add_argument(
+        "--diff-seeds",
+        type=int,
+        nargs="*",
+        default=[0],
+        help="seeds of the perturbed and hard-negative sets for the diff_check table",
+    )
+    parser.add_argument(
+        "--show-refused",
+        type=int,
+        default=0,
+        help="print this many true pairs the diff_check keeps apart, with the rule of each span",
+    )
     parser.add_argument("--skip-hard", action="store_true", help="skip the hard-negative grid")
     parser.add_argument(
         "--skip-conversations", action="store_true", help="skip the per-role conversation sets"
@@ -508,7 +565,7 @@ def main() -> None:
     if not args.skip_quality:
         quality(args.quality_size, cfg, args.mrpc_pairs, args.semantic_backend)
     if not args.skip_diff:
-        diff_check(args.quality_size)
+        diff_check(args.quality_size, args.diff_seeds, args.show_refused)
     if not args.skip_hard:
         hard_negatives(args.quality_size, [0.6, 0.7, 0.8], [0, 2, 3, 4])
     if not args.skip_speed:
