@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from curation.export import (
-    ExportSettings,
+    ExportOptions,
     export_dataset,
     leakage_check,
     plan_export,
@@ -149,7 +149,7 @@ def main() -> None:
             # cannot carry, split near-duplicate-aware, write and validate.
             t_plan, _ = timed(
                 lambda name=name: write_plan(
-                    plan_export(examples, ExportSettings(name, seed=1, skip_unrepresentable=True)),
+                    plan_export(examples, ExportOptions(name, seed=1, skip_unrepresentable=True)),
                     work / f"{name}-plan",
                     parameters={},
                     curation_stats={},

@@ -14,7 +14,7 @@ from curation.dedup.project import load_run
 from curation.errors import CurationError
 from curation.export import (
     CURATION_STEPS,
-    ExportSettings,
+    ExportOptions,
     ReadinessItem,
     composition,
     get_preset,
@@ -29,7 +29,6 @@ from curation.export.from_project import (
     select_examples,
 )
 from curation.export.job import STEP as EXPORT_STEP
-from curation.export.job import settings_to_dict
 from curation.jobs import active_job, get_job
 from curation.labeling.schema import VERDICTS
 from curation.store.labels import read_schema
@@ -235,7 +234,7 @@ with st.expander("Dataset card"):
 
 stratify_by = None if stratify == "(random)" else stratify
 try:
-    settings = ExportSettings(
+    settings = ExportOptions(
         preset=preset,
         eval_fraction=eval_fraction,
         eval_count=eval_count,
@@ -376,7 +375,7 @@ if st.button(
     help="Runs in the background: you can switch page or close the tab meanwhile.",
 ):
     params = {
-        "settings": settings_to_dict(settings),
+        "settings": settings.to_dict(),
         "sources": sources or None,
         "metadata": metadata,
         "verdicts": verdicts or None,

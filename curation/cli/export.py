@@ -176,9 +176,9 @@ def export_stored(
 
 
 def export_settings(args: Args) -> Any:
-    from curation.export import ExportSettings
+    from curation.export import ExportOptions
 
-    return ExportSettings(
+    return ExportOptions(
         preset=args.preset,
         eval_fraction=args.eval_fraction,
         eval_count=args.eval_count,

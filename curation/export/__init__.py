@@ -13,6 +13,7 @@ from curation.export.pairs import LabelBalance, PairStats, label_balance, pair_s
 from curation.export.plan import (
     Composition,
     DryRun,
+    ExportOptions,
     ExportPlan,
     ExportSettings,
     composition,
@@ -34,7 +35,7 @@ from curation.export.representable import (
     prepare_examples,
     record_issues,
 )
-from curation.export.split import SplitPlan, plan_split, split_examples
+from curation.export.split import SplitOptions, SplitPlan, plan_split, split_examples
 from curation.export.tokens import TokenCounter, estimate_tokens, resolve_token_counter
 from curation.export.validate import json_signature, validate
 from curation.export.writer import WriteResult, write_split
@@ -50,6 +51,7 @@ __all__ = [
     "DryRun",
     "ExportPlan",
     "ExportResult",
+    "ExportOptions",
     "ExportSettings",
     "Issue",
     "LabelBalance",
@@ -61,6 +63,7 @@ __all__ = [
     "Prepared",
     "Preset",
     "ReadinessItem",
+    "SplitOptions",
     "SplitPlan",
     "TokenCounter",
     "TokenStats",

@@ -15,8 +15,8 @@ from curation.export.bundle import ExportResult
 from curation.export.card import CardInfo
 from curation.export.plan import (
     DryRun,
+    ExportOptions,
     ExportPlan,
-    ExportSettings,
     dry_run,
     plan_export,
     write_plan,
@@ -161,7 +161,7 @@ def curation_stats(store: Store, project: str, run: DedupRun | None) -> dict[str
 def plan_project_export(
     store: Store,
     project: str,
-    settings: ExportSettings,
+    settings: ExportOptions,
     *,
     sources: Sequence[str] | None = None,
     metadata: dict[str, str] | None = None,
@@ -205,7 +205,7 @@ def plan_project_export(
 def dry_run_project(
     store: Store,
     project: str,
-    settings: ExportSettings,
+    settings: ExportOptions,
     *,
     sources: Sequence[str] | None = None,
     metadata: dict[str, str] | None = None,
@@ -254,7 +254,7 @@ def export_project(
     sft_as_desirable: bool = False,
     allow_pii: bool = False,
     progress: Callable[..., None] | None = None,
-    settings: ExportSettings | None = None,
+    settings: ExportOptions | None = None,
 ) -> ExportResult:
     """Select, split (group-aware), write, validate and describe a project's export.
 
@@ -273,7 +273,7 @@ def export_project(
             "pass the same one"
         )
     if settings is None:
-        settings = ExportSettings(
+        settings = ExportOptions(
             preset=preset,
             eval_fraction=eval_fraction,
             eval_count=eval_count,

@@ -2,7 +2,7 @@
 
     params = export_params({"settings": {"preset": "trl-messages", "seed": 1}, "out_dir": None})
 
-Parameters: ``settings`` (`ExportSettings` fields; ``preset`` required), the selection
+Parameters: ``settings`` (`ExportOptions` fields; ``preset`` required), the selection
 (``sources``, ``metadata``, ``verdicts``), ``card`` (`CardInfo` fields), ``out_dir`` (a folder
 to write, or None for a download-only export), ``overwrite`` and ``allow_pii``. Everything is
 checked when the job is submitted. The zip of every export is kept under
@@ -28,7 +28,7 @@ from typing import Any
 
 from curation.errors import CurationError, JobError, ValidationFailed
 from curation.export.card import CardInfo
-from curation.export.plan import ExportSettings
+from curation.export.plan import ExportOptions
 from curation.issues import Column, issue_rows
 from curation.paths import export_stem
 from curation.progress import ProgressFn, report
@@ -62,25 +62,13 @@ def exports_dir() -> Path:
     return Path(os.environ.get("CURATION_HOME", ".curation")) / "exports"
 
 
-def _settings(raw: Any) -> ExportSettings:
-    if not isinstance(raw, Mapping) or not isinstance(raw.get("preset"), str):
+def _settings(raw: Any) -> ExportOptions:
+    if not isinstance(raw, Mapping):
         raise JobError("An export job needs 'settings' with a 'preset' (text).")
-    known = {f.name for f in fields(ExportSettings)}
-    unknown = sorted(set(raw) - known)
-    if unknown:
-        raise JobError(f"Unknown export setting(s) {', '.join(unknown)}; use {', '.join(known)}.")
-    values = dict(raw)
-    if "holdout_sources" in values and isinstance(values["holdout_sources"], list):
-        values["holdout_sources"] = tuple(values["holdout_sources"])
     try:
-        return ExportSettings(**values)
-    except (CurationError, TypeError) as exc:
+        return ExportOptions.from_dict(raw)
+    except CurationError as exc:
         raise JobError(f"Export settings: {exc}") from exc
-
-
-def settings_to_dict(settings: ExportSettings) -> dict[str, Any]:
-    """`ExportSettings` as job parameters (the tokenizer path included, unlike the manifest)."""
-    return {**settings.parameters(), "tokenizer": settings.tokenizer}
 
 
 def _texts(raw: Any, what: str) -> list[str] | None:
@@ -120,7 +108,7 @@ def export_params(params: Mapping[str, Any]) -> dict[str, Any]:
     if out_dir is not None and (not isinstance(out_dir, str) or not out_dir.strip()):
         raise JobError("'out_dir' is a folder path, or null for a download-only export.")
     return {
-        "settings": settings_to_dict(_settings(params.get("settings"))),
+        "settings": _settings(params.get("settings")).to_dict(),
         "sources": _texts(params.get("sources"), "'sources'"),
         "metadata": dict(metadata),
         "verdicts": _texts(params.get("verdicts"), "'verdicts'"),

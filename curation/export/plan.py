@@ -27,7 +27,7 @@ from curation.export.representable import (
     partition_examples,
     prepare_examples,
 )
-from curation.export.split import SplitPlan, plan_split
+from curation.export.split import SplitOptions, SplitPlan
 from curation.records import Example
 
 Progress = Callable[[float, str], None]
@@ -35,25 +35,20 @@ NOTHING_TO_EXPORT = "nothing_to_export"  # the preset leaves every selected exam
 
 
 @dataclass(frozen=True, slots=True)
-class ExportSettings:
+class ExportOptions:
     """How an export is made: the trainer preset, the split, and examples the preset cannot carry.
+
+    One frozen object used by the core, the CLI, the Export page and the export job, and written
+    into ``manifest.json`` (`parameters`). ``ExportSettings`` is its former name.
 
     Attributes
     ----------
     preset:
         A registered preset name (see `preset_names`).
-    eval_fraction:
-        Share of the carried, non-held-out examples put in eval, in [0, 1); ignored when
-        ``eval_count`` is given. 0.1 gives 50 eval examples out of 500: below about 50 the eval
-        loss is too noisy to show overfitting (see `readiness_summary`).
-    eval_count:
-        Exact eval size instead of a fraction (groups permitting), or None.
-    seed:
-        Integer seed of the split; the same examples and seed give byte-identical files.
-    stratify_by:
-        A metadata field whose values keep their proportions in both splits, or None.
-    holdout_sources:
-        Sources whose examples all go to eval (a held-out domain), on top of the target size.
+    eval_fraction, eval_count, seed, stratify_by, holdout_sources:
+        The split: see `SplitOptions` (``split`` gives them as one). 0.1 gives 50 eval examples
+        out of 500: below about 50 the eval loss is too noisy to show overfitting (see
+        `readiness_summary`). The held-out sources go to eval on top of the target size.
     skip_unrepresentable:
         Leave out examples the preset cannot carry (each listed with its id and reason) instead
         of blocking the export on them. Left out *before* the split, so the eval size asked for
@@ -82,48 +77,60 @@ class ExportSettings:
 
     def __post_init__(self) -> None:
         get_preset(self.preset)  # raises ExportError naming the registered presets
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
-            raise ExportError(f"seed must be an integer, not {self.seed!r}")
-        if self.eval_count is not None and (
-            isinstance(self.eval_count, bool)
-            or not isinstance(self.eval_count, int)
-            or self.eval_count < 0
-        ):
-            raise ExportError(f"eval_count {self.eval_count!r} must be a whole number >= 0")
-        if (
-            isinstance(self.eval_fraction, bool)
-            or not isinstance(self.eval_fraction, int | float)
-            or not 0 <= self.eval_fraction < 1
-        ):
-            raise ExportError(f"eval_fraction {self.eval_fraction!r} must be a number in [0, 1)")
+        split = SplitOptions(  # checks the split's values
+            self.eval_fraction, self.eval_count, self.seed, self.stratify_by, self.holdout_sources
+        )
+        object.__setattr__(self, "holdout_sources", split.holdout_sources)
+        object.__setattr__(self, "stratify_by", split.stratify_by)
         if self.max_tokens is not None and (
             isinstance(self.max_tokens, bool)
             or not isinstance(self.max_tokens, int)
             or self.max_tokens <= 0
         ):
             raise ExportError(f"max_tokens must be a positive integer, not {self.max_tokens!r}")
-        if isinstance(self.holdout_sources, str):
-            raise ExportError(
-                f"holdout_sources must be a list of source names, not the string "
-                f"{self.holdout_sources!r}"
-            )
-        object.__setattr__(self, "holdout_sources", tuple(sorted(set(self.holdout_sources))))
-        if self.stratify_by is not None and not str(self.stratify_by).strip():
-            object.__setattr__(self, "stratify_by", None)
+
+    @property
+    def split(self) -> SplitOptions:
+        """The split options alone."""
+        return SplitOptions(
+            self.eval_fraction, self.eval_count, self.seed, self.stratify_by, self.holdout_sources
+        )
 
     def parameters(self) -> dict[str, Any]:
-        """The settings as JSON values, for the manifest."""
+        """The options as JSON values, for the manifest (the tokenizer's path left out)."""
         return {
             "preset": self.preset,
-            "eval_fraction": self.eval_fraction,
-            "eval_count": self.eval_count,
-            "seed": self.seed,
-            "stratify_by": self.stratify_by,
-            "holdout_sources": list(self.holdout_sources),
+            **self.split.parameters(),
             "skip_unrepresentable": self.skip_unrepresentable,
             "max_tokens": self.max_tokens,
             "sft_as_desirable": self.sft_as_desirable,
         }
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every option as JSON values (job parameters): `parameters` plus the tokenizer."""
+        return {**self.parameters(), "tokenizer": self.tokenizer}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ExportOptions:
+        """The inverse of `to_dict`; an unknown key or a bad value is an `ExportError`."""
+        known = [f.name for f in dataclasses.fields(cls)]
+        unknown = sorted(set(data) - set(known))
+        if unknown:
+            raise ExportError(
+                f"unknown export option(s) {', '.join(unknown)}; use {', '.join(known)}"
+            )
+        if not isinstance(data.get("preset"), str):
+            raise ExportError("export options need a 'preset' (text)")
+        values = dict(data)
+        if isinstance(values.get("holdout_sources"), list):
+            values["holdout_sources"] = tuple(values["holdout_sources"])
+        try:
+            return cls(**values)
+        except TypeError as exc:
+            raise ExportError(f"export options: {exc}") from exc
+
+
+ExportSettings = ExportOptions  # its former name, kept for callers
 
 
 @dataclass(slots=True)
@@ -149,7 +156,7 @@ class ExportPlan:
         They never block; the manifest, card and readiness count them by reason.
     """
 
-    settings: ExportSettings
+    settings: ExportOptions
     train: list[Example]
     eval: list[Example]
     unrepresentable: list[Issue] = field(default_factory=list)
@@ -230,7 +237,7 @@ def _remap_groups(
 
 
 def as_desirable(example: Example) -> Example:
-    """An unlabelled conversation labelled desirable (`ExportSettings.sft_as_desirable`)."""
+    """An unlabelled conversation labelled desirable (`ExportOptions.sft_as_desirable`)."""
     if example.kind != "sft":
         return example
     return dataclasses.replace(example, desirable=True)
@@ -291,7 +298,7 @@ def composition(
 
 def plan_export(
     examples: Sequence[Example],
-    settings: ExportSettings,
+    settings: ExportOptions,
     *,
     groups: Sequence[Sequence[int]] | None = None,
     group_by_duplicates: bool = True,
@@ -349,15 +356,10 @@ def plan_export(
             n_selected=len(examples),
             excluded=prepared.left_out,
         )
-    split = plan_split(
+    split = settings.split.plan(
         carried,
-        settings.eval_fraction,
-        settings.seed,
-        settings.stratify_by,
-        group_by_duplicates,
-        eval_count=settings.eval_count,
+        group_by_duplicates=group_by_duplicates,
         groups=_remap_groups(groups, prepared.origin, kept),
-        holdout_sources=settings.holdout_sources or None,
         progress=progress,
     )
     by_id = {ex.id: ex for ex in carried}

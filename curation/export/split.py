@@ -21,6 +21,88 @@ Progress = Callable[[float, str], None]
 MISSING_STRATUM = "(missing)"
 
 
+@dataclass(frozen=True, slots=True)
+class SplitOptions:
+    """How examples are split into train and eval, checked when made (see `split_examples`).
+
+    Attributes
+    ----------
+    eval_fraction:
+        Share put in eval, in [0, 1); ignored when ``eval_count`` is given.
+    eval_count:
+        Exact eval size instead of a fraction (groups permitting), or None.
+    seed:
+        Integer seed; the same examples and seed give the same split.
+    stratify_by:
+        A metadata field whose values keep their proportions in both splits, or None.
+    holdout_sources:
+        Sources whose examples all go to eval (a held-out domain), sorted and unique.
+    """
+
+    eval_fraction: float = 0.1
+    eval_count: int | None = None
+    seed: int = 0
+    stratify_by: str | None = None
+    holdout_sources: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            raise ExportError(f"seed must be an integer, not {self.seed!r}")
+        if self.eval_count is not None and (
+            isinstance(self.eval_count, bool)
+            or not isinstance(self.eval_count, int)
+            or self.eval_count < 0
+        ):
+            raise ExportError(f"eval_count {self.eval_count!r} must be a whole number >= 0")
+        if (
+            isinstance(self.eval_fraction, bool)
+            or not isinstance(self.eval_fraction, int | float)
+            or not 0 <= self.eval_fraction < 1
+        ):
+            raise ExportError(f"eval_fraction {self.eval_fraction!r} must be a number in [0, 1)")
+        if isinstance(self.holdout_sources, str):
+            raise ExportError(
+                f"holdout_sources must be a list of source names, not the string "
+                f"{self.holdout_sources!r}"
+            )
+        object.__setattr__(self, "holdout_sources", tuple(sorted(set(self.holdout_sources))))
+        if self.stratify_by is not None and not str(self.stratify_by).strip():
+            object.__setattr__(self, "stratify_by", None)
+
+    def parameters(self) -> dict[str, Any]:
+        """The options as JSON values (for the manifest and job parameters)."""
+        return {
+            "eval_fraction": self.eval_fraction,
+            "eval_count": self.eval_count,
+            "seed": self.seed,
+            "stratify_by": self.stratify_by,
+            "holdout_sources": list(self.holdout_sources),
+        }
+
+    def plan(
+        self,
+        examples: Sequence[Example],
+        *,
+        group_by_duplicates: bool = True,
+        groups: Sequence[Sequence[int]] | None = None,
+        near_threshold: float | None = None,
+        progress: Progress | None = None,
+    ) -> SplitPlan:
+        """`plan_split` with these options."""
+        return plan_split(
+            examples,
+            self.eval_fraction,
+            self.seed,
+            self.stratify_by,
+            group_by_duplicates,
+            eval_count=self.eval_count,
+            groups=groups,
+            holdout_sources=self.holdout_sources or None,
+            near_threshold=near_threshold,
+            progress=progress,
+        )
+
+
 @dataclass(slots=True)
 class SplitPlan:
     """Which examples go where, and why.

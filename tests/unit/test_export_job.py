@@ -111,7 +111,7 @@ def test_a_cancel_during_the_split_writes_nothing(store: Store, tmp_path: Path) 
         ({}, "needs 'settings' with a 'preset'"),
         ({"settings": {"preset": "nope"}}, "nope"),
         ({"settings": {"preset": "openai", "eval_fraction": 1.5}}, "eval_fraction"),
-        ({"settings": {"preset": "openai", "colour": 1}}, "Unknown export setting"),
+        ({"settings": {"preset": "openai", "colour": 1}}, "unknown export option"),
         ({"settings": {"preset": "openai"}, "zip": True}, "Unknown export job parameter"),
         ({"settings": {"preset": "openai"}, "card": {"title": "x"}}, "Unknown card field"),
         ({"settings": {"preset": "openai"}, "sources": "a.json"}, "'sources' is a list"),

@@ -87,7 +87,7 @@ def kto_prepare(example: Example) -> list[Example] | LeftOut:
     False to the rejected ones"), a pair gives ``<id>/chosen`` (desirable) and
     ``<id>/rejected`` (undesirable); a chosen answer without a worse one gives only the first.
     Middle-ranked candidates are not used. Conversations without a label are left out
-    (``no_label``; `ExportSettings.sft_as_desirable` labels them desirable instead), as are
+    (``no_label``; `ExportOptions.sft_as_desirable` labels them desirable instead), as are
     ties and prompts without an answer.
     """
     kind = example.kind
