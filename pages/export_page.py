@@ -14,7 +14,6 @@ import streamlit as st
 from curation.dedup.project import load_run
 from curation.errors import CurationError, ValidationFailed
 from curation.export import (
-    CURATION_STEPS,
     CardInfo,
     ExportSettings,
     composition,
@@ -32,6 +31,7 @@ from curation.export.from_project import (
 )
 from curation.labeling.schema import VERDICTS
 from curation.paths import export_stem
+from curation.steps import steps as registered_steps
 from curation.store.labels import read_schema
 from curation.store.pii_findings import pii_status
 from ui import state
@@ -92,13 +92,13 @@ st.dataframe(
     pd.DataFrame(
         [
             {
-                "step": name,
-                "status": "done" if name in steps else "not run yet",
+                "step": step.name,
+                "status": "done" if step.name in steps else "not run yet",
                 "numbers": ", ".join(
-                    f"{k}: {v}" for k, v in steps.get(name, {}).items() if k != "notes"
+                    f"{k}: {v}" for k, v in steps.get(step.name, {}).items() if k != "notes"
                 ),
             }
-            for name in CURATION_STEPS
+            for step in registered_steps
         ]
     ),
     hide_index=True,

@@ -27,6 +27,7 @@ from curation.steps.base import (
     summarise_rows,
 )
 from curation.steps.registry import StepRegistry, steps
+from curation.steps.results import StepResults, steps_with_results
 from curation.steps.runner import (
     StepOutcome,
     StepsReport,
@@ -46,6 +47,7 @@ __all__ = [
     "StepOutcome",
     "StepRegistry",
     "StepResult",
+    "StepResults",
     "StepRow",
     "StepSummary",
     "StepsReport",
@@ -55,6 +57,7 @@ __all__ = [
     "run_steps",
     "stage_fn",
     "steps",
+    "steps_with_results",
     "summarise_rows",
 ]
 

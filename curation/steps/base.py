@@ -253,6 +253,10 @@ class Step:
     def store_names(self) -> tuple[str, ...]:
         return self.run_names or (self.name,)
 
+    def code_title(self, code: str) -> str:
+        """How people call one of its result codes (default: the code itself)."""
+        return code
+
     # ---- work ---------------------------------------------------------------------------
 
     def run(

@@ -28,6 +28,11 @@ class QualityStep(Step):
     results_step = QUALITY_STEP
     readiness_rank = 20
 
+    def code_title(self, code: str) -> str:
+        from curation.quality.project import flag_title
+
+        return flag_title(code)
+
     def run(
         self,
         batches: Iterable[Sequence[Example]],
