@@ -232,8 +232,10 @@ def test_unknown_step_names_are_refused_naming_the_known_ones(store: Store, tmp_
     assert store.latest_step_run("p", "quality") is None  # nothing ran
 
 
-def test_config_validation_refuses_bad_values(store: Store, tmp_path: Path) -> None:
-    step = ShortAnswersStep()
+def test_config_validation_refuses_bad_values(
+    store: Store, tmp_path: Path, short_answers: ShortAnswersStep
+) -> None:
+    step = short_answers
     assert step.config(None) == ShortAnswersConfig()
     assert step.config({"min_words": 5}).to_dict() == {"min_words": 5}
     assert ShortAnswersConfig.from_dict(ShortAnswersConfig(7).to_dict()) == ShortAnswersConfig(7)
@@ -257,7 +259,7 @@ def test_config_validation_refuses_bad_values(store: Store, tmp_path: Path) -> N
         steps.get("quality").config({"flag": ["refusal"]})
     _seed(store, tmp_path)
     bad = {"steps": ["short_answers"], "configs": {"short_answers": {"min_words": -1}}}
-    with steps.registered(ShortAnswersStep()), pytest.raises(JobError, match="between 1 and"):
+    with pytest.raises(JobError, match="between 1 and 1000"):
         submit(store, "p", "steps", bad, author="ada")
 
 
