@@ -43,10 +43,12 @@ class AuditStep(Step):
         ]
         s = audit.summary
         severity = s.severity if s.severity in ("ok", "info", "warning", "critical") else "info"
+        # every example sits in some group bar; "flagged" are those behind a serious finding
+        serious = {i for f in audit.findings if f.severity != "info" for i in f.example_ids}
         summary = StepSummary(
             severity,  # type: ignore[arg-type]  # checked just above
             s.n_examples,
-            len({r.example_id for r in rows}),
+            len(serious),
             {k: int(v) for k, v in s.counts.items()},
             s.message,
         )

@@ -7,7 +7,7 @@ A wrong request (an unknown step name, a config the step refuses) fails before a
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -205,8 +205,3 @@ def run_project_steps(
         out.outcomes.append(outcome)
     report(progress, "steps", len(plan), len(plan))
     return out
-
-
-def examples_of(batches: Iterable[Sequence[Example]]) -> list[Example]:
-    """Every example of `batches`, for steps that need the whole set at once."""
-    return [ex for batch in batches for ex in batch]

@@ -307,3 +307,40 @@ def test_the_built_in_dedup_step_runs_on_batches_and_on_a_project(
     run = store.latest_step_run("p", "dedup")
     assert run is not None and report["dedup"].run_id == run["id"]
     assert curation_stats(store, "p")["dedup"]["method"] == "exact"
+
+
+def test_the_built_in_quality_and_labels_steps_run_on_batches() -> None:
+    from curation.quality.runner import run_quality
+
+    examples = [_example(i, a) for i, a in enumerate(ANSWERS)]
+    examples.append(_example(99, "I'm sorry, but as an AI language model I cannot help."))
+    labelled = [
+        Example(
+            id=f"l{i}",
+            messages=[
+                Message("user", f"What is {i} plus {i}?" if i % 2 else f"Where is town {i}?"),
+                Message("assistant", f"{2 * i}" if i % 2 else f"Town {i} is by the river."),
+            ],
+            metadata={"topic": ("math" if i % 2 else "geo") if i != 6 else "math"},
+            source="t",
+        )
+        for i in range(40)
+    ]
+    done = run_steps(
+        ["quality", "labels"],
+        examples + labelled,
+        configs={"labels": {"field": "topic", "features": "tfidf"}},
+        batch_size=5,
+    )
+    assert not done.failed, done.to_dict()
+    quality = done["quality"].result
+    oracle = run_quality(examples + labelled)  # the quality package itself, in one batch
+    assert quality is not None
+    assert [(r.example_id, r.code) for r in quality.rows] == [
+        (r.example_id, r.code) for r in oracle.rows
+    ]
+    assert ("e99", "refusal") in {(r.example_id, r.code) for r in quality.rows}
+    labels = done["labels"].result
+    assert labels is not None
+    assert ("l6", "geo") in {(r.example_id, r.suggestion) for r in labels.rows}
+    assert all(r.code == "label_issue" for r in labels.rows)
