@@ -9,6 +9,7 @@ import streamlit as st
 
 from curation.errors import CurationError
 from curation.jobs import list_jobs
+from curation.steps import steps
 from ui import state
 from ui.jobs import app_worker
 from ui.safe import esc, md
@@ -56,7 +57,7 @@ with st.sidebar:
             cols = st.columns(2)
             cols[0].metric("Need an answer", by_status.get("needs_answer", 0))
             cols[1].metric("Pairs and labels", stats["with_preference"])
-        done = ", ".join(stats["steps_run"]) or "none yet"
+        done = ", ".join(steps.done(stats["steps_run"])) or "none yet"
         st.caption(
             md("Imports: {} · edited: {} · steps run: {}", stats["imports"], stats["edited"], done)
         )

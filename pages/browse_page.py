@@ -19,11 +19,12 @@ from curation.paths import safe_file_stem
 from curation.quality.project import STEP as QUALITY_STEP
 from curation.quality.project import flag_title
 from curation.records import Message
+from curation.steps import steps_with_results
 from curation.store import STATUSES, ExampleFilter
 from curation.store.pii_findings import examples_by_review_state
 from ui import state
 from ui.downloads import examples_csv
-from ui.filters import metadata_filter, pii_state_filter, quality_flag_filter
+from ui.filters import metadata_filter, pii_state_filter, quality_flag_filter, step_flag_filter
 from ui.safe import esc, md
 from ui.widgets import show_example
 
@@ -105,6 +106,9 @@ pii_state = pii_state_filter(
 meta_filter = metadata_filter(
     store.metadata_fields(project), key="browse_meta", on_change=_reset_page, none="(any)"
 )
+step_flag = step_flag_filter(
+    steps_with_results(store, project), key="browse_step", on_change=_reset_page
+)
 
 flt = ExampleFilter(
     statuses=statuses or None,
@@ -113,6 +117,7 @@ flt = ExampleFilter(
     metadata=meta_filter,
     quality_flag=flag,
     pii_state=pii_state,
+    step_flag=step_flag,
 )
 total = store.count_examples(project, flt)
 pages = max(1, -(-total // PAGE_SIZE))

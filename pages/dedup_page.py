@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from curation.dedup import DEFAULT_NEAR_THRESHOLD, KEEP_POLICIES
+from curation.dedup import DEFAULT_NEAR_THRESHOLD
 from curation.dedup.project import (
     STEP,
     DedupRun,
@@ -23,6 +23,7 @@ from curation.dedup.project import (
     is_resolved,
     list_runs,
     load_run,
+    offered_keep_policies,
     resolve_cluster,
 )
 from curation.dedup.semantic import semantic_advice
@@ -207,10 +208,7 @@ def _review(run: DedupRun) -> None:
         else:
             st.toast("Undone")
             st.rerun()
-    labelled = "labels" in store.stats(project)["steps_run"]
-    policies = [
-        p for p in KEEP_POLICIES if p != "manual" and (labelled or p != "best-labelled")
-    ]  # "best-labelled" appears once the project has labels
+    policies = offered_keep_policies(store, project)
     policy = policy_col.selectbox("Keep policy", policies, key="dedup_policy")
     if apply_col.button("Apply to all clusters", key="dedup_apply_all") and run.clusters:
         event_id = apply_policy(store, project, run, policy, author=user)

@@ -13,7 +13,6 @@ import streamlit as st
 from curation.dedup.project import load_run
 from curation.errors import CurationError
 from curation.export import (
-    CURATION_STEPS,
     ExportOptions,
     ReadinessItem,
     composition,
@@ -31,6 +30,7 @@ from curation.export.from_project import (
 from curation.export.job import STEP as EXPORT_STEP
 from curation.jobs import active_job, get_job
 from curation.labeling.schema import VERDICTS
+from curation.steps import steps as registered_steps
 from curation.store.labels import read_schema
 from curation.store.pii_findings import pii_status
 from ui import state
@@ -115,13 +115,13 @@ st.dataframe(
     pd.DataFrame(
         [
             {
-                "step": name,
-                "status": "done" if name in steps else "not run yet",
+                "step": step.name,
+                "status": "done" if step.name in steps else "not run yet",
                 "numbers": ", ".join(
-                    f"{k}: {v}" for k, v in steps.get(name, {}).items() if k != "notes"
+                    f"{k}: {v}" for k, v in steps.get(step.name, {}).items() if k != "notes"
                 ),
             }
-            for name in CURATION_STEPS
+            for step in registered_steps
         ]
     ),
     hide_index=True,

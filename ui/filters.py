@@ -1,5 +1,5 @@
-"""Filters pages share: a metadata field and one of its typed values (Browse and Export), and a
-flag of the latest quality run (Browse).
+"""Filters pages share: a metadata field and one of its typed values (Browse and Export), a
+flag of the latest quality run, and a result code of any step that keeps per-example rows (Browse).
 
 Fields, types and values come from the store's metadata index, so every field is offered and a
 boolean field filters by true/false, not by the text "True".
@@ -13,6 +13,7 @@ from typing import Any
 
 import streamlit as st
 
+from curation.steps import StepResults
 from curation.store import ANY_FLAG, MetadataField
 from curation.store.metadata_index import typed_value
 
@@ -141,6 +142,60 @@ def quality_flag_filter(
         else "No quality run yet: run the checks on the Quality page first.",
     )
     return None if picked in (None, NO_FLAG_FILTER) else str(picked)
+
+
+def step_flag_filter(
+    found: Sequence[StepResults],
+    *,
+    key: str,
+    on_change: Callable[[], None] | None = None,
+    columns: Sequence[Any] | None = None,
+) -> tuple[str, str] | None:
+    """A select of the steps with results, then one of that step's codes; returns the
+    ``ExampleFilter.step_flag`` pair, or None (no filter).
+
+    Parameters
+    ----------
+    found:
+        `curation.steps.steps_with_results(store, project)`; empty = no step kept rows yet,
+        and the select is shown disabled.
+    key:
+        Prefix of the widgets' keys: ``{key}_step`` and ``{key}_code:{step}``.
+    on_change:
+        Called when either widget changes (e.g. back to the first page).
+    columns:
+        Two containers for the two widgets; default two new columns.
+    """
+    where = list(columns) if columns is not None else st.columns(2)
+    by_name = {f.name: f for f in found}
+    labels = {NO_FLAG_FILTER: "(any example)"}
+    labels.update({f.name: f"{f.title} ({f.total:,})" for f in found})
+    picked = where[0].selectbox(
+        "Step results",
+        list(labels),
+        key=f"{key}_step",
+        format_func=labels.__getitem__,
+        on_change=on_change,
+        disabled=not found,
+        help="Examples with a result of the step's latest run."
+        if found
+        else "No step has kept per-example results yet.",
+    )
+    chosen = by_name.get(str(picked)) if picked not in (None, NO_FLAG_FILTER) else None
+    if chosen is None:
+        return None
+    codes = {ANY_FLAG: f"any result ({chosen.total:,})"}
+    codes.update(
+        {code: f"{chosen.code_titles.get(code, code)} ({n:,})" for code, n in chosen.counts.items()}
+    )
+    code = where[1].selectbox(
+        "Result",
+        list(codes),
+        key=f"{key}_code:{chosen.name}",
+        format_func=codes.__getitem__,
+        on_change=on_change,
+    )
+    return chosen.flag(str(code if code is not None else ANY_FLAG))
 
 
 PII_STATE_LABELS = {

@@ -274,6 +274,18 @@ def _decisions(
     return changes
 
 
+def offered_keep_policies(store: Store, project: str) -> list[str]:
+    """The keep policies to offer for "apply to all clusters" (``manual`` is per cluster).
+
+    ``best-labelled`` is left out while members carry no label score (`choose_policy_keeper`
+    gives none yet), since it would only fall back to ``longest``.
+    """
+    from curation.dedup import KEEP_POLICIES
+
+    scored = False  # label scores of members are not read yet (see choose_policy_keeper)
+    return [p for p in KEEP_POLICIES if p != "manual" and (scored or p != "best-labelled")]
+
+
 def choose_policy_keeper(members: Sequence[StoredExample], policy: str) -> str:
     """The member a keep policy picks (ties go to the earliest imported)."""
     from curation.dedup import MemberInfo, choose_keeper

@@ -4,8 +4,10 @@ validation, card, manifest, zip. Pure core (no database, no UI); the app and CLI
 
 from __future__ import annotations
 
+from typing import Any
+
 from curation.export.bundle import ExportResult, export_dataset, make_zip
-from curation.export.card import CURATION_STEPS, CardInfo, build_card
+from curation.export.card import CardInfo, build_card
 from curation.export.conversation import Layout, Unrepresentable
 from curation.export.issues import Issue, TokenStats, ValidationReport
 from curation.export.leakage import LeakagePair, LeakageReport, leakage_check
@@ -97,3 +99,12 @@ __all__ = [
     "write_plan",
     "write_split",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # ``CURATION_STEPS`` comes from the step registry when read (see `curation.export.card`)
+    if name == "CURATION_STEPS":
+        from curation.steps import steps
+
+        return steps.names()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,6 +1,7 @@
 """The dataset card: README.md with Hub YAML front matter, sizes, curation steps and use.
 
-Steps are plug-ins: each is a name with a dict of numbers and optional notes; absent is "not run".
+Steps are plug-ins (`curation.steps`): each registered step renders its rows of the Curation
+table from its dict of numbers and optional notes; absent is "not run".
 """
 
 from __future__ import annotations
@@ -21,7 +22,15 @@ from curation.export.presets.base import LEFT_OUT_REASONS
 from curation.export.readiness import ReadinessItem
 from curation.records import Example
 
-CURATION_STEPS = ("import", "dedup", "quality", "labels", "audit", "pii")
+
+def __getattr__(name: str) -> Any:
+    # ``CURATION_STEPS``: the registered steps' names in pipeline order, read when asked for so
+    # a step registered later is included (kept for code that imported the old tuple)
+    if name == "CURATION_STEPS":
+        from curation.steps import steps
+
+        return steps.names()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(slots=True)
@@ -105,35 +114,48 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def step_row(name: str, stat: Any) -> str:
+    """One row of the Curation table: a step's numbers and notes, or "not run" when None.
+
+    Raises
+    ------
+    ExportError
+        When the stats are not a dict.
+    """
+    if stat is None:
+        return f"| {name} | not run | |"
+    if not isinstance(stat, Mapping):
+        raise ExportError(
+            f"curation_stats[{name!r}] must be a dict of numbers (plus optional 'notes'), "
+            f"not {type(stat).__name__}"
+        )
+    numbers = ", ".join(f"{k}: {_fmt(v)}" for k, v in stat.items() if k != "notes") or "-"
+    notes = stat.get("notes", "")
+    if isinstance(notes, list | tuple):
+        notes = "; ".join(str(n) for n in notes)
+    return f"| {name} | {_cell(numbers)} | {_cell(str(notes))} |"
+
+
 def render_steps(
     curation_stats: Mapping[str, Any], extra_steps: Mapping[str, Any] | None = None
 ) -> list[str]:
-    """Markdown for the curation steps: known steps in pipeline order, then any others.
+    """Markdown for the curation steps: registered steps in pipeline order (each renders its
+    own rows, `Step.card_section`), then any others by name.
 
     Raises
     ------
     ExportError
         When a step's stats are not a dict.
     """
+    from curation.steps import steps as registry
+
     steps = dict(curation_stats)
     steps.update(extra_steps or {})
-    order = [s for s in CURATION_STEPS] + sorted(s for s in steps if s not in CURATION_STEPS)
     lines = ["| Step | Numbers | Notes |", "|---|---|---|"]
-    for name in order:
-        stat = steps.get(name)
-        if stat is None:
-            lines.append(f"| {name} | not run | |")
-            continue
-        if not isinstance(stat, Mapping):
-            raise ExportError(
-                f"curation_stats[{name!r}] must be a dict of numbers (plus optional 'notes'), "
-                f"not {type(stat).__name__}"
-            )
-        numbers = ", ".join(f"{k}: {_fmt(v)}" for k, v in stat.items() if k != "notes") or "-"
-        notes = stat.get("notes", "")
-        if isinstance(notes, list | tuple):
-            notes = "; ".join(str(n) for n in notes)
-        lines.append(f"| {name} | {_cell(numbers)} | {_cell(str(notes))} |")
+    for step in registry:
+        lines.extend(step.card_section(steps.get(step.name)))
+    for name in sorted(s for s in steps if s not in registry):
+        lines.append(step_row(name, steps[name]))
     return lines
 
 
@@ -163,8 +185,9 @@ def build_card(
         Split name (``train``, ``validation``) -> path relative to the card, exactly as written;
         it becomes the ``configs`` front matter.
     curation_stats:
-        Step name -> dict of numbers and optional ``notes`` (``import``, ``dedup``, ``labels``,
-        ``audit``, ``pii``; any other step is listed after them). Absent steps read "not run".
+        Step name -> dict of numbers and optional ``notes``, as `curation_stats` gathers it:
+        the registered steps (`curation.steps.steps`) in pipeline order, any other name listed
+        after them. Absent steps read "not run".
     card_info:
         User-given metadata; defaults when None.
     extra_steps:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from curation.dedup.project import DedupRun, load_run, unresolved_duplicates
+from curation.dedup.project import DedupRun, load_run
 from curation.errors import ExportError
 from curation.export.bundle import ExportResult
 from curation.export.card import CardInfo
@@ -94,67 +94,21 @@ def dedup_groups(run: DedupRun | None, examples: Sequence[Example]) -> list[list
     return groups
 
 
-def curation_stats(store: Store, project: str, run: DedupRun | None) -> dict[str, Any]:
-    """Numbers of every step run on the project, keyed by step; a step never run is absent.
+def curation_stats(store: Store, project: str, run: DedupRun | None = None) -> dict[str, Any]:
+    """Numbers of every step run on the project, keyed by step in pipeline order; a step
+    never run is absent.
 
-    `run` is the project's latest dedup run (`load_run`), None when dedup never ran; the
-    latest quality run's numbers come from `curation.quality.project.quality_stats`, the
-    latest bias audit's from `curation.bias.summary.bias_summary`.
+    Each registered step (`curation.steps.steps`) gives its own block (`Step.stats`), from
+    its latest saved run. `run` is accepted for compatibility and not needed: the dedup step
+    reads the latest dedup run itself.
     """
-    from curation.quality.project import quality_stats
+    from curation.steps import steps
 
-    stats = store.stats(project)
-    by_status = stats["by_status"]
-    imports = store.list_imports(project)
-    out: dict[str, Any] = {
-        "import": {
-            "files": len(imports),
-            "records_read": sum(i["n_records"] for i in imports),
-            "examples_imported": stats["total"],
-            "records_skipped": sum(i["n_skipped"] for i in imports),
-            "examples_edited": stats["edited"],
-            "rejected": by_status.get("rejected", 0),
-            "filtered": by_status.get("filtered", 0),
-            "needs_answer": by_status.get("needs_answer", 0),
-        }
-    }
-    if run is not None:
-        unresolved = unresolved_duplicates(store, project, run)
-        active = by_status.get("active", 0)
-        out["dedup"] = {
-            "method": run.method,
-            "threshold": run.threshold if run.threshold is not None else "-",
-            "text_compared": run.fields,
-            "clusters": len(run.clusters),
-            "duplicates_removed": by_status.get("duplicate", 0),
-            "duplicates_remaining": unresolved,
-            "duplicate_rate": round(unresolved / active, 4) if active else 0.0,
-            "notes": f"backend {run.backend}",
-        }
-    quality = quality_stats(store, project)
-    if quality is not None:
-        out["quality"] = quality
-    from curation.labeling.export import label_summary
-
-    labels = label_summary(store, project, example_ids=None)
-    if labels is not None:
-        card = labels.card_stats()
-        if labels.overall_alpha is not None:
-            card["agreement"] = labels.overall_alpha  # what readiness reads
-        card["open_issues"] = labels.suspected_errors
-        out["labels"] = card
-    from curation.bias.summary import bias_summary
-
-    audit = bias_summary(store, project)
-    if audit is not None:
-        out["audit"] = {k: v for k, v in audit.items() if k != "top_findings"}
-    from curation.store.pii_findings import pii_status
-
-    pii = pii_status(store, project)
-    if pii.pop("scanned"):
-        last = store.latest_step_run(project, "pii")
-        pii["replacements"] = int((last or {}).get("stats", {}).get("replacements", 0))
-        out["pii"] = pii
+    out: dict[str, Any] = {}
+    for step in steps:
+        block = step.stats(store, project)
+        if block is not None:
+            out[step.name] = block
     return out
 
 

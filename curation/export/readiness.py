@@ -47,7 +47,8 @@ class ReadinessItem:
         }
 
 
-def _number(step: Mapping[str, Any] | None, *keys: str) -> float | None:
+def number(step: Mapping[str, Any] | None, *keys: str) -> float | None:
+    """The first of `keys` in a step's stats that holds a number (not a bool); None otherwise."""
     if not isinstance(step, Mapping):
         return None
     for key in keys:
@@ -152,62 +153,12 @@ def readiness_summary(
             else f"{ne} eval examples" + (" (noisy below 50)" if ne < MIN_EVAL_WARN else ""),
         )
     )
-    dedup = stats.get("dedup")
-    rate = _number(dedup, "duplicate_rate")
-    if rate is None:
-        remaining = _number(dedup, "duplicates_remaining")
-        rate = remaining / n if remaining is not None and n else None
-    if rate is None:
-        note = "dedup stats hold no duplicate rate" if dedup else "deduplication was not run"
-        items.append(ReadinessItem("duplicate rate", None, "not-run", note))
-    else:
-        status: Status = "fail" if rate > 0.2 else "warn" if rate > 0.05 else "ok"
-        items.append(
-            ReadinessItem(
-                "duplicate rate", round(rate, 4), status, f"{rate:.1%} of examples are duplicates"
-            )
-        )
-    items.append(_quality_item(stats.get("quality")))
-    items.append(_audit_item(stats.get("audit")))
-    labels = stats.get("labels")
-    agreement = _number(labels, "agreement")
-    if agreement is None:
-        items.append(
-            ReadinessItem("agreement", None, "not-run", "no inter-annotator agreement measured")
-        )
-    else:
-        status = "fail" if agreement < 0.4 else "warn" if agreement < 0.6 else "ok"
-        items.append(
-            ReadinessItem(
-                "agreement", round(agreement, 4), status, f"annotator agreement {agreement:.2f}"
-            )
-        )
-    open_issues = _number(labels, "open_issues")
-    if open_issues is None:
-        items.append(
-            ReadinessItem("label issues", None, "not-run", "label-issue detection was not run")
-        )
-    else:
-        items.append(
-            ReadinessItem(
-                "label issues",
-                int(open_issues),
-                "warn" if open_issues else "ok",
-                f"{int(open_issues)} suspected label issues still open",
-            )
-        )
-    residual = _number(stats.get("pii"), "residual")
-    if residual is None:
-        items.append(ReadinessItem("PII residual", None, "not-run", "PII scrubbing was not run"))
-    else:
-        items.append(
-            ReadinessItem(
-                "PII residual",
-                int(residual),
-                "fail" if residual else "ok",
-                f"{int(residual)} PII findings left in the data",
-            )
-        )
+    from curation.steps import CHECKS, steps
+
+    # each registered step adds its items (duplicates, quality flags, bias audit, agreement,
+    # label issues, PII residual for the built-in ones)
+    for step in sorted((s for s in steps if s.readiness_group == CHECKS), key=_rank):
+        items.extend(step.readiness_items(stats.get(step.name), n_examples=n))
     if tokens is None or tokens.count == 0:
         items.append(ReadinessItem("token budget", None, "not-run", "tokens were not counted"))
     elif tokens.limit is None:
@@ -215,7 +166,9 @@ def readiness_summary(
             ReadinessItem("token budget", tokens.p95, "ok", f"p95 {tokens.p95:.0f} tokens")
         )
     else:
-        status = "fail" if tokens.p95 > tokens.limit else "warn" if tokens.over_limit else "ok"
+        status: Status = (
+            "fail" if tokens.p95 > tokens.limit else "warn" if tokens.over_limit else "ok"
+        )
         items.append(
             ReadinessItem(
                 "token budget",
@@ -259,17 +212,10 @@ def data_items(
         items.append(
             ReadinessItem("left out", total, "warn", f"{total} examples left out: {words}")
         )
-    waiting = _number(stats.get("import"), "needs_answer")
-    if waiting:
-        items.append(
-            ReadinessItem(
-                "needs an answer",
-                int(waiting),
-                "warn",
-                f"{int(waiting)} examples still need an answer and never go out; write their "
-                "answers (or candidate answers) to export them",
-            )
-        )
+    from curation.steps import DATA, steps
+
+    for step in sorted((s for s in steps if s.readiness_group == DATA), key=_rank):
+        items.extend(step.readiness_items(stats.get(step.name), n_examples=len(examples)))
     if task == "sft":
         pairs = sum(1 for ex in examples if ex.candidates)
         if pairs:
@@ -335,48 +281,5 @@ def data_items(
     return items
 
 
-def _audit_item(audit: Mapping[str, Any] | None) -> ReadinessItem:
-    """The latest bias audit: critical findings warn (a judgement to make, not a broken file),
-    and so does an audit older than the active examples it describes."""
-    critical = _number(audit, "critical")
-    if audit is None or critical is None:
-        return ReadinessItem("bias audit", None, "not-run", "the bias audit was not run")
-    warnings = int(_number(audit, "warning") or 0)
-    audited, active = _number(audit, "examples_audited"), _number(audit, "active_now")
-    if audited is not None and active is not None and audited != active:
-        return ReadinessItem(
-            "bias audit",
-            int(critical),
-            "warn",
-            f"the audit covered {int(audited)} examples, {int(active)} are active now: run it "
-            "again on the Bias audit page",
-        )
-    if critical:
-        return ReadinessItem(
-            "bias audit",
-            int(critical),
-            "warn",
-            f"{int(critical)} critical bias finding{'s' if critical != 1 else ''} "
-            f"({warnings} warnings); review them on the Bias audit page",
-        )
-    return ReadinessItem("bias audit", 0, "ok", f"no critical bias finding ({warnings} warnings)")
-
-
-def _quality_item(quality: Mapping[str, Any] | None) -> ReadinessItem:
-    """Active examples that carry a flag of the latest quality run: each teaches its flaw."""
-    flagged = _number(quality, "flagged_active")
-    if flagged is None:
-        note = "quality stats hold no flag count" if quality else "quality flags were not run"
-        return ReadinessItem("quality flags", None, "not-run", note)
-    n = int(flagged)
-    if not n:
-        return ReadinessItem("quality flags", 0, "ok", "no active example carries a quality flag")
-    checked = _number(quality, "examples_checked")
-    of = f" (of {int(checked)} checked)" if checked else ""
-    return ReadinessItem(
-        "quality flags",
-        n,
-        "warn",
-        f"{n} active example{'s carry' if n != 1 else ' carries'} a quality flag{of}; review "
-        "or reject them on the Quality page",
-    )
+def _rank(step: Any) -> int:
+    return int(step.readiness_rank)

@@ -10,6 +10,7 @@ from curation.jobs.registry import JobStep, registry
 from curation.labeling.job import label_issues_params, run_label_issues_job
 from curation.pii.job import pii_scan_params, run_pii_scan_job
 from curation.quality.job import quality_params, run_quality_job
+from curation.steps.job import STEPS_JOB, run_steps_job, steps_job_params
 
 registry.register(JobStep("import", run_import_job, import_params, "Import"), replace=True)
 registry.register(JobStep("dedup", run_dedup_job, dedup_job_params, "Deduplicate"), replace=True)
@@ -22,3 +23,6 @@ registry.register(
     JobStep("label_issues", run_label_issues_job, label_issues_params, "Label issues"), replace=True
 )
 registry.register(JobStep("export", run_export_job, export_params, "Export"), replace=True)
+registry.register(
+    JobStep(STEPS_JOB, run_steps_job, steps_job_params, "Curation steps"), replace=True
+)

@@ -247,8 +247,12 @@ class ExampleFilter:
     matches numbers, a string matches strings; a field holding a list matches when the list
     contains the value. Several fields must all match.
 
-    `quality_flag` keeps the examples carrying that flag code (or ``"*"``, any flag) in the
-    project's latest quality run (`Store.save_step_results`); with no run it matches nothing.
+    `step_flag` is ``(step, code)``: the examples with a result of that code (or ``"*"``, any
+    code) in the project's latest run of `step` (`Store.save_step_results`), for any step that
+    keeps per-example rows (``quality``, ``bias_audit``, ``label_issues`` or a plug-in step's
+    name: `curation.steps.Step.results_step`); with no run it matches nothing.
+    `quality_flag` is the same for the quality step: ``quality_flag="refusal"`` is
+    ``step_flag=("quality", "refusal")``. Both may be given; both must match.
 
     `pii_state` keeps the examples with a PII finding in that review state (``pending``,
     ``accepted``, ``rejected``), or with any finding (``"*"``).
@@ -261,6 +265,26 @@ class ExampleFilter:
     example_ids: Sequence[str] | None = None
     quality_flag: str | None = None
     pii_state: str | None = None
+    step_flag: tuple[str, str] | None = None
+
+    def __post_init__(self) -> None:
+        flag = self.step_flag
+        if flag is not None and (
+            not isinstance(flag, tuple | list)
+            or len(flag) != 2
+            or not all(isinstance(part, str) and part for part in flag)
+        ):
+            raise StoreError(
+                f"step_flag is a (step, code) pair of names, such as ('quality', 'refusal') "
+                f"or ('quality', '*'), not {flag!r}"
+            )
+
+    def step_flags(self) -> list[tuple[str, str]]:
+        """Every (step, code) the filter requires: `quality_flag` and `step_flag`."""
+        out = [(QUALITY_STEP, self.quality_flag)] if self.quality_flag else []
+        if self.step_flag is not None:
+            out.append((self.step_flag[0], self.step_flag[1]))
+        return out
 
 
 class Store:
@@ -618,8 +642,8 @@ class Store:
             clauses.append(c.search_text.like(f"%{escaped}%", escape="\\"))
         for key, value in flt.metadata.items():
             clauses.append(self._metadata_match(key, value))
-        if flt.quality_flag:
-            clauses.append(flag_clause(pid, QUALITY_STEP, flt.quality_flag))
+        for step, code in flt.step_flags():
+            clauses.append(flag_clause(pid, step, code))
         if flt.pii_state:
             clauses.append(_pii_clause(flt.pii_state))
         return clauses
