@@ -39,6 +39,15 @@ from curation.store import Store
     ),
     click.option("--keep", default="longest", help="keep policy for duplicate clusters"),
     click.option("--near-threshold", type=float, default=None, help="near-dup Jaccard threshold"),
+    click.option(
+        "--step",
+        "steps",
+        multiple=True,
+        metavar="NAME",
+        help="a registered step to run after dedup, before the export (repeatable; e.g. "
+        "quality, audit, pii): its numbers go into the card and the readiness summary; a step "
+        "that fails is reported and the others still run",
+    ),
     export_options(),
 )
 def cmd_pipeline(args: Args) -> Report:
@@ -49,6 +58,10 @@ def cmd_pipeline(args: Args) -> Report:
 
     author = author_of(args)
     check_outputs(args)
+    if args.steps:  # an unknown step or a bad name fails before anything is read
+        from curation.steps import resolve_steps
+
+        resolve_steps(list(args.steps))
     with tempfile.TemporaryDirectory() as tmp:
         db = args.db or (None if args.project else f"sqlite:///{os.path.join(tmp, 'pipeline.db')}")
         store = Store(db)
@@ -91,6 +104,13 @@ def cmd_pipeline(args: Args) -> Report:
                         "removed": after - before,
                     }
                 )
+            if args.steps:
+                from curation.steps import run_project_steps
+
+                ran = run_project_steps(
+                    store, project, list(args.steps), author=author, progress=progress.update
+                )
+                steps.extend(ran.to_dict()["steps"])
             result = export_stored(args, store, project, progress, author=author)
         finally:
             progress.close()

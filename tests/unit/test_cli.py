@@ -196,6 +196,48 @@ def test_pipeline_removes_planted_duplicates(tmp_path: Path, shared_data: Path, 
     assert len(written) == 40 and len({p.casefold() for p in prompts}) == 40
 
 
+def test_pipeline_runs_the_registered_steps_it_is_given(tmp_path: Path, capsys) -> None:
+    rows = [{"instruction": f"Question {i}?", "output": f"Answer number {i}."} for i in range(12)]
+    rows += [{"instruction": "Write a poem.", "output": "I'm sorry, but I cannot help with that."}]
+    path = tmp_path / "in.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    code, report = run(
+        capsys,
+        "pipeline",
+        str(path),
+        "--out",
+        str(tmp_path / "bad"),
+        "--step",
+        "quality",
+        "--step",
+        "nope",
+        "--json",
+        "--quiet",
+    )
+    assert code == 2 and "nope" in str(report) and not (tmp_path / "bad").exists()
+    out = tmp_path / "out"
+    code, report = run(
+        capsys,
+        "pipeline",
+        str(path),
+        "--out",
+        str(out),
+        "--step",
+        "quality",
+        "--step",
+        "audit",
+        "--json",
+        "--quiet",
+    )
+    assert code == 0, report
+    steps = {s["step"]: s for s in report["steps"]}
+    assert steps["quality"]["ok"] and steps["audit"]["ok"]
+    assert steps["quality"]["run_id"] and steps["audit"]["run_id"]
+    card = (out / "README.md").read_text(encoding="utf-8")
+    assert "| quality | examples_checked: 13, flagged: 1," in card  # the refusal
+    assert "| audit |" in card
+
+
 def test_export_can_leave_out_what_the_preset_cannot_carry(
     tmp_path: Path, shared_data: Path, capsys
 ) -> None:
