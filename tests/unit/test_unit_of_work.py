@@ -112,23 +112,22 @@ def test_a_failing_unit_leaves_no_rows_and_no_event(store: Store, tmp_path: Path
     start = _snapshot(store)
     n_events = _n_events(store)
     result = read_examples(write_alpaca(tmp_path / "more.jsonl", 5, tag=" more"))
-    with pytest.raises(RuntimeError, match="half way"):
-        with store.session("p", "ada") as uow:
-            assert uow.examples.add_import(result).imported == 5
-            uow.statuses.apply({ids[0]: StatusChange("rejected", "bad")})
-            uow.revisions.edit(ids[1], _messages("gone"), "edit")
-            uow.settings.set("k", 1)
-            uow.describe("cleanup", "never saved")
-            assert uow.examples.count() == 8
-            raise RuntimeError("half way")
+    with pytest.raises(RuntimeError, match="half way"), store.session("p", "ada") as uow:
+        assert uow.examples.add_import(result).imported == 5
+        uow.statuses.apply({ids[0]: StatusChange("rejected", "bad")})
+        uow.revisions.edit(ids[1], _messages("gone"), "edit")
+        uow.settings.set("k", 1)
+        uow.describe("cleanup", "never saved")
+        assert uow.examples.count() == 8
+        raise RuntimeError("half way")
     assert _snapshot(store) == start
     assert _n_events(store) == n_events
     assert store.revisions("p", ids[1]) == []
     # a refusal from a repository rolls back what the unit did before it too
-    with pytest.raises(ConflictError, match="changed by someone else"):
-        with store.session("p", "ada") as uow:
-            uow.statuses.apply({ids[2]: StatusChange("filtered", "x")})
-            uow.revisions.edit(ids[0], _messages("stale"), "edit", expected_revision=3)
+    stale = pytest.raises(ConflictError, match="changed by someone else")
+    with stale, store.session("p", "ada") as uow:
+        uow.statuses.apply({ids[2]: StatusChange("filtered", "x")})
+        uow.revisions.edit(ids[0], _messages("stale"), "edit", expected_revision=3)
     assert _snapshot(store) == start and _n_events(store) == n_events
 
 
@@ -137,9 +136,9 @@ def test_a_unit_that_changes_something_without_describing_it_saves_nothing(
 ) -> None:
     ids = seed_project(store, tmp_path, 2)
     n_events = _n_events(store)
-    with pytest.raises(StoreError, match="without saying what it was"):
-        with store.session("p", "ada") as uow:
-            uow.statuses.apply({ids[0]: StatusChange("rejected", "bad")})
+    undescribed = pytest.raises(StoreError, match="without saying what it was")
+    with undescribed, store.session("p", "ada") as uow:
+        uow.statuses.apply({ids[0]: StatusChange("rejected", "bad")})
     assert store.get_example("p", ids[0]).status == "active"
     assert _n_events(store) == n_events
     with store.session("p", "ada"):  # a unit that changes nothing writes no event
@@ -152,9 +151,8 @@ def test_units_do_not_nest_and_the_refusal_leaves_the_outer_unit_working(
 ) -> None:
     ids = seed_project(store, tmp_path, 2)
     with store.session("p", "ada") as uow:
-        with pytest.raises(StoreError, match="do not nest"):
-            with store.session("p", "bob"):
-                pass
+        with pytest.raises(StoreError, match="do not nest"), store.session("p", "bob"):
+            pass
         with pytest.raises(StoreError, match="do not nest"):  # a Store method opens one too
             store.set_status("p", [ids[1]], "rejected", "bob", "inner")
         uow.statuses.apply({ids[0]: StatusChange("rejected", "outer")})
@@ -162,9 +160,8 @@ def test_units_do_not_nest_and_the_refusal_leaves_the_outer_unit_working(
     assert store.get_example("p", ids[0]).status == "rejected"
     assert store.get_example("p", ids[1]).status == "active"
     # after a unit that failed, the next one opens
-    with pytest.raises(RuntimeError):
-        with store.session("p", "ada"):
-            raise RuntimeError
+    with pytest.raises(RuntimeError), store.session("p", "ada"):
+        raise RuntimeError
     assert store.set_status("p", [ids[1]], "filtered", "bob", "after") > 0
 
 
@@ -190,12 +187,10 @@ def test_nesting_is_per_thread(store: Store, tmp_path: Path) -> None:
 
 def test_a_session_names_what_is_wrong_with_it(store: Store, tmp_path: Path) -> None:
     ids = seed_project(store, tmp_path, 1)
-    with pytest.raises(NotFoundError, match="No project named 'nope'"):
-        with store.session("nope", "ada"):
-            pass
-    with pytest.raises(StoreError, match="author name is required"):
-        with store.session("p", "  "):
-            pass
+    with pytest.raises(NotFoundError, match="No project named 'nope'"), store.session("nope", "a"):
+        pass
+    with pytest.raises(StoreError, match="author name is required"), store.session("p", "  "):
+        pass
     with store.read_session("p") as reader:
         assert reader.examples.count() == 1
         with pytest.raises(StoreError, match="only reads"):
