@@ -108,7 +108,7 @@ class UnitOfWork:
 
     # ---- what the unit's event records -----------------------------------------------------
 
-    def describe(self, kind: str, summary: str, **payload: Any) -> None:
+    def describe(self, kind: str, summary: str, /, **payload: Any) -> None:
         """Name the unit's audit event: its kind, its summary and extra payload fields.
 
         ``{n}`` in `summary` becomes the number of example changes recorded by the time the

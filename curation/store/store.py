@@ -412,7 +412,6 @@ class Store:
         OFFSET would rescan everything before it. Each batch is its own short read, so the
         caller may write between batches.
         """
-        self.project_id(project)  # a missing project fails here, not at the first next()
         last = -1
         while True:
             with self.read_session(project) as uow:

@@ -105,6 +105,10 @@ def test_the_store_methods_still_write_one_event_each(store: Store, tmp_path: Pa
     assert [e["kind"] for e in newest] == ["edit", "status"] and newest[1]["id"] == event
     assert newest[1]["summary"] == "bad: 3 example(s) set to rejected"
     assert rev == 1
+    # an event's payload may use any key, also the names of the event's own columns
+    logged = store.log_event("p", "export", "ada", "wrote", {"kind": "sft", "summary": "s"})
+    assert store.events("p", limit=1)[0]["payload"] == {"kind": "sft", "summary": "s"}
+    assert store.events("p", limit=1)[0]["id"] == logged
 
 
 def test_a_failing_unit_leaves_no_rows_and_no_event(store: Store, tmp_path: Path) -> None:
