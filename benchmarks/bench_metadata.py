@@ -67,7 +67,7 @@ def main() -> None:
         project = f"bench{int(time.time())}"
         store.create_project(project, "bench")
         result = read_examples(path)
-        import curation.store.store as store_module
+        import curation.store.examples as store_module
 
         # reference: the same import with the index update switched off; best of 3, alternating
         kept = store_module.add_to_index

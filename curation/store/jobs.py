@@ -22,6 +22,7 @@ from curation.store import schema as s
 from curation.store.db import reading, writing
 
 if TYPE_CHECKING:
+    from curation.store.session import UnitOfWork
     from curation.store.store import Store
 
 STALE_AFTER = timedelta(seconds=120)  # a running job whose heartbeat is older is presumed dead
@@ -160,6 +161,73 @@ def process_alive(pid: int) -> bool:
         return True
 
 
+def _find(
+    conn: Connection,
+    pid: int | None,
+    *,
+    step: str | None,
+    states: Sequence[str] | None,
+    limit: int,
+) -> list[Job]:
+    c = s.jobs.c
+    query = _select_jobs()
+    if pid is not None:
+        query = query.where(c.project_id == pid)
+    if step is not None:
+        query = query.where(c.step == step)
+    if states:
+        query = query.where(c.state.in_(list(states)))
+    return [_job(r) for r in conn.execute(query.order_by(c.id.desc()).limit(limit)).all()]
+
+
+class JobRepository:
+    """The jobs of a unit of work's project, on its transaction (submitting writes no event)."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+
+    def submit(self, step: str, params: Mapping[str, Any]) -> Job:
+        """Queue a job; refuses when a job of `step` is queued or running for the project.
+
+        The refusal comes from the partial unique index on (project, step) over active jobs, so
+        two submits at the same moment cannot both pass: the loser gets a `JobError`.
+        """
+        self.uow.require_write()
+        conn = self.uow.conn
+        try:
+            job_id = conn.execute(
+                insert(s.jobs).values(
+                    project_id=self.uow.pid,
+                    step=step,
+                    params=dict(params),
+                    state="queued",
+                    progress_stage="",
+                    progress_done=0,
+                    progress_message="",
+                    author=self.uow.author,
+                    created_at=_now(),
+                    cancel_requested=False,
+                )
+            ).inserted_primary_key[0]  # type: ignore[index]
+        except IntegrityError:
+            raise JobError(
+                f"A {step} job is already running for {self.uow.project}; wait for it to finish "
+                "or cancel it first."
+            ) from None
+        return _one(conn, int(job_id))
+
+    def find(
+        self, *, step: str | None = None, states: Sequence[str] | None = None, limit: int = 100
+    ) -> list[Job]:
+        """The project's jobs newest first, optionally of one step and set of states."""
+        return _find(self.uow.conn, self.uow.pid, step=step, states=states, limit=limit)
+
+    def active(self, step: str) -> Job | None:
+        """The queued or running job of `step`, if there is one."""
+        found = self.find(step=step, states=s.ACTIVE_JOB_STATES, limit=1)
+        return found[0] if found else None
+
+
 class JobStore:
     """The jobs of one `Store`; see `curation.jobs` for submitting and running them."""
 
@@ -175,32 +243,8 @@ class JobStore:
         The refusal comes from the partial unique index on (project, step) over active jobs, so
         two submits at the same moment cannot both pass: the loser gets a `JobError`.
         """
-        from curation.store.store import _check_author, _project_id
-
-        author = _check_author(author)
-        with writing(self.engine) as conn:
-            pid = _project_id(conn, project)
-            try:
-                job_id = conn.execute(
-                    insert(s.jobs).values(
-                        project_id=pid,
-                        step=step,
-                        params=dict(params),
-                        state="queued",
-                        progress_stage="",
-                        progress_done=0,
-                        progress_message="",
-                        author=author,
-                        created_at=_now(),
-                        cancel_requested=False,
-                    )
-                ).inserted_primary_key[0]  # type: ignore[index]
-            except IntegrityError:
-                raise JobError(
-                    f"A {step} job is already running for {project}; wait for it to finish or "
-                    "cancel it first."
-                ) from None
-            return _one(conn, int(job_id))
+        with self.store.session(project, author) as uow:
+            return uow.jobs.submit(step, params)
 
     def get(self, job_id: int) -> Job:
         with reading(self.engine) as conn:
@@ -215,19 +259,11 @@ class JobStore:
         limit: int = 100,
     ) -> list[Job]:
         """Jobs newest first, optionally of one project, step and set of states."""
-        from curation.store.store import _project_id
-
-        c = s.jobs.c
-        query = _select_jobs()
+        if project is not None:
+            with self.store.read_session(project) as uow:
+                return uow.jobs.find(step=step, states=states, limit=limit)
         with reading(self.engine) as conn:
-            if project is not None:
-                query = query.where(c.project_id == _project_id(conn, project))
-            if step is not None:
-                query = query.where(c.step == step)
-            if states:
-                query = query.where(c.state.in_(list(states)))
-            rows = conn.execute(query.order_by(c.id.desc()).limit(limit)).all()
-        return [_job(r) for r in rows]
+            return _find(conn, None, step=step, states=states, limit=limit)
 
     def active(self, project: str, step: str) -> Job | None:
         """The queued or running job of `step` for the project, if there is one."""
