@@ -26,6 +26,7 @@ __all__ = [
     "scrub_dataset",
 ]
 
+
 @dataclass(slots=True)
 class DatasetScan:
     """Every scanned text of a dataset with its findings, in example order."""

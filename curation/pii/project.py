@@ -32,6 +32,7 @@ __all__ = [
 
 SETTINGS_KEY = "pii"
 
+
 def project_pii_config(store: Store, project: str) -> PiiConfig:
     """The project's saved PII configuration (allow list, its own entity types), or defaults."""
     return PiiConfig.from_dict(store.project_settings(project).get(SETTINGS_KEY) or {})
