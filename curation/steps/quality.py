@@ -62,9 +62,7 @@ class QualityStep(Step):
     ) -> int | None:
         from curation.quality.project import run_project_quality
 
-        return run_project_quality(
-            store, project, config, author=author, progress=progress
-        ).run_id
+        return run_project_quality(store, project, config, author=author, progress=progress).run_id
 
     def stats(self, store: Store, project: str) -> dict[str, Any] | None:
         from curation.quality.project import quality_stats
