@@ -246,7 +246,7 @@ def main() -> None:
     ticks: list[tuple[str, int, int]] = []
     with PiiScanner() as full:
         t0 = time.perf_counter()
-        full.scan(texts, progress=lambda stage, done, total: ticks.append((stage, done, total)))
+        full.scan(texts, progress=lambda u: ticks.append((u.stage, u.done, u.total)))
         full_s = time.perf_counter() - t0
         print(
             f"| ours, {full._workers()} worker processes (start-up included), {len(texts)} texts | {full_s:.1f} | {len(texts) / full_s:.1f} | {len(texts) / full_s / plain_rate:.1f}x |"

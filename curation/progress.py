@@ -45,15 +45,3 @@ def report(
     """Send one update to `progress` if there is one."""
     if progress is not None:
         progress(ProgressUpdate(stage, done, total, message))
-
-
-def stage_callback(progress: ProgressFn | None) -> Callable[[str, int, int], None] | None:
-    """`progress` in the older ``(stage, done, total)`` form that dedup's stages call."""
-    if progress is None:
-        return None
-    sink = progress
-
-    def forward(stage: str, done: int, total: int) -> None:
-        sink(ProgressUpdate(stage, done, total))
-
-    return forward

@@ -37,6 +37,7 @@ from ui import state
 from ui.exporting import composition_rows, dry_run_view, readiness_rows
 from ui.filters import metadata_filter
 from ui.jobs import finished_message, job_progress, submit_job
+from ui.progress import bar_progress
 from ui.safe import esc, md
 
 state.init_state()
@@ -257,20 +258,23 @@ st.subheader("4 · Readiness")
 if st.button("Check readiness", key="export_check"):
     # The dry run is the export itself written to a scratch folder: the counts below are the
     # line counts the Export button writes with the same settings.
-    with st.spinner("Splitting, writing and validating a dry run…"):
-        try:
-            dry = dry_run_project(
-                store,
-                project,
-                settings,
-                sources=sources or None,
-                metadata=metadata,
-                verdicts=verdicts or None,
-            )
-        except CurationError as exc:
-            st.error(esc(exc))
-        else:
-            st.session_state[state.EXPORT_DRY_RUN] = dry_run_view(dry, check_key)
+    bar = st.progress(0.0, text="Splitting, writing and validating a dry run…")
+    try:
+        dry = dry_run_project(
+            store,
+            project,
+            settings,
+            sources=sources or None,
+            metadata=metadata,
+            verdicts=verdicts or None,
+            progress=bar_progress(bar),
+        )
+    except CurationError as exc:
+        st.error(esc(exc))
+    else:
+        st.session_state[state.EXPORT_DRY_RUN] = dry_run_view(dry, check_key)
+    finally:
+        bar.empty()
 shown = st.session_state.get(state.EXPORT_DRY_RUN)
 if shown:
     if shown["key"] != check_key:

@@ -22,6 +22,7 @@ from curation.store.pii_findings import GATE_SCORE, list_findings, pii_status, r
 from ui import pii as ui_pii
 from ui import state
 from ui.jobs import finished_message, job_progress, submit_job
+from ui.progress import bar_progress
 from ui.safe import esc, md
 
 OPERATOR_HELP = {
@@ -253,11 +254,6 @@ if st.button(
         config_json,
     )
     bar = st.progress(0.0, text="Scrubbing…")
-
-    def _scrub_progress(stage: str, done: int, total: int | None) -> None:
-        frac = min(1.0, done / total) if total else 0.0
-        bar.progress(frac, text=md("re-scan {}: {:,}/{:,}", stage, done, total or 0))
-
     try:
         done = scrub_project(
             store,
@@ -266,7 +262,7 @@ if st.button(
             operator,
             user,
             accepted_only=True,
-            progress=_scrub_progress,
+            progress=bar_progress(bar),
         )
     except CurationError as exc:
         bar.empty()

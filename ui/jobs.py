@@ -13,6 +13,7 @@ from curation.errors import CurationError
 from curation.jobs import Job, Worker, get_job, request_cancel, submit
 from curation.store import default_db_url
 from ui import state
+from ui.progress import describe
 from ui.safe import esc, md
 
 APP_WORKER_ENV = "CURATION_APP_WORKER"  # "0": no worker thread in the app (a CLI worker runs jobs)
@@ -48,9 +49,7 @@ def _describe(job: Job) -> str:
     if job.state == "queued":
         waiting = "" if app_worker() else " (start one with `curation jobs worker`)"
         return "Queued: waiting for a worker" + waiting
-    if p.total:
-        return md("{}: {:,} of {:,}", p.stage, p.done, p.total)
-    return md("{}…", p.stage or "starting")
+    return describe(p)
 
 
 @st.fragment(run_every=REFRESH_SECONDS)

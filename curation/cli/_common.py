@@ -167,28 +167,34 @@ def opened(args: Args) -> Iterator[Store]:
 
 
 class Progress:
-    """A tqdm bar per stage on stderr; callable as progress(done, total) or (stage, done, total),
-    and `update` takes the `curation.progress` protocol's `ProgressUpdate`."""
+    """A tqdm bar per stage on stderr, fed the `curation.progress` protocol: pass `update`
+    wherever the core takes a `ProgressFn`."""
 
-    def __init__(self, enabled: bool, desc: str = "") -> None:
+    def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
-        self.desc = desc
         self.bars: dict[str, tqdm] = {}
 
-    def __call__(self, *args: Any) -> None:
+    def update(self, update: ProgressUpdate) -> None:
+        """Move the bar of ``update.stage`` (made on its first update) to ``update.done``."""
         if not self.enabled:
             return
-        stage, done, total = (self.desc, *args) if len(args) == 2 else args
-        bar = self.bars.get(stage)
+        bar = self.bars.get(update.stage)
         if bar is None:
-            bar = self.bars[stage] = tqdm(total=total, desc=stage, file=sys.stderr, leave=False)
-        if total is not None and bar.total != total:
-            bar.total = total
-        bar.n = done
+            bar = self.bars[update.stage] = tqdm(
+                total=update.total, desc=update.stage, file=sys.stderr, leave=False
+            )
+        if update.total is not None and bar.total != update.total:
+            bar.total = update.total
+        bar.n = update.done
         bar.refresh()
 
-    def update(self, update: ProgressUpdate) -> None:
-        self(update.stage, update.done, update.total)
+    def counter(self, stage: str) -> Callable[[int, int | None], None]:
+        """`update` as ``(done, total)`` for one stage: the form `Store.add_import` reports in."""
+
+        def count(done: int, total: int | None) -> None:
+            self.update(ProgressUpdate(stage, done, total))
+
+        return count
 
     def close(self) -> None:
         for bar in self.bars.values():

@@ -70,7 +70,7 @@ def _dedup_file(args: Args, progress: Progress, reference: Any = None) -> Report
     from curation.dedup.project import kept_pairs, language_notes, semantic_languages
     from curation.formats import read_examples
 
-    result = read_examples(args.target)
+    result = read_examples(args.target, progress=progress.update)
     examples = result.examples
     contamination: list[dict[str, Any]] | None = None
     reference_report = None
@@ -81,7 +81,7 @@ def _dedup_file(args: Args, progress: Progress, reference: Any = None) -> Report
             method=args.reference_method,
             threshold=args.reference_threshold,
             fields=args.reference_fields,
-            progress=progress,
+            progress=progress.update,
         )
         contamination = [m.to_dict() for m in matches]
         reference_report = _contamination_report(matches, reference, args)
@@ -90,7 +90,7 @@ def _dedup_file(args: Args, progress: Progress, reference: Any = None) -> Report
         role_texts_for(examples, args.fields),
         args.method,
         args.threshold,
-        progress=progress,
+        progress=progress.update,
         **options,
     )
 
@@ -150,7 +150,7 @@ def _dedup_project(args: Args, progress: Progress, reference: Any = None) -> Rep
             fields=args.reference_fields,
             flag=args.flag_contaminated,
             author=author,
-            progress=progress,
+            progress=progress.update,
         )
         contamination = checked["hits"]
         reference_report = {
@@ -164,7 +164,7 @@ def _dedup_project(args: Args, progress: Progress, reference: Any = None) -> Rep
         threshold=args.threshold,
         fields=args.fields,
         author=author,
-        progress=progress,
+        progress=progress.update,
         options=_semantic_options(args),
     )
     event_id = (

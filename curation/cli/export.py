@@ -104,10 +104,6 @@ def export_options() -> Callable[[F], F]:
     )
 
 
-def split_progress(progress: Progress) -> Callable[[float, str], None]:
-    return lambda fraction, message: progress("split", int(fraction * 100), 100)
-
-
 def card(args: Args, default_name: str) -> Any:
     from curation.export import CardInfo
 
@@ -171,7 +167,7 @@ def export_stored(
         overwrite=args.overwrite,
         allow_pii=getattr(args, "allow_pii", False),
         verdicts=getattr(args, "verdict", None),
-        progress=split_progress(progress),
+        progress=progress.update,
     )
 
 
@@ -241,12 +237,10 @@ def cmd_export(args: Args) -> Report:
         if kind == "file":
             from curation.formats import read_examples
 
-            read = read_examples(args.target)
+            read = read_examples(args.target, progress=progress.update)
             if not read.examples:
                 raise CurationError(f"{args.target}: no example could be read to export.")
-            plan = plan_export(
-                read.examples, export_settings(args), progress=split_progress(progress)
-            )
+            plan = plan_export(read.examples, export_settings(args), progress=progress.update)
             stats = {
                 "import": {
                     "records_read": read.total_records,

@@ -141,13 +141,13 @@ def cmd_import(args: Args) -> Report:
     store.ensure_project(args.project, author)
     files: list[dict[str, Any]] = []
     for path in args.files:
-        progress = Progress(not args.quiet, desc=f"read {os.path.basename(path)}")
+        progress = Progress(not args.quiet)
         try:
             result = read_examples(
                 path,
                 format=args.format,
                 mapping=mapping,
-                progress=progress,
+                progress=progress.update,
                 ratings_rule=args.ratings_rule,
                 min_margin=args.min_margin,
             )
@@ -159,10 +159,14 @@ def cmd_import(args: Args) -> Report:
                 f"(columns: {', '.join(result.columns)}). Pass --map-assistant and --map-user "
                 "(or --map-template)."
             )
-        progress = Progress(not args.quiet, desc=f"store {os.path.basename(path)}")
+        progress = Progress(not args.quiet)
         try:
             summary = store.add_import(
-                args.project, result, author, allow_reimport=args.allow_reimport, progress=progress
+                args.project,
+                result,
+                author,
+                allow_reimport=args.allow_reimport,
+                progress=progress.counter(f"storing {os.path.basename(path)}"),
             )
         finally:
             progress.close()

@@ -115,7 +115,7 @@ def cmd_label_issues(args: Args) -> Report:
     try:
         if kind == "file":
             ids, texts, given = _file_label_inputs(args.target, args.label_field)
-            result = rank_label_quality(texts, given, config=config, progress=bar)
+            result = rank_label_quality(texts, given, config=config, progress=bar.update)
         else:
             from curation.labeling.project import label_issue_inputs, save_label_issues
             from curation.store.labels import newest_label_id
@@ -123,7 +123,7 @@ def cmd_label_issues(args: Args) -> Report:
             with opened(args) as store:
                 seen = newest_label_id(store, args.target)
                 ids, texts, given = label_issue_inputs(store, args.target, args.label_field)
-                result = rank_label_quality(texts, given, config=config, progress=bar)
+                result = rank_label_quality(texts, given, config=config, progress=bar.update)
                 if args.save:
                     run_id = save_label_issues(
                         store,

@@ -73,7 +73,7 @@ def _pii_scrub_copy(
 
     secret = os.environ.get("CURATION_PII_SECRET") or new_project_secret()
     scrubber = Scrubber(secret, config=ScrubConfig(operator=args.operator))
-    done = scrub_dataset(scanner, scrubber, examples, scan, progress=bar)
+    done = scrub_dataset(scanner, scrubber, examples, scan, progress=bar.update)
     os.makedirs(args.out, exist_ok=True)
     scrubbed = {ex.id: ex for ex in done.changed}
     data = os.path.join(args.out, "scrubbed.jsonl")
@@ -180,12 +180,18 @@ def cmd_pii(args: Args) -> Report:
             from curation.formats import read_examples
 
             examples: list[Any] = list(read_examples(args.target).examples)
-            scan = scan_dataset(scanner, examples, progress=bar, **scan_options)
+            scan = scan_dataset(scanner, examples, progress=bar.update, **scan_options)
         else:
             examples = [r.example for r in store.iter_examples(args.target)]
             # a project's findings are kept: the PII page reviews them, export checks them
             scan = scan_project(
-                store, args.target, scanner, author, progress=bar, examples=examples, **scan_options
+                store,
+                args.target,
+                scanner,
+                author,
+                progress=bar.update,
+                examples=examples,
+                **scan_options,
             )
         report: dict[str, Any] = {
             "target": args.target,

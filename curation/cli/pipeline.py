@@ -72,7 +72,9 @@ def cmd_pipeline(args: Args) -> Report:
         try:
             imported = skipped = 0
             for path in args.inputs:
-                summary = store.add_import(project, read_examples(path, progress=progress), author)
+                summary = store.add_import(
+                    project, read_examples(path, progress=progress.update), author
+                )
                 imported += summary.imported
                 skipped += summary.skipped
             steps.append(
@@ -92,7 +94,7 @@ def cmd_pipeline(args: Args) -> Report:
                     method=method,
                     threshold=threshold,
                     author=author,
-                    progress=progress,
+                    progress=progress.update,
                 )
                 before = store.stats(project)["by_status"].get("duplicate", 0)
                 apply_policy(store, project, run, args.keep, author=author)

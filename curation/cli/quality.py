@@ -64,12 +64,8 @@ def _print_quality(report: Report) -> None:
     store_options(project=False),
 )
 def cmd_quality(args: Args) -> Report:
-    from curation.quality import QualityConfig
-    from curation.quality.report import (
-        expectations_from_options,
-        run_quality_with_progress,
-        write_flags_csv,
-    )
+    from curation.quality import QualityConfig, run_quality
+    from curation.quality.report import expectations_from_options, write_flags_csv
 
     # Options are checked before any data is read, so a bad --schema fails fast.
     expectations = expectations_from_options(args.expect, args.schema, args.sql_dialect)
@@ -92,16 +88,14 @@ def cmd_quality(args: Args) -> Report:
         if kind == "file":
             from curation.formats import read_examples
 
-            examples: list[Any] = list(read_examples(args.target).examples)
-            result = run_quality_with_progress(
-                examples, config, progress=bar.update, total=len(examples)
-            )
+            examples: list[Any] = list(read_examples(args.target, progress=bar.update).examples)
+            result = run_quality(examples, config, progress=bar.update, total=len(examples))
         else:
             from curation.quality.project import check_project, save_quality_report
 
             store = open_store(args)
             try:
-                result = check_project(store, args.target, config, progress=bar)
+                result = check_project(store, args.target, config, progress=bar.update)
                 if args.save:
                     author = author_of(args)
                     saved = save_quality_report(store, args.target, result, author=author)

@@ -23,13 +23,14 @@ from curation.dedup.contamination import (
 from curation.dedup.keep import KEEP_POLICIES, MemberInfo, choose_keeper
 from curation.dedup.near import DEFAULT_NEAR_THRESHOLD, NearDedupConfig
 from curation.dedup.normalise import normalise_for_dedup
-from curation.dedup.results import Cluster, ContaminationHit, DedupResult, ProgressFn
+from curation.dedup.results import Cluster, ContaminationHit, DedupResult
 from curation.dedup.semantic import (
     DEFAULT_SEMANTIC_THRESHOLD,
     DEFAULT_TFIDF_THRESHOLD,
     SEMANTIC_BACKENDS,
     SemanticDedupConfig,
 )
+from curation.progress import ProgressFn
 
 __all__ = [
     "ANSWER_PARTS",

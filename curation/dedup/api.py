@@ -19,7 +19,7 @@ from curation.dedup.exact import exact_duplicate_groups
 from curation.dedup.near import BACKEND as NEAR_BACKEND
 from curation.dedup.near import NearDedupConfig, near_duplicate_part_pairs
 from curation.dedup.normalise import normalise_all
-from curation.dedup.results import Cluster, DedupResult, ProgressFn, StageRecorder
+from curation.dedup.results import Cluster, DedupResult, StageRecorder
 from curation.dedup.semantic import (
     TFIDF_BACKEND,
     SemanticDedupConfig,
@@ -31,6 +31,7 @@ from curation.dedup.semantic import (
     tfidf_vectors,
 )
 from curation.dedup.semantic import sentence_transformers_available as available
+from curation.progress import ProgressFn
 from curation.records import ROLES, TEXT_FIELDS, Example, Message
 
 __all__ = [
@@ -247,7 +248,7 @@ def cluster_duplicates(
         default (near 0.7 Jaccard; semantic 0.9 cosine with a model, 0.8 with the fallback).
         Ignored by exact.
     progress:
-        Optional ``progress(stage, done, total)`` called per stage.
+        Optional `curation.progress.ProgressFn`; gets one `ProgressUpdate` per stage step.
     config:
         `NearDedupConfig` for near or `SemanticDedupConfig` for semantic; `threshold`, when
         given, overrides the config's.
@@ -454,7 +455,7 @@ def find_duplicate_clusters(
     threshold:
         Similarity threshold; None takes the method's default.
     progress:
-        Optional ``progress(stage, done, total)``.
+        Optional `curation.progress.ProgressFn`, sent a `ProgressUpdate` per stage step.
     **options:
         Near: any `NearDedupConfig` field (``num_perm``, ``shingle``, ``ngram``, ``bands``,
         ``rows``, ``seed``, ``verify``, ``short_text_margin``...). Semantic: ``backend`` ("auto", "sentence-transformers",

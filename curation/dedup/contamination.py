@@ -12,9 +12,10 @@ from typing import Any
 from curation.dedup.exact import text_digests
 from curation.dedup.near import DEFAULT_NEAR_THRESHOLD, NearDedupConfig, near_duplicate_pairs
 from curation.dedup.normalise import normalise_all
-from curation.dedup.results import ContaminationHit, ProgressFn, StageRecorder
+from curation.dedup.results import ContaminationHit, StageRecorder
 from curation.errors import InputError
 from curation.formats.reference import ReferenceItem, ReferenceSet
+from curation.progress import ProgressFn
 from curation.records import TEXT_FIELDS, Example
 
 __all__ = [
@@ -50,7 +51,7 @@ def find_contamination(
     threshold:
         Jaccard threshold for near; default the near default (0.7). Ignored by exact.
     progress:
-        Optional ``progress(stage, done, total)``.
+        Optional `curation.progress.ProgressFn`, sent a `ProgressUpdate` per stage step.
     config:
         Full near settings; `threshold`, when given, overrides its threshold.
 
@@ -202,7 +203,7 @@ def find_example_contamination(
         Which turns of each example are compared: ``"user"`` (default: the prompts, what a
         benchmark's questions leak into), ``"all"`` or ``"assistant"``. See `example_segments`.
     progress:
-        Optional ``progress(stage, done, total)``.
+        Optional `curation.progress.ProgressFn`, sent a `ProgressUpdate` per stage step.
 
     Returns
     -------

@@ -11,7 +11,7 @@ from typing import Any
 
 from curation.dedup.project import STEP, project_languages, run_dedup
 from curation.errors import JobError
-from curation.progress import ProgressFn, report, stage_callback
+from curation.progress import ProgressFn, report
 from curation.records import TEXT_FIELDS
 from curation.store import Store
 
@@ -98,7 +98,7 @@ def run_dedup_job(
         threshold=checked["threshold"],
         fields=checked["fields"],
         author=author,
-        progress=stage_callback(progress),
+        progress=progress,
         options=options,
     )
     return {

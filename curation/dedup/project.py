@@ -7,13 +7,14 @@ Every decision is a status change in the store (one audit event), so it can be u
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from curation.dedup.components import UnionFind
 from curation.errors import CurationError
 from curation.formats.reference import ReferenceSet
+from curation.progress import ProgressFn
 from curation.records import Example
 from curation.store import ExampleFilter, StatusChange, Store, StoredExample
 from curation.text.language import LanguageProfile
@@ -101,7 +102,7 @@ def run_dedup(
     threshold: float | None = None,
     fields: str = "all",
     author: str,
-    progress: Callable[[str, int, int], None] | None = None,
+    progress: ProgressFn | None = None,
     options: dict[str, Any] | None = None,
 ) -> DedupRun:
     """Cluster the project's active examples and save the clusters as a step run.
@@ -365,7 +366,7 @@ def check_contamination(
     fields: str = "user",
     flag: bool = False,
     author: str,
-    progress: Callable[[str, int, int], None] | None = None,
+    progress: ProgressFn | None = None,
 ) -> dict[str, Any]:
     """Find active examples that duplicate a reference item; optionally mark them `filtered`.
 

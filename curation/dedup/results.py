@@ -6,12 +6,10 @@ All are plain dataclasses with `to_dict` / `from_dict`, so the store and pages c
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-ProgressFn = Callable[[str, int, int], None]
-"""``progress(stage, done, total)``, called at the start and end of each stage and in between."""
+from curation.progress import ProgressFn, report
 
 __all__ = ["Cluster", "ContaminationHit", "DedupResult", "ProgressFn", "StageRecorder"]
 
@@ -140,7 +138,10 @@ class ContaminationHit:
 
 
 class StageRecorder:
-    """Times stages, keeps counts and forwards progress to the caller's callback."""
+    """Times stages, keeps counts and reports a `ProgressUpdate` per stage to the caller's `progress`.
+
+    Each stage is reported at its start (``done=0``), in between and at its end (``done=total``).
+    """
 
     def __init__(self, progress: ProgressFn | None = None, *, prefix: str = "") -> None:
         self._progress = progress
@@ -160,8 +161,8 @@ class StageRecorder:
 
     def report(self, done: int, total: int) -> None:
         """Report progress within the current stage."""
-        if self._progress is not None and self._stage is not None:
-            self._progress(self._prefix + self._stage, int(done), int(total))
+        if self._stage is not None:
+            report(self._progress, self._prefix + self._stage, int(done), int(total))
 
     def finish(self, total: int) -> None:
         """Report the current stage complete and stop its clock."""

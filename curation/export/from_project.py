@@ -4,7 +4,7 @@ each step's numbers for the card and readiness, dry-run or write the plan, and l
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from curation.export.plan import (
     plan_export,
     write_plan,
 )
+from curation.progress import ProgressFn
 from curation.records import Example
 from curation.store import ExampleFilter, Store
 
@@ -120,7 +121,7 @@ def plan_project_export(
     sources: Sequence[str] | None = None,
     metadata: dict[str, str] | None = None,
     verdicts: Sequence[str] | None = None,
-    progress: Callable[..., None] | None = None,
+    progress: ProgressFn | None = None,
 ) -> tuple[Selection, ExportPlan, DedupRun | None]:
     """Select a project's examples and plan their export (`plan_export`).
 
@@ -165,7 +166,7 @@ def dry_run_project(
     metadata: dict[str, str] | None = None,
     verdicts: Sequence[str] | None = None,
     card_info: CardInfo | None = None,
-    progress: Callable[..., None] | None = None,
+    progress: ProgressFn | None = None,
 ) -> DryRun:
     """What `export_project` with the same settings would write, measured without writing it.
 
@@ -207,7 +208,7 @@ def export_project(
     skip_unrepresentable: bool = False,
     sft_as_desirable: bool = False,
     allow_pii: bool = False,
-    progress: Callable[..., None] | None = None,
+    progress: ProgressFn | None = None,
     settings: ExportOptions | None = None,
 ) -> ExportResult:
     """Select, split (group-aware), write, validate and describe a project's export.

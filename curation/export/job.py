@@ -31,7 +31,7 @@ from curation.export.card import CardInfo
 from curation.export.plan import ExportOptions
 from curation.issues import Column, issue_rows
 from curation.paths import export_stem
-from curation.progress import ProgressFn, report
+from curation.progress import ProgressFn
 from curation.store import Store
 
 STEP = "export"
@@ -156,9 +156,6 @@ def run_export_job(
     card = {**checked["card"]}
     card.setdefault("label_field", settings.stratify_by)
 
-    def forward(fraction: float, message: str = "") -> None:
-        report(progress, message or "exporting", round(min(1.0, max(0.0, fraction)) * 1000), 1000)
-
     try:
         result = export_project(
             store,
@@ -174,7 +171,7 @@ def run_export_job(
             zip=True,
             overwrite=checked["overwrite"],
             allow_pii=checked["allow_pii"],
-            progress=forward,
+            progress=progress,
         )
     except ValidationFailed as exc:
         shutil.rmtree(job_dir, ignore_errors=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,9 +28,9 @@ from curation.export.representable import (
     prepare_examples,
 )
 from curation.export.split import SplitOptions, SplitPlan
+from curation.progress import ProgressFn
 from curation.records import Example
 
-Progress = Callable[[float, str], None]
 NOTHING_TO_EXPORT = "nothing_to_export"  # the preset leaves every selected example out
 
 
@@ -302,7 +302,7 @@ def plan_export(
     *,
     groups: Sequence[Sequence[int]] | None = None,
     group_by_duplicates: bool = True,
-    progress: Progress | None = None,
+    progress: ProgressFn | None = None,
 ) -> ExportPlan:
     """Decide what an export writes: the examples the preset carries, split group-aware.
 
@@ -324,7 +324,7 @@ def plan_export(
     group_by_duplicates:
         Also keep near-duplicate clusters computed on the spot together (see `split_examples`).
     progress:
-        Called as ``progress(fraction, message)`` during the split.
+        A `curation.progress.ProgressFn`, sent the split's stages (see `split_examples`).
 
     Returns
     -------

@@ -8,16 +8,16 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from curation.dedup.components import UnionFind
 from curation.errors import ExportError
 from curation.export.leakage import similarity_text
+from curation.progress import ProgressFn, report
 from curation.records import Example, normalize_text
 
-Progress = Callable[[float, str], None]
 MISSING_STRATUM = "(missing)"
 
 
@@ -86,7 +86,7 @@ class SplitOptions:
         group_by_duplicates: bool = True,
         groups: Sequence[Sequence[int]] | None = None,
         near_threshold: float | None = None,
-        progress: Progress | None = None,
+        progress: ProgressFn | None = None,
     ) -> SplitPlan:
         """`plan_split` with these options."""
         return plan_split(
@@ -193,7 +193,7 @@ def plan_split(
     groups: Sequence[Sequence[int]] | None = None,
     holdout_sources: Iterable[str] | None = None,
     near_threshold: float | None = None,
-    progress: Progress | None = None,
+    progress: ProgressFn | None = None,
 ) -> SplitPlan:
     """Plan a split without copying examples; `split_examples` documents the parameters."""
     n = len(examples)
@@ -202,7 +202,8 @@ def plan_split(
     if len(set(ids)) != n:
         dup = next(i for i in ids if ids.count(i) > 1)
         raise ExportError(f"example id {dup!r} appears more than once; ids must be unique to split")
-    report = progress or (lambda _f, _m: None)
+    near = group_by_duplicates and n > 1
+    n_steps = 3 if near else 2  # near-duplicate clusters (when asked), shared prompts, assigning
     # Canonical order (by id) makes every step independent of the input order.
     order = sorted(range(n), key=ids.__getitem__)
     uf = UnionFind(n)
@@ -212,14 +213,14 @@ def plan_split(
             if bad:
                 raise ExportError(f"groups hold indices {bad[:5]} outside 0..{n - 1}")
             uf.union_all(g)
-    if group_by_duplicates and n > 1:
-        report(0.05, "finding near-duplicate clusters")
+    if near:
+        report(progress, "finding near-duplicate clusters", 0, n_steps)
         from curation.dedup import find_duplicate_clusters
 
         texts = [similarity_text(examples[i]) for i in order]
         for cluster in find_duplicate_clusters(texts, method="near", threshold=near_threshold):
             uf.union_all(order[j] for j in cluster)
-    report(0.5, "grouping shared prompts")
+    report(progress, "grouping shared prompts", n_steps - 2, n_steps)
     by_prompt: dict[str, int] = {}
     for i in order:
         key = normalize_text(examples[i].prompt)
@@ -252,7 +253,7 @@ def plan_split(
     got = dict.fromkeys(totals, 0)
     chosen: list[list[int]] = []
     taken = 0
-    report(0.7, "assigning groups")
+    report(progress, "assigning groups", n_steps - 1, n_steps)
     # Pass 1: in seeded order, take a group when it fits the total and brings the per-stratum
     # eval counts closer to their targets (L1 distance). Pass 2 fills any remaining gap with
     # groups that fit the total, whatever their strata (groups spanning strata can block pass 1).
@@ -298,7 +299,7 @@ def plan_split(
         plan.strata = {
             s: {"total": totals[s], "eval": got[s], "target": targets[s]} for s in sorted(totals)
         }
-    report(1.0, "split planned")
+    report(progress, "split planned", n_steps, n_steps)
     return plan
 
 
@@ -313,7 +314,7 @@ def split_examples(
     groups: Sequence[Sequence[int]] | None = None,
     holdout_sources: Iterable[str] | None = None,
     near_threshold: float | None = None,
-    progress: Progress | None = None,
+    progress: ProgressFn | None = None,
 ) -> tuple[list[Example], list[Example]]:
     """Split examples into train and eval, keeping groups whole.
 
@@ -362,7 +363,11 @@ def split_examples(
     near_threshold:
         Threshold passed to the near-duplicate search (its default when None).
     progress:
-        Called as ``progress(fraction, message)``.
+        A `curation.progress.ProgressFn`. Each step of the split is a stage whose
+        ``ProgressUpdate.done`` counts the steps finished out of ``total``:
+        ``"finding near-duplicate clusters"`` (with ``group_by_duplicates``), ``"grouping
+        shared prompts"``, ``"assigning groups"``, then ``"split planned"`` with
+        ``done == total``.
 
     Returns
     -------

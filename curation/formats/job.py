@@ -174,17 +174,13 @@ def run_import_job(
             # a cancel is seen here at the latest (a stage change is always written and the
             # answer read back): the files stored so far stay, each its own undoable import
             report(progress, f"reading {name}", 0, None)
-
-            def reading(done: int, total: int | None, name: str = name) -> None:
-                report(progress, f"reading {name}", done, total)
-
             try:
                 result = read_examples(
                     f["path"],
                     format=f["format"],
                     mapping=mapping_from_dict(f["mapping"]),
                     source=name,
-                    progress=reading,
+                    progress=progress,
                     ratings_rule=f["ratings_rule"],
                     min_margin=f["min_margin"],
                 )

@@ -35,13 +35,13 @@ from curation.formats.shapes import (
 )
 from curation.formats.storable import Unreadable, printable
 from curation.issues import Issue, Severity
+from curation.progress import ProgressFn, report
 from curation.records import Example
 
 # Registered shapes plus "mapped"; a shape added with `register_shape` is accepted too.
 SHAPES: tuple[str, ...] = (*SHAPE_REGISTRY, "mapped")
 ID_KEYS = ("id", "uid", "example_id")
 PROGRESS_EVERY = 1000
-ProgressCallback = Callable[[int, int | None], None]
 
 # Up to 18 digits: always a 64-bit integer. Longer digit strings (ids, hashes) stay text, as the
 # file holds them; Python refuses to convert over 4300 digits at all.
@@ -56,7 +56,7 @@ def read_examples(
     *,
     source: str | None = None,
     max_bytes: int | None = None,
-    progress: ProgressCallback | None = None,
+    progress: ProgressFn | None = None,
     limit: int | None = None,
     ratings_rule: str = DEFAULT_RATINGS_RULE,
     min_margin: float = 0.0,
@@ -77,7 +77,9 @@ def read_examples(
     max_bytes:
         Size limit; default ``$CURATION_MAX_IMPORT_MB`` megabytes (200).
     progress:
-        Called as ``progress(done, total)`` every 1000 records and at the end.
+        A `curation.progress.ProgressFn`: sent ``ProgressUpdate("reading <source>", done,
+        total)`` with records converted so far, at the start, every 1000 records and at the
+        end (``done == total``).
     limit:
         Read only the first ``limit`` records (fast previews of large files).
     ratings_rule, min_margin:
@@ -324,7 +326,7 @@ def _convert_all(
     converter: Converter,
     id_column: str | None,
     result: ImportResult,
-    progress: ProgressCallback | None,
+    progress: ProgressFn | None,
     *,
     tools: bool,
     rating: RatingsRule,
@@ -351,9 +353,11 @@ def _convert_all(
     prefix = loaded.sha256[:12]
     total = len(loaded.rows)
     examples = result.examples
+    stage = f"reading {loaded.source}"
+    report(progress, stage, 0, total)
     for index, (number, record, split) in enumerate(loaded.rows):
-        if progress is not None and index and index % PROGRESS_EVERY == 0:
-            progress(index, total)
+        if index and index % PROGRESS_EVERY == 0:
+            report(progress, stage, index, total)
         own = own_ids[index]
         generated = f"{prefix}-{index:06d}"
         example_id = own if own is not None else generated
@@ -423,5 +427,4 @@ def _convert_all(
                     "warning",
                 )
             )
-    if progress is not None:
-        progress(total, total)
+    report(progress, stage, total, total)

@@ -19,8 +19,8 @@ import numpy as np
 from scipy import sparse
 
 from curation.dedup.normalise import normalise_all
-from curation.dedup.results import ProgressFn
 from curation.errors import LabelError
+from curation.progress import ProgressFn, report
 
 __all__ = [
     "FEATURE_KINDS",
@@ -238,13 +238,13 @@ def _embeddings(
     )
     if encoder is None:  # resolve_encoder raises first when the extra is missing
         raise LabelError("no sentence-embedding model could be loaded; use features='tfidf'")
-    report = None
+    tick = None
     if progress is not None:
 
-        def report(done: int, total: int) -> None:
-            progress("embeddings", done, total)
+        def tick(done: int, total: int) -> None:
+            report(progress, "embeddings", done, total)
 
-    vectors = embed_with_cache(texts, encoder, backend, cache=config.cache, report=report)
+    vectors = embed_with_cache(texts, encoder, backend, cache=config.cache, report=tick)
     return vectors, backend
 
 
@@ -278,7 +278,7 @@ def text_features(
     config:
         Gives the embedding model settings.
     progress:
-        Optional ``progress(stage, done, total)``.
+        Optional `curation.progress.ProgressFn`, sent a `ProgressUpdate` per stage step.
     """
     config = config or LabelIssueConfig()
     if features == "tfidf":
@@ -347,8 +347,7 @@ def _out_of_sample_probs(
     """Out-of-fold probabilities of `x`'s rows, and the fold models' mean for `extra`'s rows."""
     probs = np.zeros((len(y), n_classes))
     extra_probs = np.zeros((0 if extra is None else extra.shape[0], n_classes))
-    if progress is not None:
-        progress("cross-validation", 0, len(splits))
+    report(progress, "cross-validation", 0, len(splits))
     if n_jobs > 1:
         from joblib import Parallel, delayed
 
@@ -361,8 +360,7 @@ def _out_of_sample_probs(
         probs[np.ix_(test, seen)] = fold_probs
         if more is not None:
             extra_probs[:, seen] += more / len(splits)
-        if progress is not None:
-            progress("cross-validation", done, len(splits))
+        report(progress, "cross-validation", done, len(splits))
     return probs, extra_probs
 
 
@@ -405,8 +403,9 @@ def rank_label_quality(
     config:
         `LabelIssueConfig`; defaults as documented there.
     progress:
-        Optional ``progress(stage, done, total)`` with stages ``features``, ``embeddings``
-        (when used), ``cross-validation`` (per fold) and ``ranking``.
+        Optional `curation.progress.ProgressFn`, sent `ProgressUpdate`s for the stages
+        ``features``, ``embeddings`` (when used), ``cross-validation`` (per fold) and
+        ``ranking``, each from ``done=0`` to ``done=total``.
 
     Returns
     -------
@@ -446,8 +445,7 @@ def rank_label_quality(
     seconds: dict[str, float] = {}
 
     start = time.perf_counter()
-    if progress is not None:
-        progress("features", 0, 1)
+    report(progress, "features", 0, 1)
     kind = _resolve_features(config, len(checked) + len(rare_rows))
     x_all, feature_name = text_features(
         texts_checked + [texts[i] for i in rare_rows],
@@ -457,8 +455,7 @@ def rank_label_quality(
     )
     x = x_all[: len(checked)]
     x_rare = x_all[len(checked) :] if len(rare_rows) else None
-    if progress is not None:
-        progress("features", 1, 1)
+    report(progress, "features", 1, 1)
     seconds["features"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -474,8 +471,7 @@ def rank_label_quality(
     seconds["cross-validation"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    if progress is not None:
-        progress("ranking", 0, 1)
+    report(progress, "ranking", 0, 1)
     quality = get_label_quality_scores(y, probs, method="self_confidence")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -483,8 +479,7 @@ def rank_label_quality(
             y, probs, filter_by=config.filter_by, return_indices_ranked_by="self_confidence"
         )
     top = probs.argmax(axis=1)
-    if progress is not None:
-        progress("ranking", 1, 1)
+    report(progress, "ranking", 1, 1)
     seconds["ranking"] = time.perf_counter() - start
 
     quality_scores: list[float | None] = [None] * n
@@ -571,7 +566,7 @@ def find_label_issues(
     config:
         A `LabelIssueConfig`.
     progress:
-        Optional ``progress(stage, done, total)``.
+        Optional `curation.progress.ProgressFn`, sent a `ProgressUpdate` per stage step.
     **options:
         Instead of `config`: its fields as keywords (``features="tfidf"``, ``folds=5``...).
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from curation.errors import JobError
 from curation.labeling.issues import FEATURE_KINDS, LabelIssueConfig
-from curation.progress import ProgressFn, report, stage_callback
+from curation.progress import ProgressFn, report
 from curation.store import Store
 from curation.store.labels import LABEL_ISSUES_STEP, newest_label_id
 
@@ -84,7 +84,7 @@ def run_label_issues_job(
     if options:
         report(progress, "loading the sentence model", 0, None)
     config = LabelIssueConfig(features=checked["features"], folds=checked["folds"], **options)
-    result = rank_label_quality(texts, given, config=config, progress=stage_callback(progress))
+    result = rank_label_quality(texts, given, config=config, progress=progress)
     run_id = save_label_issues(
         store,
         project,

@@ -9,7 +9,7 @@ the atomic writes; the pure core (`curation.labeling`) holds the rules.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +24,7 @@ from curation.labeling.schema import (
     LabelValue,
     field_from_metadata,
 )
+from curation.progress import ProgressFn
 from curation.store import ExampleFilter, StepResult, Store, StoredExample
 from curation.store import labels as repo
 
@@ -493,7 +494,7 @@ def run_label_issues(
     field: str,
     *,
     config: LabelIssueConfig | None = None,
-    progress: Callable[[str, int, int], None] | None = None,
+    progress: ProgressFn | None = None,
 ) -> tuple[list[str], list[str | None], LabelQualityResult]:
     """Check the labels of `field` (`rank_label_quality`); nothing is saved."""
     ids, texts, given = label_issue_inputs(store, project, field)

@@ -14,7 +14,8 @@ from curation.pii.config import (
     PiiConfig,
 )
 from curation.pii.findings import Finding, text_sha256
-from curation.pii.scanner import PiiScanner, ProgressFn, residual_findings, resolve_overlaps
+from curation.pii.scanner import PiiScanner, residual_findings, resolve_overlaps
+from curation.progress import ProgressFn
 
 __all__ = [
     "DEFAULT_ENTITIES",

@@ -7,7 +7,7 @@ call; they work on canonical `Example`s and return plain rows (no raw values) fo
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +15,7 @@ from curation.pii.findings import Finding
 from curation.pii.operators import Scrubber, ScrubResult
 from curation.pii.scanner import PiiScanner
 from curation.pii.targets import ScanTarget, apply_scrubbed, scan_targets
+from curation.progress import ProgressFn
 from curation.records import Example
 
 __all__ = [
@@ -24,8 +25,6 @@ __all__ = [
     "scan_dataset",
     "scrub_dataset",
 ]
-
-ProgressFn = Callable[[str, int, int | None], None]
 
 
 @dataclass(slots=True)

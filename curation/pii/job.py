@@ -119,7 +119,7 @@ def run_pii_scan_job(
         author,
         roles=checked["roles"],
         include_metadata=checked["metadata"],
-        progress=lambda stage, done, total: report(progress, stage, done, total),
+        progress=progress,
     )
     return {
         "step": STEP,

@@ -7,7 +7,7 @@ The page and `curation pii ... --project` call these; the store module
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from curation.pii.batch import DatasetScan, scan_dataset, scrub_dataset
@@ -16,6 +16,7 @@ from curation.pii.findings import Finding, text_sha256
 from curation.pii.operators import ReplacementMap, Scrubber, ScrubConfig, new_project_secret
 from curation.pii.scanner import PiiScanner
 from curation.pii.targets import scan_targets
+from curation.progress import ProgressFn
 from curation.records import Example
 
 if TYPE_CHECKING:
@@ -30,8 +31,6 @@ __all__ = [
 ]
 
 SETTINGS_KEY = "pii"
-
-ProgressFn = Callable[[str, int, int | None], None]
 
 
 def project_pii_config(store: Store, project: str) -> PiiConfig:

@@ -18,11 +18,11 @@ from curation.errors import PiiConfigError
 from curation.pii.cache import FindingCache
 from curation.pii.config import PiiConfig
 from curation.pii.findings import Finding, text_sha256
+from curation.progress import ProgressFn
+from curation.progress import report as send
 
 __all__ = ["PiiScanner", "ProgressFn", "residual_findings", "resolve_overlaps"]
 
-ProgressFn = Callable[[str, int, int], None]
-"""``progress(stage, done, total)``: stages ``"cache"``, ``"load"``, ``"scan"``."""
 
 # Container types whose span explains anything inside it (a city inside an address).
 _STRUCTURAL = {"STREET_ADDRESS", "SECRET", "EMAIL_ADDRESS", "URL", "IBAN_CODE", "CREDIT_CARD"}
@@ -218,7 +218,9 @@ class PiiScanner:
         texts:
             The texts (any number; identical texts are scanned once).
         progress:
-            Called as ``progress(stage, done, total)``.
+            A `curation.progress.ProgressFn`, sent `ProgressUpdate`s for the stages
+            ``"cache"`` (looking texts up in the finding cache), ``"load"`` (the model) and
+            ``"scan"`` (texts scanned so far), each from ``done=0`` to ``done=total``.
 
         Returns
         -------
@@ -233,7 +235,10 @@ class PiiScanner:
         for i, t in enumerate(texts):
             if not isinstance(t, str):
                 raise PiiConfigError(f"texts[{i}] is {type(t).__name__}, not str: pass text only")
-        report = progress or (lambda stage, done, total: None)
+
+        def report(stage: str, done: int, total: int) -> None:
+            send(progress, stage, done, total)
+
         digests = [text_sha256(t) for t in texts]
         report("cache", 0, len(texts))
         known: dict[str, list[Finding]] = {}
@@ -255,7 +260,7 @@ class PiiScanner:
         return [list(known[d]) for d in digests]
 
     def _scan_uncached(
-        self, texts: list[str], digests: list[str], report: ProgressFn
+        self, texts: list[str], digests: list[str], report: Callable[[str, int, int], None]
     ) -> list[list[Finding]]:
         total = len(texts)
         workers = self._workers()

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from curation.errors import CurationError, JobError
-from curation.progress import ProgressFn, report
+from curation.progress import ProgressFn
 from curation.store import QUALITY_STEP, Store
 
 STEP = QUALITY_STEP  # the step's name in the jobs table and in step runs
@@ -48,11 +48,7 @@ def run_quality_job(
     from curation.quality.project import run_project_quality
 
     config = QualityConfig.from_dict(quality_params(params))
-
-    def forward(stage: str, done: int, total: int | None) -> None:
-        report(progress, stage, done, total)
-
-    run = run_project_quality(store, project, config, author=author, progress=forward)
+    run = run_project_quality(store, project, config, author=author, progress=progress)
     return {
         "step": STEP,
         "run_id": run.run_id,

@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from curation.errors import CurationError, InputError
+from curation.progress import ProgressFn
 from curation.quality.base import registry
 from curation.quality.config import QualityConfig
-from curation.quality.runner import ProgressFn, QualityReport, QualityRow, run_quality
+from curation.quality.runner import QualityReport, QualityRow, run_quality
 from curation.store import QUALITY_STEP, ExampleFilter, StatusChange, StepResult, Store
 
 STEP = QUALITY_STEP
@@ -171,7 +172,7 @@ def run_project_quality(
     author:
         Recorded with the run and its audit event.
     progress:
-        ``progress(stage, done, total)`` as `run_quality` calls it.
+        A `curation.progress.ProgressFn`, sent the `ProgressUpdate`s `run_quality` reports.
 
     Returns
     -------

@@ -1,5 +1,5 @@
 """What `curation quality` needs besides `run_quality`: expectations from command-line options,
-the shared progress protocol, and the flags as CSV rows.
+and the flags as CSV rows.
 
 The CLI stays thin: it parses arguments and prints; everything here is testable without it.
 """
@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import IO, Any
 
 from curation.errors import InputError
-from curation.progress import ProgressFn, report
-from curation.quality.config import QualityConfig
-from curation.quality.runner import QualityReport, QualityRow, run_quality
+from curation.quality.runner import QualityRow
 from curation.quality.structure.expectations import Expectation, StructureExpectations
-from curation.quality.view import QualitySubject
 from curation.safecsv import write_csv
 
 __all__ = [
@@ -25,7 +22,6 @@ __all__ = [
     "expectations_from_options",
     "parse_schema",
     "read_schema",
-    "run_quality_with_progress",
     "write_flags_csv",
 ]
 
@@ -105,21 +101,6 @@ def expectations_from_options(
     if schema is not None and kind not in ("json", "yaml"):
         raise InputError(f"--schema applies to --expect json or yaml, not {expect!r}")
     return StructureExpectations(default=Expectation.parse(expect, schema=schema))
-
-
-def run_quality_with_progress(
-    examples: Iterable[QualitySubject],
-    config: QualityConfig | None = None,
-    *,
-    progress: ProgressFn | None = None,
-    total: int | None = None,
-) -> QualityReport:
-    """`run_quality`, reporting to the shared `curation.progress.ProgressFn`."""
-
-    def relay(stage: str, done: int, total_: int | None) -> None:
-        report(progress, stage, done, total_)
-
-    return run_quality(examples, config, progress=relay if progress else None, total=total)
 
 
 def csv_row(row: QualityRow) -> dict[str, Any]:

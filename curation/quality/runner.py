@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from curation.progress import ProgressFn, report
 from curation.quality.base import DatasetCheck, ExampleCheck, Flag
 from curation.quality.config import QualityConfig
 from curation.quality.view import ExampleView, QualitySubject
@@ -26,8 +27,6 @@ __all__ = [
     "run_quality_batches",
 ]
 
-ProgressFn = Callable[[str, int, "int | None"], None]
-"""``progress(stage, done, total)``: the platform's one progress signature."""
 
 STAGE = "quality"
 DATASET_STAGE = "quality: whole-dataset checks"
@@ -199,8 +198,9 @@ def run_quality(
     config:
         Which flags, their settings and the declared structures; None = the defaults.
     progress:
-        Called as ``progress("quality", done, total)`` after each batch, and with stage
-        ``"quality: whole-dataset checks"`` around the checks that need every example. It may
+        A `curation.progress.ProgressFn`: sent ``ProgressUpdate("quality", done, total)`` after
+        each batch, and ``ProgressUpdate("quality: whole-dataset checks", k, n)`` around the
+        checks that need every example. It may
         raise (e.g. `JobCancelled`) to stop the run: nothing is kept, nothing needs undoing.
     total:
         Number of examples, for progress (taken from `examples` when it has a length).
@@ -250,8 +250,7 @@ def run_quality_batches(
                 {"code": code, "example_id": example_id, "error": f"{type(exc).__name__}: {exc}"}
             )
 
-    if progress is not None:
-        progress(STAGE, 0, total)
+    report(progress, STAGE, 0, total)
     for batch in batches:
         views = [ExampleView(example) for example in batch]
         for view in views:
@@ -274,10 +273,9 @@ def run_quality_batches(
                 failed(dcheck.code, views[0].id if views else "", exc)
             seconds[dcheck.code] += clock() - start
         done += len(batch)
-        if progress is not None:
-            progress(STAGE, done, total)
-    if dataset and progress is not None:
-        progress(DATASET_STAGE, 0, len(dataset))
+        report(progress, STAGE, done, total)
+    if dataset:
+        report(progress, DATASET_STAGE, 0, len(dataset))
     for k, dcheck in enumerate(dataset, 1):
         start = clock()
         try:
@@ -287,8 +285,7 @@ def run_quality_batches(
         except Exception as exc:
             failed(dcheck.code, "", exc)
         seconds[dcheck.code] += clock() - start
-        if progress is not None:
-            progress(DATASET_STAGE, k, len(dataset))
+        report(progress, DATASET_STAGE, k, len(dataset))
     found.sort(key=lambda t: (t[0], t[1]))
     rows = [row for _, _, row in found]
     summary = summarise(rows, codes, done)

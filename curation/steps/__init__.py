@@ -23,7 +23,6 @@ from curation.steps.base import (
     StepRow,
     StepSummary,
     batched,
-    stage_fn,
     summarise_rows,
 )
 from curation.steps.registry import StepRegistry, steps
@@ -55,7 +54,6 @@ __all__ = [
     "resolve_steps",
     "run_project_steps",
     "run_steps",
-    "stage_fn",
     "steps",
     "steps_with_results",
     "summarise_rows",

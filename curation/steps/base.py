@@ -8,7 +8,7 @@ with a severity and an info dict; the registry (`curation.steps.registry`) lists
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, Self, runtime_checkable
 
@@ -33,7 +33,6 @@ __all__ = [
     "StepRow",
     "StepSummary",
     "batched",
-    "stage_fn",
     "summarise_rows",
 ]
 
@@ -167,18 +166,6 @@ def summarise_rows(
     level: Severity = severity or ("warning" if flagged else "ok")
     message = f"{flagged} of {n_examples} examples flagged" + (f" ({what})" if what else "")
     return StepSummary(level, n_examples, flagged, counts, message)
-
-
-def stage_fn(progress: ProgressFn | None) -> Callable[[str, int, int | None], None] | None:
-    """`progress` in the ``(stage, done, total)`` form the step packages call."""
-    if progress is None:
-        return None
-    sink = progress
-
-    def forward(stage: str, done: int, total: int | None = None) -> None:
-        report(sink, stage, done, total)
-
-    return forward
 
 
 def batched(examples: Iterable[Example], size: int = DEFAULT_BATCH) -> Iterator[list[Example]]:

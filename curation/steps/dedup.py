@@ -12,7 +12,7 @@ from curation.errors import InputError
 from curation.export.readiness import ReadinessItem, Status, number
 from curation.progress import ProgressFn
 from curation.records import TEXT_FIELDS, Example
-from curation.steps.base import Step, StepConfig, StepResult, StepRow, stage_fn, summarise_rows
+from curation.steps.base import Step, StepConfig, StepResult, StepRow, summarise_rows
 
 if TYPE_CHECKING:
     from curation.store import Store
@@ -77,7 +77,7 @@ class DedupStep(Step):
         examples = [ex for batch in batches for ex in batch]
         texts = texts_for(examples, config.fields)
         clusters = find_duplicate_clusters(
-            texts, config.method, config.threshold, progress=stage_fn(progress)
+            texts, config.method, config.threshold, progress=progress
         )
         rows = [
             StepRow(
@@ -112,7 +112,7 @@ class DedupStep(Step):
             threshold=config.threshold,
             fields=config.fields,
             author=author,
-            progress=stage_fn(progress),
+            progress=progress,
         )
         return run.run_id
 

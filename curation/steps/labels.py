@@ -12,7 +12,7 @@ from curation.errors import CurationError, InputError
 from curation.export.readiness import ReadinessItem, Status, number
 from curation.progress import ProgressFn
 from curation.records import Example
-from curation.steps.base import Step, StepConfig, StepResult, StepRow, stage_fn, summarise_rows
+from curation.steps.base import Step, StepConfig, StepResult, StepRow, summarise_rows
 from curation.store.labels import LABEL_ISSUES_STEP
 
 if TYPE_CHECKING:
@@ -78,7 +78,7 @@ class LabelsStep(Step):
             [ex.text("all") for ex in examples],
             labels,  # type: ignore[arg-type]  # None marks an unlabelled example
             config=LabelIssueConfig(features=config.features, folds=config.folds),
-            progress=stage_fn(progress),
+            progress=progress,
         )
         rows = [
             StepRow(

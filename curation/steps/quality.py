@@ -11,7 +11,7 @@ from curation.export.readiness import ReadinessItem, number
 from curation.progress import ProgressFn
 from curation.quality.config import QualityConfig
 from curation.records import Example
-from curation.steps.base import Step, StepResult, StepRow, StepSummary, stage_fn
+from curation.steps.base import Step, StepResult, StepRow, StepSummary
 from curation.store.step_results import QUALITY_STEP
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ class QualityStep(Step):
     ) -> StepResult:
         from curation.quality.runner import run_quality_batches
 
-        report = run_quality_batches(batches, config, progress=stage_fn(progress))
+        report = run_quality_batches(batches, config, progress=progress)
         rows = [
             StepRow(r.example_id, r.code or "flag", r.score, r.reason, r.suggestion, dict(r.data))
             for r in report.rows
@@ -62,9 +62,7 @@ class QualityStep(Step):
     ) -> int | None:
         from curation.quality.project import run_project_quality
 
-        return run_project_quality(
-            store, project, config, author=author, progress=stage_fn(progress)
-        ).run_id
+        return run_project_quality(store, project, config, author=author, progress=progress).run_id
 
     def stats(self, store: Store, project: str) -> dict[str, Any] | None:
         from curation.quality.project import quality_stats

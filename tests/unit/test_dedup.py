@@ -235,7 +235,7 @@ def test_progress_reports_every_stage_to_completion() -> None:
     cluster_duplicates(
         [words(0, 20), words(0, 19)],
         "near",
-        progress=lambda s, d, t: seen.setdefault(s, []).append((d, t)),
+        progress=lambda u: seen.setdefault(u.stage, []).append((u.done, u.total)),
     )
     assert list(seen) == ["normalise", "shingles", "signatures", "buckets", "verify", "cluster"]
     for calls in seen.values():

@@ -153,7 +153,7 @@ def test_same_prompt_groups_only_where_answers_differ() -> None:
 
 def test_progress_of_the_same_prompt_pass_is_labelled() -> None:
     seen: list[str] = []
-    cluster_conversations(PREMISE_PAIR, "near", progress=lambda s, d, t: seen.append(s))
+    cluster_conversations(PREMISE_PAIR, "near", progress=lambda u: seen.append(u.stage))
     assert "verify" in seen and "same prompt: verify" in seen
 
 

@@ -344,9 +344,9 @@ def test_preview_reads_only_the_first_records(tmp_path: Path) -> None:
 
 def test_progress_is_reported_every_thousand_records(tmp_path: Path) -> None:
     path = write_jsonl(tmp_path / "p.jsonl", [{"instruction": "q", "output": "a"}] * 2500)
-    calls: list[tuple[int, int | None]] = []
-    read_examples(path, progress=lambda done, total: calls.append((done, total)))
-    assert calls == [(1000, 2500), (2000, 2500), (2500, 2500)]
+    calls: list[tuple[str, int, int | None]] = []
+    read_examples(path, progress=lambda u: calls.append((u.stage, u.done, u.total)))
+    assert calls == [("reading p.jsonl", d, 2500) for d in (0, 1000, 2000, 2500)]
 
 
 def test_ten_thousand_alpaca_records_all_import(tmp_path: Path) -> None:

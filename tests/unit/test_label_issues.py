@@ -169,7 +169,7 @@ def test_progress_reports_every_stage_in_order() -> None:
         texts,
         labels,
         config=LabelIssueConfig(features="tfidf", folds=3),
-        progress=lambda stage, done, total: calls.append((stage, done, total)),
+        progress=lambda u: calls.append((u.stage, u.done, u.total)),
     )
     stages = [c[0] for c in calls]
     assert stages[0] == "features" and stages[-1] == "ranking"
@@ -200,7 +200,7 @@ def test_embeddings_join_the_features_and_reuse_the_cache() -> None:
     assert len(cache) == len(set(texts))
     assert result.issues and result.issues[0].index == 2
     stages: list[str] = []
-    rank_label_quality(texts, labels, config=config, progress=lambda s, d, t: stages.append(s))
+    rank_label_quality(texts, labels, config=config, progress=lambda u: stages.append(u.stage))
     # Every text is cached now: the embeddings stage has nothing left to encode.
     assert "embeddings" not in stages
     auto = rank_label_quality(texts, labels, config=LabelIssueConfig(cache=cache))

@@ -279,7 +279,10 @@ def test_cache_scans_only_changed_texts_and_round_trips() -> None:
 def test_progress_reports_stages() -> None:
     calls: list[tuple[str, int, int]] = []
     s = PiiScanner(entities=["EMAIL_ADDRESS"], config=PiiConfig(workers=1, chunk_size=2))
-    s.scan([f"u{i}@example.org" for i in range(5)], progress=lambda *a: calls.append(a))
+    s.scan(
+        [f"u{i}@example.org" for i in range(5)],
+        progress=lambda u: calls.append((u.stage, u.done, u.total)),
+    )
     scan = [c for c in calls if c[0] == "scan"]
     assert scan[0] == ("scan", 0, 5) and scan[-1] == ("scan", 5, 5)
     assert [d for _, d, _ in scan] == sorted(d for _, d, _ in scan)

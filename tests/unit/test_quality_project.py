@@ -34,7 +34,9 @@ def store(db_url: str, tmp_path: Path) -> Store:
 
 def test_run_is_saved_per_flag_and_filterable(store: Store) -> None:
     progress: list[tuple[str, int, int | None]] = []
-    run = run_project_quality(store, "p", author="ada", progress=lambda *a: progress.append(a))
+    run = run_project_quality(
+        store, "p", author="ada", progress=lambda u: progress.append((u.stage, u.done, u.total))
+    )
     assert run.report is not None and ("quality", 5, 5) in progress
     assert (run.n_examples, run.n_flagged) == (5, 3)
     assert run.flagged_codes()[0] == "refusal"

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from curation.errors import InputError
+from curation.progress import ProgressUpdate
 from curation.quality import (
     KEEP,
     ExampleCheck,
@@ -230,7 +231,7 @@ def test_progress_reports_each_batch_and_the_dataset_stage() -> None:
     examples = _mixed() * 5
     for k, example in enumerate(examples):
         example.id = f"e{k}"
-    run_quality(examples, progress=lambda s, d, t: seen.append((s, d, t)), batch_size=8)
+    run_quality(examples, progress=lambda u: seen.append((u.stage, u.done, u.total)), batch_size=8)
     quality = [(d, t) for s, d, t in seen if s == "quality"]
     assert quality == [(0, 20), (8, 20), (16, 20), (20, 20)]
     assert [(d, t) for s, d, t in seen if s != "quality"] == [(0, 1), (1, 1)]
@@ -241,8 +242,8 @@ class Cancelled(Exception):
 
 
 def test_a_progress_callback_can_stop_the_run() -> None:
-    def stop(stage: str, done: int, total: int | None) -> None:
-        if done >= 2:
+    def stop(update: ProgressUpdate) -> None:
+        if update.done >= 2:
             raise Cancelled
 
     examples = _mixed()
@@ -252,10 +253,10 @@ def test_a_progress_callback_can_stop_the_run() -> None:
 
 def test_totals_come_from_generators_only_when_given() -> None:
     seen: list[int | None] = []
-    run_quality(iter(_mixed()), progress=lambda s, d, t: seen.append(t))
+    run_quality(iter(_mixed()), progress=lambda u: seen.append(u.total))
     assert set(seen) == {None, 1}  # the dataset stage has its own total
     seen.clear()
-    run_quality(iter(_mixed()), progress=lambda s, d, t: seen.append(t), total=4)
+    run_quality(iter(_mixed()), progress=lambda u: seen.append(u.total), total=4)
     assert 4 in seen
 
 
