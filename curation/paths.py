@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
+import time
 import unicodedata
+from pathlib import Path
 
 # Characters that separate paths or are refused by Windows file systems; replaced by "_".
 _UNSAFE = frozenset('/\\<>:"|?*')
@@ -89,3 +92,17 @@ def safe_file_stem(name: object, *, max_bytes: int = 100, fallback: str = "expor
 def export_stem(project: str, preset: str) -> str:
     """The folder and zip name of a download-only export: ``<project>-<preset>``, made safe."""
     return safe_file_stem(f"{project}-{preset}", fallback=f"export-{preset}")
+
+
+def discard_stale_folders(root: Path, max_age_seconds: float) -> None:
+    """Delete the folders directly under `root` not changed for `max_age_seconds` (the job
+    folders of uploads and exports left behind); files and unreadable entries are left alone."""
+    if not root.is_dir():
+        return
+    cutoff = time.time() - max_age_seconds
+    for folder in root.iterdir():
+        try:
+            if folder.is_dir() and folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            continue

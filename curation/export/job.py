@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import fields
@@ -30,7 +29,7 @@ from curation.errors import CurationError, JobError, ValidationFailed
 from curation.export.card import CardInfo
 from curation.export.plan import ExportOptions
 from curation.issues import Column, issue_rows
-from curation.paths import export_stem
+from curation.paths import discard_stale_folders, export_stem
 from curation.progress import ProgressFn
 from curation.store import Store
 
@@ -119,19 +118,6 @@ def export_params(params: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _discard_stale_exports() -> None:
-    root = exports_dir()
-    if not root.is_dir():
-        return
-    cutoff = time.time() - STALE_EXPORT_SECONDS
-    for folder in root.iterdir():
-        try:
-            if folder.is_dir() and folder.stat().st_mtime < cutoff:
-                shutil.rmtree(folder, ignore_errors=True)
-        except OSError:
-            continue
-
-
 def run_export_job(
     store: Store,
     project: str,
@@ -148,7 +134,7 @@ def run_export_job(
 
     checked = export_params(params)
     settings = _settings(checked["settings"])
-    _discard_stale_exports()
+    discard_stale_folders(exports_dir(), STALE_EXPORT_SECONDS)
     job_dir = exports_dir() / uuid.uuid4().hex
     job_dir.mkdir(parents=True)
     name = export_stem(project, settings.preset)

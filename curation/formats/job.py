@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import asdict
@@ -24,6 +23,7 @@ from typing import Any
 from curation.errors import CurationError, JobError
 from curation.formats.mapping import ColumnMapping, DropRule
 from curation.formats.preference import DEFAULT_RATINGS_RULE
+from curation.paths import discard_stale_folders
 from curation.progress import ProgressFn, report
 from curation.store import Store
 
@@ -51,7 +51,7 @@ def save_upload(name: str, data: bytes) -> str:
     """Write an uploaded file for an import job; its path (named as uploaded, so the container
     is told by its suffix), in a folder of its own that the job deletes when it ends. Uploads
     left behind by jobs cancelled before they ran are deleted after `STALE_UPLOAD_SECONDS`."""
-    _discard_stale_uploads()
+    discard_stale_folders(uploads_dir(), STALE_UPLOAD_SECONDS)
     base = Path(name.replace("\x00", "")).name or "upload"
     folder = uploads_dir() / uuid.uuid4().hex
     folder.mkdir(parents=True)
@@ -60,19 +60,6 @@ def save_upload(name: str, data: bytes) -> str:
     partial.write_bytes(data)
     partial.replace(path)
     return str(path)
-
-
-def _discard_stale_uploads() -> None:
-    root = uploads_dir()
-    if not root.is_dir():
-        return
-    cutoff = time.time() - STALE_UPLOAD_SECONDS
-    for folder in root.iterdir():
-        try:
-            if folder.is_dir() and folder.stat().st_mtime < cutoff:
-                shutil.rmtree(folder, ignore_errors=True)
-        except OSError:
-            continue
 
 
 def mapping_to_dict(mapping: ColumnMapping | None) -> dict[str, Any] | None:
