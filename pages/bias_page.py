@@ -18,10 +18,10 @@ from curation.bias.job import STEP
 from curation.bias.project import AuditRun, examples_behind, load_audit_run, project_label_fields
 from curation.bias.report import render_html
 from curation.errors import CurationError
-from curation.jobs import active_job, get_job
+from curation.jobs import Job
 from curation.paths import safe_file_stem
 from ui import state
-from ui.jobs import finished_message, job_progress, submit_job
+from ui.jobs import finished_message, job_progress, submit_job, watch_job
 from ui.safe import esc, md
 from ui.widgets import show_example
 
@@ -81,13 +81,8 @@ with st.expander("What to audit", expanded=False):
     )
 
 
-def _audit_ended(job_id: int) -> None:
+def _audit_ended(job: Job) -> None:
     """The job this session started has ended: say what it found, or why it did not."""
-    st.session_state[AUDIT_JOB] = None
-    try:
-        job = get_job(store, job_id)
-    except CurationError:  # gone with its project
-        return
     if job.state == "done" and job.result:
         r = job.result
         st.toast(
@@ -102,10 +97,9 @@ def _audit_ended(job_id: int) -> None:
         finished_message(job, "bias audit")
 
 
-active = active_job(store, project, STEP)
-watched = st.session_state[AUDIT_JOB]
-if watched is not None and (active is None or active.id != watched):
-    _audit_ended(watched)
+active, ended = watch_job(project, STEP, AUDIT_JOB)
+if ended is not None:
+    _audit_ended(ended)
 
 if st.button(
     "Run bias audit",

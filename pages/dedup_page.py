@@ -29,11 +29,11 @@ from curation.dedup.project import (
 from curation.dedup.semantic import semantic_advice
 from curation.errors import CurationError, ReferenceFieldError
 from curation.formats import ReferenceSet, read_reference
-from curation.jobs import active_job, get_job, list_jobs
+from curation.jobs import Job, list_jobs
 from curation.records import TEXT_FIELDS
 from curation.text.language import LanguageProfile
 from ui import state
-from ui.jobs import finished_message, job_progress, submit_job
+from ui.jobs import finished_message, job_progress, submit_job, watch_job
 from ui.safe import esc, md
 from ui.widgets import show_diff, show_example
 
@@ -109,13 +109,8 @@ else:
 st.caption(" · ".join(f"**{k}**: {v}" for k, v in METHOD_HELP.items()))
 
 
-def _job_ended(job_id: int) -> None:
+def _job_ended(job: Job) -> None:
     """The job this session started has ended: open its run, or say why there is none."""
-    st.session_state[state.DEDUP_JOB] = None
-    try:
-        job = get_job(store, job_id)
-    except CurationError:  # gone with its project: nothing to show
-        return
     if job.state == "done" and job.result:
         st.session_state[state.DEDUP_RUN] = job.result["run_id"]
         st.session_state[state.DEDUP_CLUSTER] = 0
@@ -125,11 +120,10 @@ def _job_ended(job_id: int) -> None:
         finished_message(job, "dedup")
 
 
-active = active_job(store, project, STEP)
-watched = st.session_state.get(state.DEDUP_JOB)
-if watched is not None and (active is None or active.id != watched):
-    _job_ended(watched)
-elif active is None and watched is None:
+active, ended = watch_job(project, STEP, state.DEDUP_JOB)
+if ended is not None:
+    _job_ended(ended)
+elif active is None:
     last = list_jobs(store, project, step=STEP, limit=1)
     if last and last[0].state == "failed":  # e.g. a worker stopped: tell whoever comes next
         st.warning(

@@ -28,7 +28,7 @@ from curation.export.from_project import (
     select_examples,
 )
 from curation.export.job import STEP as EXPORT_STEP
-from curation.jobs import active_job, get_job
+from curation.jobs import Job
 from curation.labeling.schema import VERDICTS
 from curation.steps import steps as registered_steps
 from curation.store.labels import read_schema
@@ -36,7 +36,7 @@ from curation.store.pii_findings import pii_status
 from ui import state
 from ui.exporting import composition_rows, dry_run_view, readiness_rows
 from ui.filters import metadata_filter
-from ui.jobs import finished_message, job_progress, submit_job
+from ui.jobs import finished_message, job_progress, submit_job, watch_job
 from ui.progress import bar_progress
 from ui.safe import esc, md
 
@@ -50,13 +50,8 @@ EXPORT_JOB = "export_job_id"  # the export job this session started and has not 
 st.session_state.setdefault(EXPORT_JOB, None)
 
 
-def _export_ended(job_id: int) -> None:
+def _export_ended(job: Job) -> None:
     """The export this session started has ended: its result is shown under "5 · Write"."""
-    st.session_state[EXPORT_JOB] = None
-    try:
-        job = get_job(store, job_id)
-    except CurationError:  # gone with its project
-        return
     if job.state == "done" and job.result:
         st.session_state[state.EXPORT_RESULT] = job.result
         if job.result.get("ok"):
@@ -65,10 +60,9 @@ def _export_ended(job_id: int) -> None:
         finished_message(job, "export", kept="nothing was written")
 
 
-active = active_job(store, project, EXPORT_STEP)
-watched = st.session_state[EXPORT_JOB]
-if watched is not None and (active is None or active.id != watched):
-    _export_ended(watched)
+active, ended = watch_job(project, EXPORT_STEP, EXPORT_JOB)
+if ended is not None:
+    _export_ended(ended)
 
 # ---- selection ------------------------------------------------------------------------------
 st.subheader("1 · What goes out")

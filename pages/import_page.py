@@ -22,11 +22,11 @@ from curation.formats.job import STEP, mapping_to_dict, save_upload
 from curation.formats.mapping import DropRule, column_values
 from curation.formats.preference import DEFAULT_RATINGS_RULE, RATINGS_RULES
 from curation.formats.storable import printable
-from curation.jobs import active_job, get_job
+from curation.jobs import Job
 from curation.records import Example
 from ui import state
 from ui.importing import EMPTY_VALUE, plan_rows, show_summaries
-from ui.jobs import finished_message, job_progress, submit_job
+from ui.jobs import finished_message, job_progress, submit_job, watch_job
 from ui.safe import esc, md
 from ui.widgets import show_example
 
@@ -42,13 +42,8 @@ st.title("Import")
 st.session_state.setdefault(IMPORT_JOB, None)
 
 
-def _import_ended(job_id: int) -> None:
+def _import_ended(job: Job) -> None:
     """The import this session started has ended: its summaries go to the top of the page."""
-    st.session_state[IMPORT_JOB] = None
-    try:
-        job = get_job(store, job_id)
-    except CurationError:  # gone with its project
-        return
     if job.state == "done" and job.result:
         summaries = job.result["summaries"]
         st.session_state[state.IMPORT_SUMMARIES] = summaries
@@ -62,10 +57,9 @@ def _import_ended(job_id: int) -> None:
         )
 
 
-active = active_job(store, project, STEP)
-watched = st.session_state[IMPORT_JOB]
-if watched is not None and (active is None or active.id != watched):
-    _import_ended(watched)
+active, ended = watch_job(project, STEP, IMPORT_JOB)
+if ended is not None:
+    _import_ended(ended)
 # The last import's outcome comes first, above the (now empty) inputs.
 show_summaries(st.session_state.get(state.IMPORT_SUMMARIES) or [])
 st.caption(

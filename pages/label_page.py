@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from curation.errors import CurationError
-from curation.jobs import active_job, get_job
+from curation.jobs import Job
 from curation.labeling import (
     FIELD_KINDS,
     LabelSchema,
@@ -33,7 +33,7 @@ from curation.store.pii_findings import examples_by_review_state
 from ui import labeling as lab
 from ui import state
 from ui.filters import metadata_filter, pii_state_filter, quality_flag_filter
-from ui.jobs import finished_message, job_progress, submit_job
+from ui.jobs import finished_message, job_progress, submit_job, watch_job
 from ui.safe import esc, md
 from ui.widgets import show_example
 
@@ -489,12 +489,7 @@ def _review(schema: LabelSchema) -> None:
 # ---- label errors ------------------------------------------------------------------------------
 
 
-def _issue_job_ended(job_id: int) -> None:
-    st.session_state[lab.ISSUE_JOB] = None
-    try:
-        job = get_job(store, job_id)
-    except CurationError:
-        return
+def _issue_job_ended(job: Job) -> None:
     if job.state == "done" and job.result:
         st.toast(md("{:,} suspected label error(s) found", job.result.get("flagged", 0)))
     else:
@@ -533,10 +528,9 @@ def _label_errors(schema: LabelSchema) -> None:
         run = st.form_submit_button(
             "Find label errors", type="primary", help="Runs in the background."
         )
-    active = active_job(store, project, ISSUE_STEP)
-    watched = st.session_state[lab.ISSUE_JOB]
-    if watched is not None and (active is None or active.id != watched):
-        _issue_job_ended(watched)
+    active, ended = watch_job(project, ISSUE_STEP, lab.ISSUE_JOB)
+    if ended is not None:
+        _issue_job_ended(ended)
     if run:
         try:
             job = submit_job(project, ISSUE_STEP, {"field": field, "features": features}, user)

@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from curation.errors import CurationError
-from curation.jobs import active_job, get_job
+from curation.jobs import Job
 from curation.pii import DEFAULT_ENTITIES, DEFAULT_SCORE_THRESHOLD, ENTITY_TYPES
 from curation.pii.job import STEP as SCAN_STEP
 from curation.pii.operators import OPERATORS
@@ -21,7 +21,7 @@ from curation.records import ROLES
 from curation.store.pii_findings import GATE_SCORE, list_findings, pii_status, review_findings
 from ui import pii as ui_pii
 from ui import state
-from ui.jobs import finished_message, job_progress, submit_job
+from ui.jobs import finished_message, job_progress, submit_job, watch_job
 from ui.progress import bar_progress
 from ui.safe import esc, md
 
@@ -113,23 +113,17 @@ with st.form("pii_scan_form"):
     )
 
 
-def _scan_ended(job_id: int) -> None:
+def _scan_ended(job: Job) -> None:
     """The scan job this session started has ended: say what it found, or why it did not."""
-    st.session_state[SCAN_JOB] = None
-    try:
-        job = get_job(store, job_id)
-    except CurationError:  # gone with its project
-        return
     if job.state == "done" and job.result:
         st.toast(md("Found {:,} PII findings", job.result.get("n_findings", 0)))
     else:
         finished_message(job, "PII scan")
 
 
-active = active_job(store, project, SCAN_STEP)
-watched = st.session_state.get(SCAN_JOB)
-if watched is not None and (active is None or active.id != watched):
-    _scan_ended(watched)
+active, ended = watch_job(project, SCAN_STEP, SCAN_JOB)
+if ended is not None:
+    _scan_ended(ended)
 
 if scan_clicked:
     if not entities or not roles:

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from curation.errors import CurationError
-from curation.jobs import active_job, get_job
+from curation.jobs import Job
 from curation.quality import QualityConfig, registry
 from curation.quality.project import (
     BULK_STATUSES,
@@ -23,7 +23,7 @@ from curation.quality.project import (
     mark_flagged,
 )
 from ui import state
-from ui.jobs import finished_message, job_progress, submit_job
+from ui.jobs import finished_message, job_progress, submit_job, watch_job
 from ui.quality import expectations_picker
 from ui.safe import esc, md
 from ui.widgets import show_example
@@ -53,13 +53,8 @@ if setup_error:
     st.error(esc(setup_error))
 
 
-def _run_ended(job_id: int) -> None:
+def _run_ended(job: Job) -> None:
     """The job this session started has ended: say what it found, or why it did not."""
-    st.session_state[QUALITY_JOB] = None
-    try:
-        job = get_job(store, job_id)
-    except CurationError:  # gone with its project
-        return
     if job.state == "done" and job.result:
         st.session_state[state.QUALITY_CONFIRM] = None
         r = job.result
@@ -68,10 +63,9 @@ def _run_ended(job_id: int) -> None:
         finished_message(job, "quality")
 
 
-active = active_job(store, project, STEP)
-watched = st.session_state[QUALITY_JOB]
-if watched is not None and (active is None or active.id != watched):
-    _run_ended(watched)
+active, ended = watch_job(project, STEP, QUALITY_JOB)
+if ended is not None:
+    _run_ended(ended)
 if st.button(
     "Run quality checks",
     type="primary",

@@ -10,7 +10,7 @@ from typing import Any
 import streamlit as st
 
 from curation.errors import CurationError
-from curation.jobs import Job, Worker, get_job, request_cancel, submit
+from curation.jobs import Job, Worker, active_job, get_job, request_cancel, submit
 from curation.store import default_db_url
 from ui import state
 from ui.progress import describe
@@ -42,6 +42,22 @@ def submit_job(project: str, step: str, params: dict[str, Any], author: str) -> 
     if worker is not None:
         worker.wake()
     return job
+
+
+def watch_job(project: str, step: str, key: str) -> tuple[Job | None, Job | None]:
+    """The project's active job of `step` (every session sees it), and the job this session
+    started (its id under `key` in session state) once it has ended, else None; an ended job's
+    id is cleared, so a page shows its result once."""
+    store = state.get_store()
+    active = active_job(store, project, step)
+    watched = st.session_state.get(key)
+    if watched is None or (active is not None and active.id == watched):
+        return active, None
+    st.session_state[key] = None
+    try:
+        return active, get_job(store, watched)
+    except CurationError:  # gone with its project: nothing to show
+        return active, None
 
 
 def _describe(job: Job) -> str:
